@@ -1,0 +1,1 @@
+"""Data localfn ships: JSON Schemas of the specifications it implements, icons, routing data."""

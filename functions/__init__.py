@@ -1,0 +1,1 @@
+"""The capabilities, one package each; installed as ``localfn.functions``."""

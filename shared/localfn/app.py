@@ -1,0 +1,214 @@
+"""Turns a capability into a function: one route for JSON and CloudEvents, health, metrics, OpenAPI.
+
+The same ``FunctionApp`` serves two hosts. Under functions-framework (``--asgi``) the
+function's entrypoint is the app itself, called for every path; under ``localfn serve``
+its routes are mounted under ``/<function-name>``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import functions_framework.aio
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Match, Route
+
+from localfn.cache import Reuse
+from localfn.capability import Capability
+from localfn.errors import BadRequest, LocalfnError, NotFound, PayloadTooLarge
+from localfn.events import IncomingEvent, encode_reply, is_cloudevent, parse_event
+from localfn.metrics import CONTENT_TYPE
+from localfn.openapi import openapi_document
+from localfn.problems import Endpoint, invalid_input, problem_response, with_problems
+from localfn.runtime import Runtime, RuntimeHolder
+
+__all__ = ["FunctionApp", "entrypoint", "read_body"]
+
+_JSON_TYPES = ("application/json", "")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise BadRequest(f"Content-Length {declared!r} is not a number")
+        if int(declared) > limit:
+            raise PayloadTooLarge(f"body of {declared} bytes is over the limit of {limit} bytes (LOCALFN_MAX_BODY_BYTES)")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"body is over the limit of {limit} bytes (LOCALFN_MAX_BODY_BYTES)")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class FunctionApp:
+    def __init__(self, capability: type[Capability[Any, Any]], holder: RuntimeHolder) -> None:
+        self.capability = capability
+        self.name = capability.name
+        self._holder = holder
+        self.routes = self._routes()
+
+    async def __call__(self, request: Request) -> Response:
+        """functions-framework entrypoint: route any path of this function."""
+        for route in self.routes:
+            match, child = route.matches(request.scope)
+            if match is Match.FULL:
+                scoped = Request({**request.scope, **child}, request.receive)
+                return await route.endpoint(scoped)
+        error = NotFound(f"{request.method} {request.url.path} is not a route of {self.name}")
+        return problem_response(error, instance=request.url.path, retry_after_s=self._retry_after_s())
+
+    async def invoke(self, request: Request, body: bytes | None = None) -> Response:
+        """One invocation, counted and bounded: JSON in and out, or a CloudEvent in and a reply out.
+
+        ``body`` is given when the caller had to read it already (``POST /events`` does, to route).
+        """
+        runtime = await self._holder.get()
+        mode = "cloudevent" if is_cloudevent(request.headers) else "json"
+        started = time.perf_counter()
+        status = 500
+        gauge = runtime.metrics.in_flight.labels(self.name)
+        gauge.inc()
+        try:
+            with runtime.in_flight:
+                limit = runtime.settings.max_body_bytes or self.capability.max_body_bytes
+                if body is None:
+                    body = await read_body(request, limit)
+                elif len(body) > limit:
+                    raise PayloadTooLarge(f"body of {len(body)} bytes is over the limit of {limit} bytes (LOCALFN_MAX_BODY_BYTES)")
+                response = await self._respond(request.headers, body, runtime)
+            status = response.status_code
+            return response
+        except LocalfnError as exc:
+            status = exc.status
+            raise
+        finally:
+            gauge.dec()
+            runtime.metrics.requests.labels(self.name, str(status), mode).inc()
+            runtime.metrics.latency.labels(self.name).observe(time.perf_counter() - started)
+
+    def _routes(self) -> list[Route]:
+        def wrap(endpoint: Any) -> Any:
+            return with_problems(endpoint, self._retry_after_s)
+
+        routes = [
+            Route("/", wrap(self.invoke), methods=["POST"], name=f"{self.name}:invoke"),
+            Route("/health/live", wrap(self._live), methods=["GET"]),
+            Route("/health/ready", wrap(self._ready), methods=["GET"]),
+            Route("/metrics", wrap(self._metrics), methods=["GET"]),
+            Route("/openapi.json", wrap(self._openapi), methods=["GET"]),
+        ]
+        for extra in self.capability.extra_routes:
+            routes.append(Route(extra.path, wrap(self._extra(extra)), methods=list(extra.methods)))
+        return routes
+
+    def _retry_after_s(self) -> int:
+        return self._holder.settings.retry_after_s
+
+    async def _respond(self, headers: Mapping[str, str], body: bytes, runtime: Runtime) -> Response:
+        if is_cloudevent(headers):
+            return await self._handle_event(parse_event(headers, body), runtime)
+        data, _ = await self._process(self._parse_json(headers, body), runtime)
+        return JSONResponse(data)
+
+    async def _handle_event(self, event: IncomingEvent, runtime: Runtime) -> Response:
+        if event.type not in self.capability.event_types():
+            expected = ", ".join(self.capability.event_types())
+            raise BadRequest(f"{self.name} does not handle events of type {event.type!r}; send {expected}")
+        payload = self.capability.request_from_event(event)
+
+        async def reply() -> tuple[dict[str, str], bytes]:
+            data, _ = await self._process(payload, runtime)
+            source = f"{runtime.settings.event_source.rstrip('/')}/{self.name}"
+            return encode_reply(event, type=self.capability.reply_type(event.type), source=source, data=data)
+
+        # At-least-once delivery: a redelivered (source, id) gets the stored reply, no second model call.
+        (headers, body), reuse = await runtime.replies.get_or_run(("event", self.name, event.source, event.id), reply)
+        if reuse is not Reuse.MISS:
+            runtime.metrics.reused.labels(self.name, "redelivered").inc()
+        return Response(body, headers=headers)
+
+    async def _process(self, payload: Any, runtime: Runtime) -> tuple[dict[str, Any], Reuse]:
+        try:
+            request = self.capability.request_model.model_validate(payload)
+        except ValidationError as exc:
+            raise invalid_input(exc) from exc
+        capability = runtime.capability(self.capability)
+
+        async def compute() -> dict[str, Any]:
+            response = await capability.run(request)
+            return response.model_dump(mode="json")
+
+        if not self.capability.cacheable or not runtime.results.enabled:
+            return await compute(), Reuse.MISS
+        data, reuse = await runtime.results.get_or_run(capability.cache_key(request), compute)
+        if reuse is not Reuse.MISS:
+            runtime.metrics.reused.labels(self.name, reuse.value).inc()
+        return data, reuse
+
+    @staticmethod
+    def _parse_json(headers: Mapping[str, str], body: bytes) -> Any:
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in _JSON_TYPES and not content_type.endswith("+json"):
+            raise BadRequest(f"Content-Type {content_type!r} is not supported: send application/json or a CloudEvent")
+        if not body.strip():
+            raise BadRequest("the request body is empty: send a JSON object")
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise BadRequest(f"the body is not valid JSON: {exc}") from exc
+
+    async def _live(self, request: Request) -> Response:
+        return JSONResponse({"status": "live", "function": self.name})
+
+    async def _ready(self, request: Request) -> Response:
+        runtime = await self._holder.get()
+        checks = await runtime.pool.health()
+        ready = any(check.ready for check in checks)
+        body = {
+            "status": "ready" if ready else "not ready",
+            "function": self.name,
+            "engines": [
+                {"backend": c.backend, "reachable": c.reachable, "model_present": c.model_present, "detail": c.detail}
+                for c in checks
+            ],
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    async def _metrics(self, request: Request) -> Response:
+        runtime = await self._holder.get()
+        return Response(runtime.metrics.render(), media_type=CONTENT_TYPE)
+
+    async def _openapi(self, request: Request) -> Response:
+        return JSONResponse(openapi_document([self.capability]))
+
+    def _extra(self, route: Any) -> Any:
+        async def endpoint(request: Request) -> Response:
+            runtime = await self._holder.get()
+            return await runtime.capability(self.capability).endpoint(route)(request)
+
+        return endpoint
+
+
+def entrypoint(capability: type[Capability[Any, Any]]) -> Endpoint:
+    """The async function a function's main.py exposes to functions-framework as its target.
+
+    Its name is the function's name with '_' for '-' (``generate_badge``), which is what
+    FUNCTION_TARGET must say.
+    """
+    app = FunctionApp(capability, RuntimeHolder())
+
+    async def handler(request: Request) -> Response:
+        return await app(request)
+
+    handler.__name__ = handler.__qualname__ = capability.name.replace("-", "_")
+    return functions_framework.aio.http(handler)

@@ -1,0 +1,80 @@
+"""What a capability is: request and response models, one ``run`` method, and optional extras.
+
+Each folder under ``functions/`` defines one subclass. ``app.FunctionApp`` does everything
+around it (decoding, validation, caching, events, errors, metrics), so a capability holds
+only its own logic.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
+
+from localfn.errors import BadRequest
+from localfn.events import IncomingEvent, request_type, response_type
+
+if TYPE_CHECKING:
+    from localfn.runtime import Runtime
+
+__all__ = ["Capability", "ExtraRoute"]
+
+Req = TypeVar("Req", bound=BaseModel)
+Resp = TypeVar("Resp", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class ExtraRoute:
+    """A route beside the main one, e.g. ``GET /options``; ``handler`` names a method of the capability."""
+
+    path: str
+    methods: tuple[str, ...]
+    handler: str
+
+
+class Capability(ABC, Generic[Req, Resp]):
+    name: ClassVar[str]  # the function's name: its route, event types and Knative Service
+    summary: ClassVar[str]  # one line, for docs and the OpenAPI document
+    request_model: ClassVar[type[BaseModel]]
+    response_model: ClassVar[type[BaseModel]]
+    max_body_bytes: ClassVar[int] = 1 << 20
+    cacheable: ClassVar[bool] = True  # False where a call has effects (e.g. stores a badge)
+    extra_routes: ClassVar[tuple[ExtraRoute, ...]] = ()
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    @abstractmethod
+    async def run(self, request: Req) -> Resp:
+        """Do the work for one validated request."""
+
+    @classmethod
+    def event_types(cls) -> tuple[str, ...]:
+        """CloudEvent types this function accepts."""
+        return (request_type(cls.name),)
+
+    @classmethod
+    def reply_type(cls, event_type: str) -> str:
+        return response_type(cls.name)
+
+    @classmethod
+    def request_from_event(cls, event: IncomingEvent) -> Any:
+        """The request JSON carried by an event (its ``data``)."""
+        if not isinstance(event.data, dict):
+            raise BadRequest(f"event data must be a JSON object for {cls.name} (datacontenttype application/json)")
+        return event.data
+
+    def cache_key(self, request: Req) -> Hashable:
+        """Same function, same normalised input, same models: same answer."""
+        models = tuple((engine.name, engine.model) for engine in self.runtime.pool.engines)
+        return (self.name, json.dumps(request.model_dump(mode="json"), sort_keys=True), models)
+
+    def endpoint(self, route: ExtraRoute) -> Callable[[Request], Awaitable[Response]]:
+        handler: Callable[[Request], Awaitable[Response]] = getattr(self, route.handler)
+        return handler

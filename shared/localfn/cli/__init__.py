@@ -1,0 +1,22 @@
+"""The `localfn` command: serve the functions, call them, and check the engines."""
+
+from __future__ import annotations
+
+import click
+
+from localfn import __version__
+from localfn.cli.client import invoke, send_event
+from localfn.cli.inspect import doctor, models
+from localfn.cli.serve import serve
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="localfn")
+def main() -> None:
+    """Local-LLM capabilities as serverless functions."""
+
+
+for command in (serve, invoke, send_event, doctor, models):
+    main.add_command(command)

@@ -1,0 +1,152 @@
+"""Ollama's native API: /api/chat (streamed NDJSON), /api/generate, /api/tags, /api/show, /api/ps.
+
+Chat always streams: a long generation then needs no single huge timeout (the read timeout
+applies between chunks), and an error Ollama reports mid-stream (as a last ``{"error"}``
+line under HTTP 200) is seen instead of a silently truncated answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import httpx
+
+from localfn.engine.base import ChatRequest, ChatResult, EngineHealth, ModelInfo, pick_model, sampling
+from localfn.engine.http import engine_errors, error_text, raise_for_status
+from localfn.errors import EngineUnavailable, ModelNotFound
+from localfn.settings import BackendSettings
+
+__all__ = ["OllamaEngine", "same_model"]
+
+
+def same_model(a: str, b: str) -> bool:
+    """Ollama treats a name without a tag as ``:latest``."""
+
+    def full(name: str) -> str:
+        return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+    return full(a) == full(b)
+
+
+class OllamaEngine:
+    """One Ollama server. The httpx client is shared and owned by the caller."""
+
+    def __init__(self, config: BackendSettings, client: httpx.AsyncClient, *, keep_alive: str = "30m") -> None:
+        self.name = config.name
+        self.model = config.model
+        self.vision_model = config.vision_model
+        self._url = str(config.url).rstrip("/")
+        self._client = client
+        self._keep_alive = keep_alive
+
+    async def chat(self, request: ChatRequest) -> ChatResult:
+        model = pick_model(self, request)
+        body = self._chat_body(request, model)
+        started = time.perf_counter()
+        content: list[str] = []
+        final: dict[str, Any] = {}
+        async with engine_errors(self.name, self._url):
+            async with self._client.stream("POST", f"{self._url}/api/chat", json=body) as response:
+                if not response.is_success:
+                    self._raise_for_status(response, await response.aread(), model)
+                async for line in response.aiter_lines():
+                    chunk = self._parse_line(line)
+                    if chunk is None:
+                        continue
+                    content.append(chunk.get("message", {}).get("content", ""))
+                    if chunk.get("done"):
+                        final = chunk
+        if not final:
+            raise EngineUnavailable(f"{self.name}: stream ended before Ollama said done", backend=self.name)
+        return ChatResult(
+            content="".join(content),
+            model=final.get("model", model),
+            backend=self.name,
+            prompt_tokens=int(final.get("prompt_eval_count", 0)),
+            completion_tokens=int(final.get("eval_count", 0)),
+            finish_reason=final.get("done_reason", "stop"),
+            seconds=time.perf_counter() - started,
+        )
+
+    async def load(self, model: str | None = None) -> None:
+        """Load a model into memory ahead of traffic: an empty /api/generate does exactly that."""
+        model = model or self.model
+        async with engine_errors(self.name, self._url):
+            response = await self._client.post(
+                f"{self._url}/api/generate", json={"model": model, "keep_alive": self._keep_alive, "stream": False}
+            )
+            self._raise_for_status(response, response.content, model)
+
+    async def health(self) -> EngineHealth:
+        try:
+            names = [info.name for info in await self.models()]
+        except EngineUnavailable as exc:
+            return EngineHealth(self.name, reachable=False, model_present=False, detail=exc.detail)
+        present = any(same_model(name, self.model) for name in names)
+        detail = "" if present else f"model {self.model!r} not pulled; run: ollama pull {self.model}"
+        return EngineHealth(self.name, reachable=True, model_present=present, detail=detail, models=tuple(names))
+
+    async def models(self) -> list[ModelInfo]:
+        async with engine_errors(self.name, self._url):
+            tags = await self._client.get(f"{self._url}/api/tags")
+            raise_for_status(tags, self.name, tags.content)
+            running = await self._client.get(f"{self._url}/api/ps")
+            raise_for_status(running, self.name, running.content)
+        loaded = {entry.get("name", "") for entry in running.json().get("models", [])}
+        return [
+            ModelInfo(name=entry["name"], size_bytes=entry.get("size"), loaded=entry["name"] in loaded)
+            for entry in tags.json().get("models", [])
+        ]
+
+    async def capabilities(self, model: str) -> tuple[str, ...]:
+        """What Ollama says a model can do (``vision``, ``tools``, ...), from /api/show."""
+        async with engine_errors(self.name, self._url):
+            response = await self._client.post(f"{self._url}/api/show", json={"model": model})
+            self._raise_for_status(response, response.content, model)
+        return tuple(response.json().get("capabilities", []))
+
+    async def count_tokens(self, text: str) -> int | None:
+        # Ollama has no tokenize endpoint; callers fall back to an estimate and say so.
+        return None
+
+    def _chat_body(self, request: ChatRequest, model: str) -> dict[str, Any]:
+        messages = []
+        for message in request.messages:
+            entry: dict[str, Any] = {"role": message.role, "content": message.content}
+            if message.images:
+                entry["images"] = [base64.b64encode(image).decode("ascii") for image in message.images]
+            messages.append(entry)
+        body: dict[str, Any] = {
+            "model": model,
+            "messages": messages,
+            "stream": True,
+            "keep_alive": self._keep_alive,
+            "options": sampling(request, max_tokens_key="num_predict"),
+        }
+        if request.json_schema is not None:
+            body["format"] = request.json_schema
+        return body
+
+    def _parse_line(self, line: str) -> dict[str, Any] | None:
+        if not line.strip():
+            return None
+        try:
+            chunk = json.loads(line)
+        except ValueError as exc:
+            raise EngineUnavailable(f"{self.name}: unreadable stream line {line[:200]!r}", backend=self.name) from exc
+        if "error" in chunk:
+            # Ollama keeps HTTP 200 and reports a failure as the stream's last line.
+            raise EngineUnavailable(f"{self.name}: failed mid-answer: {chunk['error']}", backend=self.name)
+        return chunk
+
+    def _raise_for_status(self, response: httpx.Response, body: bytes, model: str) -> None:
+        if response.status_code == 404:
+            raise ModelNotFound(
+                f"{self.name}: model {model!r} is not on this Ollama ({error_text(body)}); "
+                f"pull it with: ollama pull {model}",
+                backend=self.name,
+            )
+        raise_for_status(response, self.name, body)

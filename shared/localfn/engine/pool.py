@@ -1,0 +1,112 @@
+"""An ordered set of engines: the first healthy one serves, a failing one is skipped for a while.
+
+Failover happens on errors that another engine may not have (unreachable, busy, model
+missing). Errors that would repeat anywhere (the engine rejected the request, a timeout
+after it had started working) are raised at once: retrying them elsewhere only doubles
+the wait. When every engine is cooling down they are all tried anyway, in order, so a
+stale cool-down never turns into an outage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+
+from localfn.engine.base import ChatRequest, ChatResult, Engine, EngineHealth
+from localfn.errors import EngineBusy, EngineError, EngineRejected, EngineUnavailable, ModelNotFound
+from localfn.metrics import Metrics
+
+__all__ = ["EnginePool"]
+
+
+class EnginePool:
+    def __init__(
+        self,
+        engines: Sequence[Engine],
+        *,
+        metrics: Metrics,
+        cooldown_s: float = 30.0,
+        health_cache_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not engines:
+            raise ValueError("an engine pool needs at least one engine")
+        self.engines = list(engines)
+        self._metrics = metrics
+        self._cooldown_s = cooldown_s
+        self._health_cache_s = health_cache_s
+        self._clock = clock
+        self._cooling_until: dict[str, float] = {}
+        self._health: tuple[float, list[EngineHealth]] | None = None
+        self._health_lock = asyncio.Lock()
+
+    async def chat(self, request: ChatRequest) -> ChatResult:
+        failures: list[EngineUnavailable] = []
+        for engine in self._candidates(request):
+            started = self._clock()
+            try:
+                result = await engine.chat(request)
+            except EngineUnavailable as exc:
+                self._record_failure(engine, exc, started)
+                failures.append(exc)
+                continue
+            except EngineError as exc:
+                self._record_failure(engine, exc, started, failover=False)
+                raise
+            self._record_success(engine, result)
+            return result
+        raise _combined(failures)
+
+    async def health(self) -> list[EngineHealth]:
+        """Each engine's health, checked concurrently and reused for ``health_cache_s``."""
+        async with self._health_lock:
+            now = self._clock()
+            if self._health is None or now - self._health[0] >= self._health_cache_s:
+                checks = await asyncio.gather(*(engine.health() for engine in self.engines))
+                self._health = (now, list(checks))
+            return self._health[1]
+
+    async def ready(self) -> bool:
+        return any(check.ready for check in await self.health())
+
+    async def count_tokens(self, text: str) -> int | None:
+        """Count with the tokenizer of the engine that would serve a text request now."""
+        engine = self._candidates(ChatRequest(messages=()))[0]
+        try:
+            return await engine.count_tokens(text)
+        except EngineError:
+            return None
+
+    def _candidates(self, request: ChatRequest) -> list[Engine]:
+        able = [e for e in self.engines if not request.has_images or e.vision_model is not None]
+        if not able:
+            raise EngineRejected("no engine in the pool has a vision model; configure vision_model")
+        now = self._clock()
+        fresh = [e for e in able if self._cooling_until.get(e.name, 0.0) <= now]
+        return fresh + [e for e in able if e not in fresh]
+
+    def _record_failure(self, engine: Engine, exc: EngineError, started: float, *, failover: bool = True) -> None:
+        self._metrics.engine_calls.labels(engine.name, engine.model, exc.slug).inc()
+        self._metrics.engine_latency.labels(engine.name).observe(self._clock() - started)
+        if failover:
+            self._cooling_until[engine.name] = self._clock() + self._cooldown_s
+            self._metrics.failovers.labels(engine.name, exc.slug).inc()
+
+    def _record_success(self, engine: Engine, result: ChatResult) -> None:
+        self._cooling_until.pop(engine.name, None)
+        m = self._metrics
+        m.engine_calls.labels(engine.name, result.model, "ok").inc()
+        m.engine_latency.labels(engine.name).observe(result.seconds)
+        m.tokens.labels(engine.name, result.model, "prompt").inc(result.prompt_tokens)
+        m.tokens.labels(engine.name, result.model, "completion").inc(result.completion_tokens)
+
+
+def _combined(failures: list[EngineUnavailable]) -> EngineUnavailable:
+    """One error for 'every engine failed', of the kind that tells the caller what to do."""
+    detail = "no engine could answer: " + "; ".join(f.detail for f in failures)
+    if all(isinstance(f, ModelNotFound) for f in failures):
+        return ModelNotFound(detail)
+    if any(isinstance(f, EngineBusy) for f in failures):
+        return EngineBusy(detail)
+    return EngineUnavailable(detail)

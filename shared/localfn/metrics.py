@@ -1,0 +1,54 @@
+"""Prometheus metrics, one registry per runtime (no process-global state for tests to reset)."""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+__all__ = ["CONTENT_TYPE", "Metrics"]
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+# Model calls take from tens of milliseconds (cache, tiny models) to minutes (cold loads on CPU).
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320)
+
+
+class Metrics:
+    """Every series localfn exports; each process renders its own at GET /metrics."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "localfn_requests", "Requests handled, by function, HTTP status and mode (json or cloudevent).",
+            ["function", "status", "mode"], registry=r,
+        )
+        self.latency = Histogram(
+            "localfn_request_seconds", "Time to answer a request, by function.",
+            ["function"], buckets=_LATENCY_BUCKETS, registry=r,
+        )
+        self.in_flight = Gauge("localfn_in_flight", "Requests being handled now.", ["function"], registry=r)
+        self.reused = Counter(
+            "localfn_reused", "Answers given without a new engine call: cache hit, coalesced or redelivered event.",
+            ["function", "kind"], registry=r,
+        )
+        self.engine_calls = Counter(
+            "localfn_engine_calls", "Engine calls by backend, model and outcome (ok or the error's slug).",
+            ["backend", "model", "outcome"], registry=r,
+        )
+        self.engine_latency = Histogram(
+            "localfn_engine_seconds", "Engine call time by backend.", ["backend"], buckets=_LATENCY_BUCKETS, registry=r,
+        )
+        self.tokens = Counter(
+            "localfn_tokens", "Tokens through the engines, by backend, model and direction (prompt or completion).",
+            ["backend", "model", "direction"], registry=r,
+        )
+        self.failovers = Counter(
+            "localfn_engine_failovers", "Times a backend failed and the next one in the pool was tried.",
+            ["backend", "reason"], registry=r,
+        )
+        self.repairs = Counter(
+            "localfn_structured_repairs", "Re-asks after a reply broke its JSON Schema.", [], registry=r,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

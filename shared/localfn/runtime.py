@@ -1,0 +1,118 @@
+"""What a process shares between requests: settings, one HTTP client, the engine pool, caches, metrics.
+
+A ``Runtime`` is started once (at start-up under ``localfn serve``, on the first request under
+functions-framework, which has no start-up hook) and closed at shutdown. Nothing here is
+created at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import httpx
+
+from localfn.cache import Memo
+from localfn.engine.base import Engine
+from localfn.engine.ollama import OllamaEngine
+from localfn.engine.openai import OpenAIEngine
+from localfn.engine.pool import EnginePool
+from localfn.errors import Overloaded
+from localfn.metrics import Metrics
+from localfn.settings import BackendSettings, Settings
+
+__all__ = ["InFlightLimit", "Runtime", "RuntimeHolder", "build_engines"]
+
+C = TypeVar("C")
+
+
+def build_engines(settings: Settings, client: httpx.AsyncClient) -> list[Engine]:
+    """One engine per configured backend, in the configured order."""
+    factories: dict[str, Callable[[BackendSettings], Engine]] = {
+        "ollama": lambda config: OllamaEngine(config, client, keep_alive=settings.keep_alive),
+        "openai": lambda config: OpenAIEngine(config, client),
+    }
+    return [factories[config.kind](config) for config in settings.engines]
+
+
+class InFlightLimit:
+    """Refuses work beyond a fixed number of concurrent requests instead of queueing without bound."""
+
+    def __init__(self, limit: int, retry_after_s: int) -> None:
+        self.limit = limit
+        self._retry_after_s = retry_after_s
+        self.current = 0
+
+    def __enter__(self) -> InFlightLimit:
+        if self.current >= self.limit:
+            raise Overloaded(
+                f"{self.current} requests in flight, the limit is {self.limit} (LOCALFN_MAX_IN_FLIGHT); "
+                f"retry in {self._retry_after_s} s"
+            )
+        self.current += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.current -= 1
+
+
+class Runtime:
+    def __init__(self, settings: Settings, engines: Sequence[Engine] | None = None) -> None:
+        self.settings = settings
+        self.metrics = Metrics()
+        timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
+        # Connection limits are the engines' job (Ollama queues, llama-server has slots); don't cap twice.
+        self.http = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=None, max_keepalive_connections=64))
+        self.pool = EnginePool(
+            engines if engines is not None else build_engines(settings, self.http),
+            metrics=self.metrics,
+            cooldown_s=settings.engine_cooldown_s,
+            health_cache_s=settings.health_cache_s,
+        )
+        self.results: Memo[Any] = Memo(ttl_s=settings.cache_ttl_s, max_entries=settings.cache_max_entries)
+        self.replies: Memo[Any] = Memo(ttl_s=settings.dedupe_ttl_s, max_entries=settings.dedupe_max_entries)
+        self.in_flight = InFlightLimit(settings.max_in_flight, settings.retry_after_s)
+        self._capabilities: dict[type, Any] = {}
+
+    def capability(self, cls: type[C]) -> C:
+        """The one instance of a capability class for this runtime."""
+        if cls not in self._capabilities:
+            self._capabilities[cls] = cls(self)
+        return self._capabilities[cls]
+
+    async def aclose(self) -> None:
+        for instance in self._capabilities.values():
+            close = getattr(instance, "aclose", None)
+            if close is not None:
+                await close()
+        await self.http.aclose()
+
+
+class RuntimeHolder:
+    """Starts the process's runtime on first use, exactly once, even under concurrent first requests."""
+
+    def __init__(self, settings: Callable[[], Settings] = Settings.load, engines: Sequence[Engine] | None = None) -> None:
+        self._load_settings = settings
+        self._settings: Settings | None = None
+        self._engines = engines
+        self._runtime: Runtime | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = self._load_settings()
+        return self._settings
+
+    async def get(self) -> Runtime:
+        if self._runtime is None:
+            async with self._lock:
+                if self._runtime is None:
+                    self._runtime = Runtime(self.settings, self._engines)
+        return self._runtime
+
+    async def aclose(self) -> None:
+        if self._runtime is not None:
+            await self._runtime.aclose()
+            self._runtime = None

@@ -1,0 +1,130 @@
+"""Every function in one process, as `localfn serve` runs them on a laptop.
+
+Each function's routes sit under ``/<function-name>``; ``POST /events`` takes any CloudEvent
+and hands it to the function whose request type it carries, as a Knative Trigger would.
+The process answers ``/health/live``, ``/health/ready`` and ``/metrics`` for all of them,
+and ``/openapi.json`` describes every function.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from localfn.app import FunctionApp, read_body
+from localfn.capability import Capability
+from localfn.errors import BadRequest, NotImplementedYet
+from localfn.events import is_cloudevent, parse_event
+from localfn.metrics import CONTENT_TYPE
+from localfn.openapi import openapi_document
+from localfn.problems import with_problems
+from localfn.runtime import RuntimeHolder
+
+__all__ = ["FUNCTIONS", "build_app", "load_capabilities"]
+
+# Every function localfn has, and where its capability class lives (None: not built yet).
+FUNCTIONS: dict[str, str | None] = {
+    "summarize": "localfn.functions.summarize.capability:Summarize",
+    "generate-badge": None,
+    "extract-parameters": None,
+    "analyze-photo": None,
+    "route-query": None,
+}
+
+
+def load_capabilities(names: Sequence[str] | None = None) -> dict[str, type[Capability[Any, Any]] | None]:
+    """The capability classes of the named functions (all by default), imported now."""
+    selected = names or list(FUNCTIONS)
+    unknown = [name for name in selected if name not in FUNCTIONS]
+    if unknown:
+        raise ValueError(f"unknown function(s) {', '.join(unknown)}; choose from {', '.join(FUNCTIONS)}")
+    loaded: dict[str, type[Capability[Any, Any]] | None] = {}
+    for name in selected:
+        target = FUNCTIONS[name]
+        if target is None:
+            loaded[name] = None
+            continue
+        module, _, attribute = target.partition(":")
+        loaded[name] = getattr(importlib.import_module(module), attribute)
+    return loaded
+
+
+def _not_built(name: str) -> Any:
+    async def endpoint(request: Request) -> Response:
+        raise NotImplementedYet(f"the function {name!r} is not built in this release of localfn")
+
+    return endpoint
+
+
+def build_app(holder: RuntimeHolder, names: Sequence[str] | None = None) -> Starlette:
+    capabilities = load_capabilities(names)
+    apps = {name: FunctionApp(cls, holder) for name, cls in capabilities.items() if cls is not None}
+    def wrap(endpoint: Any) -> Any:
+        return with_problems(endpoint, lambda: holder.settings.retry_after_s)
+
+    routes: list[BaseRoute] = []
+    for name, cls in capabilities.items():
+        if cls is None:
+            not_built = wrap(_not_built(name))
+            routes.append(Route(f"/{name}", not_built, methods=["GET", "POST", "DELETE"]))
+            routes.append(Mount(f"/{name}", routes=[Route("/{path:path}", not_built, methods=["GET", "POST", "DELETE"])]))
+        else:
+            # POST /<name> itself, not only /<name>/: Mount alone would answer it with a redirect.
+            routes.append(Route(f"/{name}", apps[name].routes[0].endpoint, methods=["POST"]))
+            routes.append(Mount(f"/{name}", routes=apps[name].routes))
+
+    async def events(request: Request) -> Response:
+        if not is_cloudevent(request.headers):
+            raise BadRequest("POST /events takes a CloudEvent (binary or structured mode)")
+        body = await read_body(request, max(app.capability.max_body_bytes for app in apps.values()))
+        event_type = parse_event(request.headers, body).type
+        for app in apps.values():
+            if event_type in app.capability.event_types():
+                return await app.invoke(request, body)
+        known = [t for app in apps.values() for t in app.capability.event_types()]
+        raise BadRequest(f"no function handles events of type {event_type!r}; known types: {', '.join(known)}")
+
+    async def live(request: Request) -> Response:
+        return JSONResponse({"status": "live", "functions": list(capabilities)})
+
+    async def ready(request: Request) -> Response:
+        runtime = await holder.get()
+        checks = await runtime.pool.health()
+        ok = any(check.ready for check in checks)
+        engines = [{"backend": c.backend, "ready": c.ready, "detail": c.detail} for c in checks]
+        return JSONResponse({"status": "ready" if ok else "not ready", "engines": engines}, status_code=200 if ok else 503)
+
+    async def metrics(request: Request) -> Response:
+        return Response((await holder.get()).metrics.render(), media_type=CONTENT_TYPE)
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(openapi_document([cls for cls in capabilities.values() if cls is not None], prefixed=True))
+
+    async def index(request: Request) -> Response:
+        return JSONResponse({"functions": {name: ("ready" if cls else "not built") for name, cls in capabilities.items()}})
+
+    routes += [
+        Route("/", wrap(index), methods=["GET"]),
+        Route("/events", wrap(events), methods=["POST"]),
+        Route("/health/live", wrap(live), methods=["GET"]),
+        Route("/health/ready", wrap(ready), methods=["GET"]),
+        Route("/metrics", wrap(metrics), methods=["GET"]),
+        Route("/openapi.json", wrap(openapi), methods=["GET"]),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await holder.get()  # start the runtime before the first request
+        try:
+            yield
+        finally:
+            await holder.aclose()
+
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,121 @@
+"""Schema-constrained calls: send the JSON Schema, extract and validate the reply, re-ask on failure.
+
+Engines constrain decoding with the schema (Ollama ``format``, OpenAI ``response_format``),
+but not every engine honours every keyword, and models wrap JSON in prose or code fences.
+So the reply is always extracted and validated here; a bounded number of re-asks quote the
+validation errors back to the model; what still fails raises ``StructuredOutputError``,
+never an invalid object.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Generic, TypeVar
+
+import jsonschema
+from pydantic import BaseModel, ValidationError
+
+from localfn.engine.base import ChatRequest, ChatResult, Message
+from localfn.engine.pool import EnginePool
+from localfn.errors import StructuredOutputError
+from localfn.metrics import Metrics
+
+__all__ = ["Structured", "chat_structured", "extract_json"]
+
+T = TypeVar("T", bound=BaseModel)
+
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+
+# A check a capability adds beyond the schema (e.g. "no placeholder text"): returns problems.
+Check = Callable[[T], list[str]]
+
+
+@dataclass(frozen=True)
+class Structured(Generic[T]):
+    """A validated reply and what producing it cost."""
+
+    value: T
+    last: ChatResult  # the call that produced the accepted reply
+    attempts: int
+    prompt_tokens: int  # summed over every attempt
+    completion_tokens: int
+
+
+def extract_json(text: str) -> Any:
+    """The first JSON value in ``text``: bare, inside a code fence, or after leading prose."""
+    candidates = [text.strip(), *(m.strip() for m in _FENCE.findall(text))]
+    for candidate in candidates:
+        try:
+            return json.loads(candidate)
+        except ValueError:
+            pass
+    decoder = json.JSONDecoder()
+    for start, char in enumerate(text):
+        if char in "{[":
+            try:
+                value, _ = decoder.raw_decode(text, start)
+            except ValueError:
+                continue
+            return value
+    raise ValueError("no JSON value found in the reply")
+
+
+def _problems(raw: str, output: type[T], validator: jsonschema.Validator, checks: Sequence[Check[T]]) -> tuple[T | None, list[str]]:
+    try:
+        data = extract_json(raw)
+    except ValueError as exc:
+        return None, [str(exc)]
+    errors = [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(data)]
+    if errors:
+        return None, errors[:10]
+    try:
+        value = output.model_validate(data)
+    except ValidationError as exc:
+        return None, [f"{'/'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()][:10]
+    problems = [problem for check in checks for problem in check(value)]
+    return (None, problems) if problems else (value, [])
+
+
+def _repair_message(problems: list[str]) -> Message:
+    listing = "\n".join(f"- {problem}" for problem in problems)
+    return Message(
+        "user",
+        f"Your reply did not match the required JSON Schema:\n{listing}\n"
+        "Reply again with only the corrected JSON object, nothing else.",
+    )
+
+
+async def chat_structured(
+    pool: EnginePool,
+    request: ChatRequest,
+    output: type[T],
+    *,
+    metrics: Metrics,
+    max_repairs: int,
+    checks: Sequence[Check[T]] = (),
+) -> Structured[T]:
+    """Ask for a reply shaped like ``output`` and return it validated, or raise."""
+    schema = output.model_json_schema()
+    validator = jsonschema.Draft202012Validator(schema)
+    request = replace(request, json_schema=schema)
+    prompt_tokens = completion_tokens = 0
+    for attempt in range(1, max_repairs + 2):
+        result = await pool.chat(request)
+        prompt_tokens += result.prompt_tokens
+        completion_tokens += result.completion_tokens
+        value, problems = _problems(result.content, output, validator, checks)
+        if value is not None:
+            return Structured(value, result, attempt, prompt_tokens, completion_tokens)
+        if attempt <= max_repairs:
+            metrics.repairs.inc()
+            messages = (*request.messages, Message("assistant", result.content), _repair_message(problems))
+            request = replace(request, messages=messages)
+    raise StructuredOutputError(
+        f"the model's reply broke its schema after {attempt} attempts: {'; '.join(problems)}",
+        attempts=attempt,
+        last_output=result.content,
+        backend=result.backend,
+    )

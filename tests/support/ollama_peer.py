@@ -1,0 +1,513 @@
+"""OllamaPeer: a named fake of the Ollama HTTP API, backed by a real llama-server.
+
+No Ollama binary can run on the test machines, but llama.cpp's llama-server can. This
+Starlette app speaks Ollama's API (assets/specs/ollama/openapi.yaml plus the behaviour noted
+in assets/specs/SOURCES.md) and forwards generation to llama-server's OpenAI-compatible
+/v1/chat/completions, so tests exercise real tokens, real JSON-schema constrained output and
+real timing through the same wire format the product meets in production.
+
+It is strict and observable:
+* every request body and every response body (each NDJSON line too) is checked against the
+  spec; problems land in `violations` (requests that break the spec also get a 400);
+* every /api/* request is kept in `requests`, images in `images`;
+* `fault` and `delay_s` inject the failures a real Ollama shows under load or when it crashes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import hashlib
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+import referencing
+import referencing.jsonschema
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / "assets" / "specs" / "ollama" / "openapi.yaml"
+SPEC_URI = "urn:ollama:openapi"
+ERROR_SCHEMA = "/components/schemas/ErrorResponse"
+JSON = "application/json"
+NDJSON = "application/x-ndjson"
+
+VERSION = "0.12.6"
+MODIFIED_AT = "2025-01-01T00:00:00Z"
+# Ollama's own texts, so clients that match on them behave as they would in production.
+BUSY = "server busy, please try again.  maximum pending requests exceeded"
+RUNNER_CRASHED = "llama runner process has terminated: exit status 2"
+MID_STREAM_ERROR = "an error was encountered while running the model: unexpected EOF"
+PROSE = "Sure! Here is what you asked for, in plain words rather than JSON."
+UPSTREAM_TIMEOUT = httpx.Timeout(300.0, connect=5.0)
+
+Fault = Literal["busy", "error", "not_json", "drop_mid_stream", "error_mid_stream"]
+Wrap = Callable[[str], dict[str, Any]]
+
+# Ollama option -> llama-server request field. num_ctx has no per-request equivalent (the
+# context size is fixed when llama-server starts), so it is dropped.
+OPTION_FIELDS = {
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "min_p": "min_p",
+    "seed": "seed",
+    "stop": "stop",
+    "num_predict": "max_tokens",
+}
+
+
+def _pointer_segment(segment: str) -> str:
+    return segment.replace("~", "~0").replace("/", "~1")
+
+
+def request_schema(path: str) -> str:
+    return f"/paths/{_pointer_segment(path)}/post/requestBody/content/application~1json/schema"
+
+
+def response_schema(path: str, method: str, media: str) -> str:
+    return f"/paths/{_pointer_segment(path)}/{method}/responses/200/content/{_pointer_segment(media)}/schema"
+
+
+class _Spec:
+    """Validators for schemas inside the OpenAPI document, addressed by JSON pointer.
+
+    OpenAPI 3.1 schemas are JSON Schema 2020-12, so the whole document is registered as one
+    2020-12 resource: its internal "#/components/..." references then resolve as written.
+    """
+
+    def __init__(self, path: Path) -> None:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        resource = referencing.jsonschema.DRAFT202012.create_resource(document)
+        self._registry: referencing.Registry[Any] = referencing.Registry().with_resource(SPEC_URI, resource)
+        self._validators: dict[str, Draft202012Validator] = {}
+
+    def problem(self, pointer: str, instance: Any) -> str | None:
+        validator = self._validators.get(pointer)
+        if validator is None:
+            schema = {"$ref": f"{SPEC_URI}#{pointer}"}
+            validator = self._validators[pointer] = Draft202012Validator(schema, registry=self._registry)
+        error = best_match(validator.iter_errors(instance))
+        return None if error is None else f"{error.message} (at {error.json_path})"
+
+
+@cache
+def _spec() -> _Spec:
+    return _Spec(SPEC_PATH)
+
+
+class _HttpError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class _Truncated(Response):
+    """A 200 response that sends its first bytes and then stops, like a crashed server.
+
+    Returning without the final ASGI body message makes uvicorn close the connection in the
+    middle of the chunked body, which clients see as an incomplete read.
+    """
+
+    def __init__(self, first: bytes) -> None:
+        super().__init__(media_type=NDJSON)
+        self.first = first
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", NDJSON.encode())]})
+        await send({"type": "http.response.body", "body": self.first, "more_body": True})
+
+
+@dataclass
+class _Turn:
+    """One generation forwarded to llama-server; its statistics fill in while it streams."""
+
+    response: httpx.Response
+    replacement: str | None  # text to send instead of the model's (the "not_json" fault)
+    started_ns: int = field(default_factory=time.perf_counter_ns)
+    done_reason: str = "stop"
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    prompt_ns: int = 0
+    eval_ns: int = 0
+
+    async def pieces(self) -> AsyncIterator[str]:
+        """Content pieces, as llama-server streams them (server-sent events)."""
+        try:
+            async for line in self.response.aiter_lines():
+                if not line.startswith("data: ") or line == "data: [DONE]":
+                    continue
+                event = json.loads(line.removeprefix("data: "))
+                self._note(event)
+                for choice in event.get("choices", []):
+                    text = choice.get("delta", {}).get("content")
+                    if text and self.replacement is None:
+                        yield text
+        finally:
+            await self.response.aclose()
+        if self.replacement is not None:
+            for word in re.findall(r"\S+\s*", self.replacement):
+                yield word
+
+    def _note(self, event: dict[str, Any]) -> None:
+        for choice in event.get("choices", []):
+            if choice.get("finish_reason"):
+                self.done_reason = choice["finish_reason"]
+        if usage := event.get("usage"):
+            self.prompt_tokens = usage["prompt_tokens"]
+            self.completion_tokens = usage["completion_tokens"]
+        if timings := event.get("timings"):
+            self.prompt_ns = int(timings["prompt_ms"] * 1e6)
+            self.eval_ns = int(timings["predicted_ms"] * 1e6)
+
+    def summary(self) -> dict[str, Any]:
+        """The final chunk's fields; Ollama reports durations in nanoseconds."""
+        return {
+            "done": True,
+            "done_reason": self.done_reason,
+            "total_duration": time.perf_counter_ns() - self.started_ns,
+            "load_duration": 0,  # llama-server keeps its model resident
+            "prompt_eval_count": self.prompt_tokens,
+            "prompt_eval_duration": self.prompt_ns,
+            "eval_count": self.completion_tokens,
+            "eval_duration": self.eval_ns,
+        }
+
+
+def _now(after: datetime.timedelta = datetime.timedelta()) -> str:
+    moment = datetime.datetime.now(datetime.timezone.utc) + after
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _unloads(keep_alive: str | float | None) -> bool:
+    """Whether keep_alive asks to unload now: 0 seconds, or a zero duration string ("0", "0s", "0m")."""
+    if isinstance(keep_alive, str):
+        try:
+            return float(keep_alive.rstrip("hmnsuµ")) == 0
+        except ValueError:
+            return False
+    return keep_alive == 0
+
+
+def _details() -> dict[str, Any]:
+    return {
+        "parent_model": "",
+        "format": "gguf",
+        "family": "llama",
+        "families": ["llama"],
+        "parameter_size": "unknown",
+        "quantization_level": "unknown",
+    }
+
+
+def _digest(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def _chat_content(text: str) -> dict[str, Any]:
+    return {"message": {"role": "assistant", "content": text}}
+
+
+def _generate_content(text: str) -> dict[str, Any]:
+    return {"response": text}
+
+
+class OllamaPeer:
+    """Ollama's HTTP API in front of a llama-server; itself an ASGI app (see `serve_in_thread`).
+
+    `models` maps Ollama model names ("tiny:latest") to llama-server model ids/aliases;
+    `capabilities` lists what /api/show reports per model (default ["completion"]).
+    """
+
+    def __init__(
+        self,
+        upstream: str,
+        models: dict[str, str],
+        *,
+        capabilities: dict[str, list[str]] | None = None,
+    ) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.models = dict(models)
+        self.capabilities = {name: list((capabilities or {}).get(name, ["completion"])) for name in self.models}
+        self.requests: list[tuple[str, Any]] = []
+        self.violations: list[str] = []
+        self.images: list[str] = []
+        self.loaded: list[str] = []
+        self.fault: Fault | None = None
+        self.delay_s: float = 0.0
+        self._spec = _spec()
+        self._client: httpx.AsyncClient | None = None
+        self.app = Starlette(
+            routes=[
+                Route("/", self._root, methods=["GET", "HEAD"]),
+                Route("/api/version", self._version, methods=["GET"]),
+                Route("/api/tags", self._tags, methods=["GET"]),
+                Route("/api/ps", self._ps, methods=["GET"]),
+                Route("/api/show", self._show, methods=["POST"]),
+                Route("/api/chat", self._chat, methods=["POST"]),
+                Route("/api/generate", self._generate, methods=["POST"]),
+            ],
+            exception_handlers={_HttpError: self._on_error},
+            lifespan=self._lifespan,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(base_url=self.upstream, timeout=UPSTREAM_TIMEOUT) as client:
+            self._client = client
+            try:
+                yield
+            finally:
+                self._client = None
+
+    # --- wire helpers -------------------------------------------------------------------
+
+    async def _intake(self, request: Request) -> dict[str, Any]:
+        """Parse, record and spec-check a POST body; a body that breaks the spec gets a 400."""
+        path = request.url.path
+        raw = await request.body()
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            self.requests.append((path, raw.decode(errors="replace")))
+            problem = f"request body is not JSON: {exc}"
+        else:
+            self.requests.append((path, body))
+            problem = self._spec.problem(request_schema(path), body)
+        if problem:
+            self.violations.append(f"{path} request: {problem}")
+            raise _HttpError(400, problem)
+        return body
+
+    def _encode(self, pointer: str, payload: dict[str, Any], path: str) -> bytes:
+        """Serialize a response body, noting (never suppressing) spec violations."""
+        if problem := self._spec.problem(pointer, payload):
+            self.violations.append(f"{path} response: {problem}")
+        return json.dumps(payload, ensure_ascii=False).encode()
+
+    def _respond(self, request: Request, payload: dict[str, Any], status: int = 200) -> Response:
+        path = request.url.path
+        pointer = response_schema(path, request.method.lower(), JSON) if status == 200 else ERROR_SCHEMA
+        return Response(self._encode(pointer, payload, path), status, media_type=f"{JSON}; charset=utf-8")
+
+    async def _on_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, _HttpError)
+        return self._respond(request, {"error": exc.message}, exc.status)
+
+    def _model(self, name: str) -> str:
+        """The configured name for `name`; like Ollama, a bare name means name:latest."""
+        for candidate in (name, f"{name}:latest"):
+            if candidate in self.models:
+                return candidate
+        raise _HttpError(404, f'model "{name}" not found, try pulling it first')
+
+    def _take_images(self, request_model: str, name: str, images: list[str]) -> None:
+        # Recorded for tests to inspect, then dropped: the text model upstream cannot see them.
+        self.images.extend(images)
+        if images and "vision" not in self.capabilities[name]:
+            raise _HttpError(400, f'"{request_model}" does not support vision')
+
+    def _keep(self, name: str, keep_alive: str | float | None) -> bool:
+        """/api/ps bookkeeping; returns whether the model was unloaded."""
+        if name in self.loaded:
+            self.loaded.remove(name)
+        if _unloads(keep_alive):
+            return True
+        self.loaded.append(name)
+        return False
+
+    async def _gate(self, fault: Fault | None, body: dict[str, Any]) -> None:
+        """Faults that hit before any token: a full queue answers at once, a crash after the delay."""
+        if fault == "busy":
+            raise _HttpError(503, BUSY)
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        # Without a stream there is no "mid-stream": the crash becomes a plain 500.
+        if fault == "error" or (fault == "error_mid_stream" and not body.get("stream", True)):
+            raise _HttpError(500, RUNNER_CRASHED)
+
+    # --- metadata routes ----------------------------------------------------------------
+
+    async def _root(self, request: Request) -> Response:
+        return PlainTextResponse("Ollama is running")
+
+    async def _version(self, request: Request) -> Response:
+        self.requests.append((request.url.path, None))
+        return self._respond(request, {"version": VERSION})
+
+    async def _tags(self, request: Request) -> Response:
+        self.requests.append((request.url.path, None))
+        models = [
+            {
+                "name": name,
+                "model": name,
+                "modified_at": MODIFIED_AT,
+                "size": 0,
+                "digest": _digest(name),
+                "details": _details(),
+            }
+            for name in self.models
+        ]
+        return self._respond(request, {"models": models})
+
+    async def _ps(self, request: Request) -> Response:
+        self.requests.append((request.url.path, None))
+        expires_at = _now(datetime.timedelta(minutes=5))
+        models = [
+            {
+                "name": name,
+                "model": name,
+                "size": 0,
+                "digest": _digest(name),
+                "details": _details(),
+                "expires_at": expires_at,
+                "size_vram": 0,
+            }
+            for name in self.loaded
+        ]
+        return self._respond(request, {"models": models})
+
+    async def _show(self, request: Request) -> Response:
+        body = await self._intake(request)
+        name = self._model(body["model"])
+        payload = {
+            "parameters": "",
+            "license": "",
+            "modified_at": MODIFIED_AT,
+            "template": "",
+            "details": _details(),
+            "capabilities": self.capabilities[name],
+            "model_info": {"general.architecture": "llama"},
+        }
+        return self._respond(request, payload)
+
+    # --- generation routes --------------------------------------------------------------
+
+    async def _chat(self, request: Request) -> Response:
+        body = await self._intake(request)
+        name = self._model(body["model"])
+        messages = body["messages"]
+        self._take_images(body["model"], name, [image for m in messages for image in m.get("images", [])])
+        fault = self.fault
+        await self._gate(fault, body)
+        if not messages:  # Ollama's way to load or unload a model
+            return self._load(request, body, name, _chat_content)
+        # Only role and content go upstream: images were taken above, tools the model cannot use.
+        forwarded = [{"role": m["role"], "content": m["content"]} for m in messages]
+        return await self._reply(request, body, name, forwarded, fault, _chat_content)
+
+    async def _generate(self, request: Request) -> Response:
+        body = await self._intake(request)
+        name = self._model(body["model"])
+        images = body.get("images", [])
+        self._take_images(body["model"], name, images)
+        fault = self.fault
+        await self._gate(fault, body)
+        if not body.get("prompt") and not images:  # Ollama's way to load or unload a model
+            return self._load(request, body, name, _generate_content)
+        system = [{"role": "system", "content": body["system"]}] if body.get("system") else []
+        messages = [*system, {"role": "user", "content": body.get("prompt", "")}]
+        return await self._reply(request, body, name, messages, fault, _generate_content)
+
+    def _load(self, request: Request, body: dict[str, Any], name: str, wrap: Wrap) -> Response:
+        unloaded = self._keep(name, body.get("keep_alive"))
+        payload = {
+            "model": body["model"],
+            "created_at": _now(),
+            **wrap(""),
+            "done": True,
+            "done_reason": "unload" if unloaded else "load",
+        }
+        return self._respond(request, payload)
+
+    def _upstream_payload(self, name: str, messages: list[dict[str, str]], body: dict[str, Any]) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "model": self.models[name],
+            "messages": messages,
+            "stream": True,  # always stream upstream: one code path, and real token timing
+            "stream_options": {"include_usage": True},
+        }
+        options = body.get("options") or {}
+        payload.update({theirs: options[ours] for ours, theirs in OPTION_FIELDS.items() if ours in options})
+        if payload.get("max_tokens", 0) < 0:  # Ollama's -1 (no limit) and -2 (fill context)
+            del payload["max_tokens"]
+        fmt = body.get("format")
+        if fmt == "json":
+            payload["response_format"] = {"type": "json_object"}
+        elif isinstance(fmt, dict):
+            payload["response_format"] = {"type": "json_schema", "json_schema": {"name": "format", "schema": fmt}}
+        elif fmt not in (None, ""):
+            raise _HttpError(400, f'invalid format {fmt!r}: expected "json" or a JSON schema')
+        return payload
+
+    async def _start(self, payload: dict[str, Any], replacement: str | None) -> _Turn:
+        assert self._client is not None, "serve the peer with its lifespan (serve_in_thread does)"
+        request = self._client.build_request("POST", "/v1/chat/completions", json=payload)
+        try:
+            response = await self._client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise _HttpError(500, f"llama-server unreachable: {exc!r}") from exc
+        if response.status_code != 200:
+            detail = (await response.aread()).decode(errors="replace")
+            await response.aclose()
+            raise _HttpError(500, f"llama-server answered {response.status_code}: {detail}")
+        return _Turn(response, replacement)
+
+    async def _reply(
+        self,
+        request: Request,
+        body: dict[str, Any],
+        name: str,
+        messages: list[dict[str, str]],
+        fault: Fault | None,
+        wrap: Wrap,
+    ) -> Response:
+        path = request.url.path
+        payload = self._upstream_payload(name, messages, body)
+        self._keep(name, body.get("keep_alive"))
+        turn = await self._start(payload, PROSE if fault == "not_json" else None)
+        chunk_schema = response_schema(path, "post", NDJSON)
+
+        def chunk(fields: dict[str, Any]) -> bytes:
+            return self._encode(chunk_schema, {"model": body["model"], "created_at": _now(), **fields}, path) + b"\n"
+
+        if fault == "drop_mid_stream":
+            async with contextlib.aclosing(turn.pieces()) as pieces:
+                first = await anext(pieces, "")
+            return _Truncated(chunk({**wrap(first), "done": False}))
+
+        if not body.get("stream", True):
+            text = "".join([piece async for piece in turn.pieces()])
+            return self._respond(request, {"model": body["model"], "created_at": _now(), **wrap(text), **turn.summary()})
+
+        async def lines() -> AsyncIterator[bytes]:
+            async with contextlib.aclosing(turn.pieces()) as pieces:
+                async for piece in pieces:
+                    yield chunk({**wrap(piece), "done": False})
+                    if fault == "error_mid_stream":
+                        break
+            if fault == "error_mid_stream":
+                # Ollama keeps the 200 it already sent and reports the crash as a last line.
+                yield self._encode(ERROR_SCHEMA, {"error": MID_STREAM_ERROR}, path) + b"\n"
+                return
+            yield chunk({**wrap(""), **turn.summary()})
+
+        return StreamingResponse(lines(), media_type=NDJSON)

@@ -1,0 +1,125 @@
+"""localfn.events: CloudEvents in (binary and structured mode) and replies out, checked with the SDK."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import jsonschema
+import pytest
+from cloudevents.conversion import to_binary, to_structured
+from cloudevents.http import CloudEvent
+from cloudevents.http.conversion import from_http
+
+from localfn.errors import BadRequest
+from localfn.events import encode_reply, is_cloudevent, parse_event, request_type, response_type
+
+ATTRIBUTES = {
+    "id": "evt-1",
+    "source": "/apps/chat",
+    "type": request_type("summarize"),
+    "subject": "conversation-42",
+    "datacontenttype": "application/json",
+}
+DATA = {"mode": "context", "context": "Photosynthesis converts light."}
+
+
+def cloudevents_schema() -> dict:
+    text = (resources.files("localfn.assets") / "specs/cloudevents/cloudevents.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def event(**overrides: str) -> CloudEvent:
+    return CloudEvent({**ATTRIBUTES, **overrides}, DATA)
+
+
+@pytest.mark.parametrize(("convert", "structured"), [(to_binary, False), (to_structured, True)], ids=["binary", "structured"])
+def test_parse_event_reads_both_modes(convert, structured: bool) -> None:
+    headers, body = convert(event())
+    incoming = parse_event(headers, body)
+
+    assert (incoming.id, incoming.source, incoming.type, incoming.subject) == (
+        "evt-1", "/apps/chat", "io.localfn.summarize.request", "conversation-42",
+    )
+    assert incoming.data == DATA
+    assert incoming.structured is structured
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"ce-specversion": "1.0", "content-type": "application/json"}, True),
+        ({"content-type": "application/cloudevents+json; charset=utf-8"}, True),
+        ({"content-type": "Application/CloudEvents-Batch+JSON"}, True),
+        ({"content-type": "application/json"}, False),
+        ({}, False),
+    ],
+    ids=["binary", "structured", "batch", "plain-json", "no-headers"],
+)
+def test_is_cloudevent(headers: dict[str, str], expected: bool) -> None:
+    assert is_cloudevent(headers) is expected
+
+
+def test_a_batch_is_a_bad_request() -> None:
+    _, body = to_structured(event())
+    with pytest.raises(BadRequest, match="batch"):
+        parse_event({"content-type": "application/cloudevents-batch+json"}, b"[" + body + b"]")
+
+
+def test_a_structured_body_that_is_not_json_is_a_bad_request() -> None:
+    with pytest.raises(BadRequest):
+        parse_event({"content-type": "application/cloudevents+json"}, b"{not json")
+
+
+def test_a_structured_event_without_source_is_a_bad_request_naming_it() -> None:
+    headers, body = to_structured(event())
+    payload = json.loads(body)
+    del payload["source"]
+    with pytest.raises(BadRequest, match="source"):
+        parse_event(headers, json.dumps(payload).encode())
+
+
+def test_a_binary_event_without_source_is_a_bad_request() -> None:
+    headers, body = to_binary(event())
+    del headers["ce-source"]
+    with pytest.raises(BadRequest):
+        parse_event(headers, body)
+
+
+def test_a_binary_event_without_source_is_a_bad_request_naming_it() -> None:
+    headers, body = to_binary(event())
+    del headers["ce-source"]
+    with pytest.raises(BadRequest, match="source"):
+        parse_event(headers, body)
+
+
+@pytest.mark.parametrize(("convert", "structured"), [(to_binary, False), (to_structured, True)], ids=["binary", "structured"])
+def test_encode_reply_answers_in_the_incoming_mode(convert, structured: bool) -> None:
+    incoming = parse_event(*convert(event()))
+    headers, body = encode_reply(incoming, type=response_type("summarize"), source="/localfn", data={"summary": "short"})
+    reply = from_http(headers, body)
+
+    assert reply["type"] == "io.localfn.summarize.response"
+    assert reply["source"] == "/localfn"
+    assert reply["subject"] == "conversation-42"
+    assert reply["requestid"] == "evt-1"
+    assert reply["id"] != "evt-1"
+    assert reply.get_data() == {"summary": "short"}
+    content_type = headers.get("content-type", "")
+    assert content_type.startswith("application/cloudevents+json") is structured
+
+
+def test_a_structured_reply_matches_the_cloudevents_json_schema() -> None:
+    incoming = parse_event(*to_structured(event()))
+    _, body = encode_reply(incoming, type=response_type("summarize"), source="/localfn", data={"summary": "short"})
+    document = json.loads(body)
+
+    jsonschema.Draft7Validator(cloudevents_schema()).validate(document)
+    assert document["specversion"] == "1.0"
+    assert document["requestid"] == "evt-1"
+
+
+def test_a_reply_without_subject_has_none() -> None:
+    incoming = parse_event(*to_binary(CloudEvent({k: v for k, v in ATTRIBUTES.items() if k != "subject"}, DATA)))
+    reply = from_http(*encode_reply(incoming, type=response_type("summarize"), source="/localfn", data={}))
+    assert "subject" not in reply.get_attributes()

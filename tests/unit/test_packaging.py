@@ -1,0 +1,78 @@
+"""Packaging: every package folder is listed in pyproject.toml; the kept specifications are verbatim."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SPECS = ROOT / "assets" / "specs"
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
+
+
+def package_folders() -> dict[str, Path]:
+    """Importable name -> folder, for every folder with files under a mapped root (as setuptools sees them)."""
+    found = {}
+    for package, folder in SETUPTOOLS["package-dir"].items():
+        root = ROOT / folder
+        for directory in [root, *sorted(p for p in root.rglob("*") if p.is_dir())]:
+            parts = directory.relative_to(root).parts
+            if "__pycache__" in parts or not all(part.isidentifier() for part in parts):
+                continue
+            if any(child.is_file() for child in directory.iterdir()):
+                found[".".join((package, *parts))] = directory
+    return found
+
+
+FOLDERS = package_folders()
+
+
+def test_the_package_dir_mapping_is_the_documented_one() -> None:
+    assert SETUPTOOLS["package-dir"] == {
+        "localfn": "shared/localfn", "localfn.functions": "functions", "localfn.assets": "assets",
+    }
+
+
+@pytest.mark.parametrize("package", sorted(FOLDERS))
+def test_every_folder_with_files_is_a_listed_package(package: str) -> None:
+    assert package in SETUPTOOLS["packages"], f"{FOLDERS[package].relative_to(ROOT)} is not packaged"
+
+
+@pytest.mark.parametrize("package", SETUPTOOLS["packages"])
+def test_every_listed_package_has_a_folder(package: str) -> None:
+    prefix = max((p for p in SETUPTOOLS["package-dir"] if package == p or package.startswith(p + ".")), key=len)
+    folder = ROOT / SETUPTOOLS["package-dir"][prefix] / Path(*package.removeprefix(prefix).split(".")[1:])
+    assert folder.is_dir(), f"{package} maps to missing {folder}"
+
+
+def spec_rows() -> list[tuple[str, str]]:
+    """(file, sha256) of every table row of assets/specs/SOURCES.md."""
+    rows = []
+    for line in (SPECS / "SOURCES.md").read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if not line.startswith("|") or cells[0] == "file" or set(cells[0]) <= set("-: "):
+            continue
+        rows.append((cells[0], cells[-1]))
+    return rows
+
+
+ROWS = spec_rows()
+
+
+def test_sources_lists_every_spec_file() -> None:
+    listed = {file for file, _ in ROWS}
+    on_disk = {p.relative_to(SPECS).as_posix() for p in SPECS.rglob("*") if p.is_file() and p.name != "SOURCES.md"}
+    assert len(ROWS) == len(listed) >= 1
+    assert on_disk - listed == set(), "spec files whose origin SOURCES.md does not record"
+
+
+@pytest.mark.parametrize(("file", "sha256"), ROWS, ids=[file for file, _ in ROWS])
+def test_spec_files_are_verbatim_copies(file: str, sha256: str) -> None:
+    assert len(sha256) == 64 and all(c in "0123456789abcdef" for c in sha256), f"not a full digest: {sha256}"
+    path = SPECS / file
+    assert path.is_file()
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == sha256

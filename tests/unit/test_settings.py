@@ -1,0 +1,103 @@
+"""localfn.settings: typed settings from LOCALFN_* variables and secret files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from localfn.settings import BackendSettings, Settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No LOCALFN_* variable of the machine running the tests leaks in."""
+    for name in list(os.environ):
+        if name.upper().startswith("LOCALFN_"):
+            monkeypatch.delenv(name)
+
+
+def engine(**fields: str) -> dict[str, str]:
+    return {"name": "gpu", "kind": "ollama", "url": "http://gpu:11434", "model": "llama3.2:1b", **fields}
+
+
+def error_locations(exc: ValidationError) -> list[tuple]:
+    return [tuple(error["loc"]) for error in exc.errors()]
+
+
+def test_engines_json_is_parsed_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALFN_ENGINES", json.dumps([
+        engine(),
+        engine(name="cpu", kind="openai", url="http://cpu:8000/v1", model="qwen", vision_model="llava", api_key="k3y"),
+    ]))
+    engines = Settings().engines
+
+    assert [e.name for e in engines] == ["gpu", "cpu"]
+    assert all(isinstance(e, BackendSettings) for e in engines)
+    assert (engines[1].kind, str(engines[1].url), engines[1].vision_model) == ("openai", "http://cpu:8000/v1", "llava")
+    assert engines[1].api_key is not None and engines[1].api_key.get_secret_value() == "k3y"
+    assert "k3y" not in repr(engines[1])
+    assert engines[0].vision_model is None and engines[0].api_key is None
+
+
+@pytest.mark.parametrize(("field", "value"), [("kind", "vllm"), ("url", "not a url")])
+def test_a_bad_engine_field_is_a_validation_error_naming_it(monkeypatch: pytest.MonkeyPatch, field: str, value: str) -> None:
+    monkeypatch.setenv("LOCALFN_ENGINES", json.dumps([engine(**{field: value})]))
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert ("engines", 0, field) in error_locations(caught.value)
+
+
+def test_an_empty_engine_list_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALFN_ENGINES", "[]")
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+@pytest.mark.parametrize("name", ["gpu 1", "", "gpu/1", "gpu.1"])
+def test_engine_names_must_be_metric_label_safe(name: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        BackendSettings(**engine(name=name))
+    assert ("name",) in error_locations(caught.value)
+
+
+@pytest.mark.parametrize("name", ["gpu", "gpu-1", "cpu_pool"])
+def test_label_safe_engine_names_are_accepted(name: str) -> None:
+    assert BackendSettings(**engine(name=name)).name == name
+
+
+def test_defaults_describe_one_local_ollama() -> None:
+    settings = Settings()
+    (only,) = settings.engines
+    assert (only.kind, str(only.url).rstrip("/")) == ("ollama", "http://127.0.0.1:11434")
+    assert (settings.host, settings.port) == ("127.0.0.1", 8080)
+    assert settings.max_repairs == 2
+    assert settings.cache_ttl_s > 0 and settings.cache_max_entries > 0  # the result cache is on by default
+
+
+def test_scalar_settings_come_from_prefixed_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALFN_PORT", "9090")
+    monkeypatch.setenv("LOCALFN_MAX_REPAIRS", "0")
+    monkeypatch.setenv("PORT", "1")  # unprefixed: not ours
+    settings = Settings()
+    assert (settings.port, settings.max_repairs) == (9090, 0)
+
+
+def test_out_of_range_values_are_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALFN_MAX_REPAIRS", "9")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert ("max_repairs",) in error_locations(caught.value)
+
+
+def test_load_without_a_secrets_dir_reads_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LOCALFN_KEEP_ALIVE", "5m")
+    assert Settings.load(secrets_dir=tmp_path / "absent").keep_alive == "5m"
+
+
+def test_load_reads_a_secret_file_named_like_the_variable(tmp_path: Path) -> None:
+    (tmp_path / "localfn_keep_alive").write_text("10m")
+    assert Settings.load(secrets_dir=tmp_path).keep_alive == "10m"
