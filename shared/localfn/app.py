@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
 from localfn.cache import Reuse
-from localfn.capability import Capability
+from localfn.capability import Capability, ExtraRoute
 from localfn.errors import BadRequest, LocalfnError, NotFound, PayloadTooLarge
 from localfn.events import IncomingEvent, encode_reply, is_cloudevent, parse_event
 from localfn.metrics import CONTENT_TYPE
@@ -108,7 +108,7 @@ class FunctionApp:
             Route("/openapi.json", wrap(self._openapi), methods=["GET"]),
         ]
         for extra in self.capability.extra_routes:
-            routes.append(Route(extra.path, wrap(self._extra(extra)), methods=list(extra.methods)))
+            routes.append(Route(extra.path, self.extra_endpoint(extra), methods=list(extra.methods)))
         return routes
 
     def _retry_after_s(self) -> int:
@@ -129,7 +129,7 @@ class FunctionApp:
         async def reply() -> tuple[dict[str, str], bytes]:
             data, _ = await self._process(payload, runtime)
             source = f"{runtime.settings.event_source.rstrip('/')}/{self.name}"
-            return encode_reply(event, type=self.capability.reply_type(event.type), source=source, data=data)
+            return encode_reply(event, type=self.capability.reply_type(event.type, data), source=source, data=data)
 
         # At-least-once delivery: a redelivered (source, id) gets the stored reply, no second model call.
         (headers, body), reuse = await runtime.replies.get_or_run(("event", self.name, event.source, event.id), reply)
@@ -191,7 +191,11 @@ class FunctionApp:
     async def _openapi(self, request: Request) -> Response:
         return JSONResponse(openapi_document([self.capability]))
 
-    def _extra(self, route: Any) -> Any:
+    def extra_endpoint(self, route: ExtraRoute) -> Endpoint:
+        """An endpoint for one of the capability's extra (or root) routes, errors as problem+json."""
+        return with_problems(self._extra(route), self._retry_after_s)
+
+    def _extra(self, route: ExtraRoute) -> Endpoint:
         async def endpoint(request: Request) -> Response:
             runtime = await self._holder.get()
             return await runtime.capability(self.capability).endpoint(route)(request)

@@ -45,7 +45,9 @@ class Capability(ABC, Generic[Req, Resp]):
     response_model: ClassVar[type[BaseModel]]
     max_body_bytes: ClassVar[int] = 1 << 20
     cacheable: ClassVar[bool] = True  # False where a call has effects (e.g. stores a badge)
-    extra_routes: ClassVar[tuple[ExtraRoute, ...]] = ()
+    extra_routes: ClassVar[tuple[ExtraRoute, ...]] = ()  # under the function's own root
+    # Routes `localfn serve` also answers at its root, e.g. an earlier API's paths kept for its users.
+    root_routes: ClassVar[tuple[ExtraRoute, ...]] = ()
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -60,7 +62,8 @@ class Capability(ABC, Generic[Req, Resp]):
         return (request_type(cls.name),)
 
     @classmethod
-    def reply_type(cls, event_type: str) -> str:
+    def reply_type(cls, event_type: str, data: dict[str, Any]) -> str:
+        """CloudEvent type of the reply to an event of ``event_type`` whose response is ``data``."""
         return response_type(cls.name)
 
     @classmethod

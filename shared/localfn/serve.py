@@ -79,6 +79,7 @@ def build_app(holder: RuntimeHolder, names: Sequence[str] | None = None) -> Star
             # POST /<name> itself, not only /<name>/: Mount alone would answer it with a redirect.
             routes.append(Route(f"/{name}", apps[name].routes[0].endpoint, methods=["POST"]))
             routes.append(Mount(f"/{name}", routes=apps[name].routes))
+            routes += [Route(r.path, apps[name].extra_endpoint(r), methods=list(r.methods)) for r in cls.root_routes]
 
     async def events(request: Request) -> Response:
         if not is_cloudevent(request.headers):

@@ -1,0 +1,375 @@
+{{/*
+Names, labels and shared pieces of the localfn chart. Helpers are named
+`localfn.<thing>`; those that need more than the root context take a dict with
+`root` and the extra keys they document.
+*/}}
+
+{{/* The chart name, or nameOverride. */}}
+{{- define "localfn.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* `<release>-<chart>` (the release alone when it already holds the chart name), or fullnameOverride. */}}
+{{- define "localfn.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* chart-version, for the helm.sh/chart label. */}}
+{{- define "localfn.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels every object carries. */}}
+{{- define "localfn.labels" -}}
+helm.sh/chart: {{ include "localfn.chart" . }}
+{{ include "localfn.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: localfn
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* The labels that select the release's pods. */}}
+{{- define "localfn.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "localfn.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* metadata.annotations from commonAnnotations (renders nothing when empty). */}}
+{{- define "localfn.annotations" -}}
+{{- with .Values.commonAnnotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* Selector labels of one function's pods. dict: root, function (its name). */}}
+{{- define "localfn.function.selectorLabels" -}}
+{{ include "localfn.selectorLabels" .root }}
+app.kubernetes.io/component: function
+localfn.io/function: {{ .function }}
+{{- end -}}
+
+{{/* Selector labels of one Ollama pool's pods. dict: root, pool (gpu or cpu). */}}
+{{- define "localfn.ollama.selectorLabels" -}}
+{{ include "localfn.selectorLabels" .root }}
+app.kubernetes.io/component: ollama
+localfn.io/pool: {{ .pool }}
+{{- end -}}
+
+{{/* Name of one function's Service (Knative or plain). dict: root, function. */}}
+{{- define "localfn.function.name" -}}
+{{- printf "%s%s" .root.Values.serving.functionNamePrefix .function | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Client Service of one Ollama pool. dict: root, pool. */}}
+{{- define "localfn.ollama.serviceName" -}}
+{{- printf "%s-ollama-%s" (include "localfn.fullname" .root | trunc 48 | trimSuffix "-") .pool -}}
+{{- end -}}
+
+{{/* Headless Service (the StatefulSet's serviceName) of one Ollama pool. dict: root, pool. */}}
+{{- define "localfn.ollama.headlessServiceName" -}}
+{{- printf "%s-headless" (include "localfn.ollama.serviceName" .) -}}
+{{- end -}}
+
+{{/* The ServiceAccount the release's pods run as. */}}
+{{- define "localfn.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "localfn.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Image reference from a dict with repository, tag, digest; `default` is the tag used when tag is empty. dict: image, default. */}}
+{{- define "localfn.imageRef" -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" .image.repository .image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .image.repository (default .default .image.tag | toString) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The localfn image. */}}
+{{- define "localfn.image" -}}
+{{- include "localfn.imageRef" (dict "image" .Values.image "default" .Chart.AppVersion) -}}
+{{- end -}}
+
+{{/* The Ollama image. */}}
+{{- define "localfn.ollama.image" -}}
+{{- include "localfn.imageRef" (dict "image" .Values.ollama.image "default" "latest") -}}
+{{- end -}}
+
+{{/* The chart-managed Secret (cloud API key, database DSN). */}}
+{{- define "localfn.secretName" -}}
+{{- include "localfn.fullname" . -}}
+{{- end -}}
+
+{{/* "true" when the chart must create its Secret. */}}
+{{- define "localfn.secret.needed" -}}
+{{- $badge := index .Values.functions "generate-badge" -}}
+{{- $route := index .Values.functions "route-query" -}}
+{{- if or (and $route.enabled $route.cloud.apiKey (not $route.cloud.existingSecret)) (and $badge.enabled $badge.database.url (not $badge.database.existingSecret)) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/*
+One function's effective settings: functionDefaults deep-merged with the
+function's `overrides`, as YAML (read back with fromYaml). dict: root, function.
+*/}}
+{{- define "localfn.function.config" -}}
+{{- $fn := index .root.Values.functions .function -}}
+{{- $cfg := mergeOverwrite (deepCopy .root.Values.functionDefaults) (deepCopy (default (dict) $fn.overrides)) -}}
+{{- toYaml $cfg -}}
+{{- end -}}
+
+{{/*
+The ordered engine pool as LOCALFN_ENGINES JSON: the GPU pool's Service first,
+the CPU pool's second (kept while the pool is enabled, even at 0 replicas, so
+scaling it up needs no new revision), then extraEngines.
+*/}}
+{{- define "localfn.engines" -}}
+{{- $engines := list -}}
+{{- range $pool := list "gpu" "cpu" -}}
+{{- $p := index $.Values.ollama $pool -}}
+{{- if $p.enabled -}}
+{{- $url := printf "http://%s.%s.svc.%s:%d" (include "localfn.ollama.serviceName" (dict "root" $ "pool" $pool)) $.Release.Namespace $.Values.clusterDomain (int $.Values.ollama.port) -}}
+{{- $e := dict "name" $pool "kind" "ollama" "url" $url "model" $p.model -}}
+{{- if $p.visionModel -}}
+{{- $_ := set $e "vision_model" $p.visionModel -}}
+{{- end -}}
+{{- $engines = append $engines $e -}}
+{{- end -}}
+{{- end -}}
+{{- range $.Values.extraEngines -}}
+{{- $engines = append $engines . -}}
+{{- end -}}
+{{- toJson $engines -}}
+{{- end -}}
+
+{{/*
+Environment of one function container. dict: root, function, config.
+PORT is set only in deployment mode: Knative sets it itself and rejects it.
+*/}}
+{{- define "localfn.function.env" -}}
+{{- $root := .root -}}
+{{- $fn := index $root.Values.functions .function -}}
+{{- $s := $root.Values.settings -}}
+- name: FUNCTION_TARGET
+  value: {{ $fn.target | quote }}
+- name: FUNCTION_SOURCE
+  value: {{ $fn.source | quote }}
+{{- if eq $root.Values.serving.mode "deployment" }}
+- name: PORT
+  value: "8080"
+{{- end }}
+# One server process per pod, so LOCALFN_MAX_IN_FLIGHT is the pod's limit.
+- name: WORKERS
+  value: "1"
+- name: LOCALFN_ENGINES
+  value: {{ include "localfn.engines" $root | quote }}
+- name: LOCALFN_EMBEDDED
+  value: "never"
+- name: LOCALFN_REQUEST_TIMEOUT_S
+  value: {{ $s.requestTimeoutSeconds | int64 | quote }}
+- name: LOCALFN_CONNECT_TIMEOUT_S
+  value: {{ $s.connectTimeoutSeconds | int64 | quote }}
+- name: LOCALFN_ENGINE_COOLDOWN_S
+  value: {{ $s.engineCooldownSeconds | int64 | quote }}
+- name: LOCALFN_KEEP_ALIVE
+  value: {{ $s.keepAlive | quote }}
+- name: LOCALFN_MAX_IN_FLIGHT
+  value: {{ $s.maxInFlight | int64 | quote }}
+{{- with (default $s.maxBodyBytes $fn.maxBodyBytes | int64) }}
+- name: LOCALFN_MAX_BODY_BYTES
+  value: {{ . | quote }}
+{{- end }}
+- name: LOCALFN_LOG_LEVEL
+  value: {{ $s.logLevel | quote }}
+{{- if eq .function "generate-badge" }}
+{{- if or $fn.database.existingSecret $fn.database.url }}
+- name: LOCALFN_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ default (include "localfn.secretName" $root) $fn.database.existingSecret | quote }}
+      key: {{ ternary $fn.database.existingSecretKey "database-url" (not (empty $fn.database.existingSecret)) | quote }}
+{{- else }}
+- name: LOCALFN_HISTORY_PATH
+  value: {{ $fn.historyPath | quote }}
+{{- end }}
+{{- end }}
+{{- if and (eq .function "analyze-photo") $fn.allowedUsers }}
+- name: LOCALFN_ALLOWED_USERS
+  value: {{ join "," $fn.allowedUsers | quote }}
+{{- end }}
+{{- if eq .function "route-query" }}
+{{- if $fn.cloud.url }}
+- name: LOCALFN_CLOUD__URL
+  value: {{ $fn.cloud.url | quote }}
+{{- end }}
+{{- if $fn.cloud.model }}
+- name: LOCALFN_CLOUD__MODEL
+  value: {{ $fn.cloud.model | quote }}
+{{- end }}
+{{- if or $fn.cloud.existingSecret $fn.cloud.apiKey }}
+- name: LOCALFN_CLOUD__API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ default (include "localfn.secretName" $root) $fn.cloud.existingSecret | quote }}
+      key: {{ ternary $fn.cloud.existingSecretKey "cloud-api-key" (not (empty $fn.cloud.existingSecret)) | quote }}
+{{- end }}
+{{- end }}
+{{- range $name, $value := .config.env }}
+- name: {{ $name | quote }}
+  value: {{ $value | toString | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Volumes of one function pod (all emptyDir or Secret: allowed by Knative and the restricted PSS). dict: root, function. */}}
+{{- define "localfn.function.volumes" -}}
+- name: tmp
+  emptyDir: {}
+{{- if and (eq .function "generate-badge") (include "localfn.function.usesSqlite" .) }}
+- name: history
+  emptyDir: {}
+{{- end }}
+{{- if .root.Values.secretsDir.enabled }}
+- name: localfn-secrets
+  secret:
+    secretName: {{ .root.Values.secretsDir.secretName | quote }}
+    optional: true
+{{- end }}
+{{- end -}}
+
+{{/* Volume mounts of one function container. dict: root, function. */}}
+{{- define "localfn.function.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- if and (eq .function "generate-badge") (include "localfn.function.usesSqlite" .) }}
+- name: history
+  mountPath: {{ dir (index .root.Values.functions "generate-badge").historyPath | quote }}
+{{- end }}
+{{- if .root.Values.secretsDir.enabled }}
+- name: localfn-secrets
+  mountPath: /var/run/secrets/localfn
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/* "true" when generate-badge keeps its history in per-pod SQLite. dict: root. */}}
+{{- define "localfn.function.usesSqlite" -}}
+{{- $badge := index .root.Values.functions "generate-badge" -}}
+{{- if not (or $badge.database.existingSecret $badge.database.url) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/*
+Pod-template annotations that roll the pods when something they read changes
+(the chart's Secret) plus the function's podAnnotations. dict: root, config.
+*/}}
+{{- define "localfn.function.podAnnotations" -}}
+{{- if include "localfn.secret.needed" .root }}
+checksum/secret: {{ include (print .root.Template.BasePath "/secret.yaml") .root | sha256sum }}
+{{- end }}
+{{- with .config.podAnnotations }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The function container, shared by Knative Services and Deployments.
+dict: root, function, config. Knative takes probes without a port (it fills in
+the serving port) and one port named http1; Deployments name the port http.
+*/}}
+{{- define "localfn.function.container" -}}
+{{- $root := .root -}}
+{{- $knative := eq $root.Values.serving.mode "knative" -}}
+{{- $probes := .config.probes -}}
+- name: function
+  image: {{ include "localfn.image" $root | quote }}
+  imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+  ports:
+    - name: {{ ternary "http1" "http" $knative }}
+      containerPort: 8080
+      protocol: TCP
+  env:
+    {{- include "localfn.function.env" . | nindent 4 }}
+  readinessProbe:
+    httpGet:
+      path: {{ $probes.readiness.path }}
+      {{- if not $knative }}
+      port: http
+      {{- end }}
+    periodSeconds: {{ $probes.readiness.periodSeconds | int }}
+    timeoutSeconds: {{ $probes.readiness.timeoutSeconds | int }}
+    failureThreshold: {{ $probes.readiness.failureThreshold | int }}
+    successThreshold: 1
+  livenessProbe:
+    httpGet:
+      path: {{ $probes.liveness.path }}
+      {{- if not $knative }}
+      port: http
+      {{- end }}
+    periodSeconds: {{ $probes.liveness.periodSeconds | int }}
+    timeoutSeconds: {{ $probes.liveness.timeoutSeconds | int }}
+    failureThreshold: {{ $probes.liveness.failureThreshold | int }}
+  {{- with .config.resources }}
+  resources:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  securityContext:
+    {{- toYaml $root.Values.containerSecurityContext | nindent 4 }}
+  volumeMounts:
+    {{- include "localfn.function.volumeMounts" . | nindent 4 }}
+{{- end -}}
+
+{{/* Name of the Broker the Triggers and the KafkaSource use. */}}
+{{- define "localfn.brokerName" -}}
+{{- if .Values.eventing.broker.create -}}
+{{- default (include "localfn.fullname" .) .Values.eventing.broker.name -}}
+{{- else -}}
+{{- .Values.eventing.broker.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Name of the chart's dead-letter logger. */}}
+{{- define "localfn.deadLetterName" -}}
+{{- printf "%s-dead-letter" (include "localfn.fullname" . | trunc 51 | trimSuffix "-") -}}
+{{- end -}}
+
+{{/* spec.delivery of the Broker and the Triggers: retries, backoff, dead-letter sink. */}}
+{{- define "localfn.delivery" -}}
+{{- $d := .Values.eventing.delivery -}}
+{{- $dl := .Values.eventing.deadLetter -}}
+deadLetterSink:
+  {{- if $dl.create }}
+  ref:
+    apiVersion: serving.knative.dev/v1
+    kind: Service
+    name: {{ include "localfn.deadLetterName" . }}
+  {{- else if $dl.ref }}
+  ref:
+    {{- toYaml $dl.ref | nindent 4 }}
+  {{- else }}
+  uri: {{ $dl.uri | quote }}
+  {{- end }}
+retry: {{ $d.retry | int }}
+backoffPolicy: {{ $d.backoffPolicy }}
+backoffDelay: {{ $d.backoffDelay | quote }}
+{{- with $d.timeout }}
+timeout: {{ . | quote }}
+{{- end }}
+{{- end -}}

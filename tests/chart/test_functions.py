@@ -1,0 +1,164 @@
+"""The functions as the application contract describes them, in both serving modes,
+plus the helm test pod and NOTES."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.chart import chart_support as cs
+
+SETTINGS_ENV = {
+    "LOCALFN_ENGINES",
+    "LOCALFN_REQUEST_TIMEOUT_S",
+    "LOCALFN_CONNECT_TIMEOUT_S",
+    "LOCALFN_ENGINE_COOLDOWN_S",
+    "LOCALFN_KEEP_ALIVE",
+    "LOCALFN_MAX_IN_FLIGHT",
+    "LOCALFN_LOG_LEVEL",
+    "LOCALFN_EMBEDDED",
+}
+
+
+def test_each_function_runs_its_target_from_the_one_image(docs: list[cs.Doc]) -> None:
+    workloads = cs.function_workloads(docs)
+    assert sorted(cs.function_of(w) for w in workloads) == sorted(cs.FUNCTIONS)
+    assert len({cs.main_container(w)["image"] for w in workloads}) == 1, "one image for every function"
+    for wl in workloads:
+        fn = cs.function_of(wl)
+        folder, target = cs.FUNCTIONS[fn]
+        c = cs.main_container(wl)
+        assert wl["metadata"]["name"] == fn, "the Service is named after the function"
+        assert cs.env_value(c, "FUNCTION_TARGET") == target
+        assert cs.env_value(c, "FUNCTION_SOURCE") == f"/app/functions/{folder}/main.py"
+        assert SETTINGS_ENV <= set(cs.env_of(c)), SETTINGS_ENV - set(cs.env_of(c))
+        assert cs.env_value(c, "LOCALFN_EMBEDDED") == "never"
+        assert c["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+        assert c["livenessProbe"]["httpGet"]["path"] == "/health/live"
+        assert c["ports"][0]["containerPort"] == 8080
+        assert c["resources"]["requests"] and c["resources"]["limits"]
+        json.loads(cs.env_value(c, "LOCALFN_ENGINES"))
+
+
+def test_function_specific_settings(default_docs: list[cs.Doc]) -> None:
+    by_fn = {cs.function_of(w): cs.main_container(w) for w in cs.function_workloads(default_docs)}
+    assert cs.env_value(by_fn["analyze-photo"], "LOCALFN_MAX_BODY_BYTES") == str(16 * 1024 * 1024)
+    for fn in ("summarize", "route-query"):
+        assert "LOCALFN_MAX_BODY_BYTES" not in cs.env_of(by_fn[fn]), "text functions keep their own default"
+    assert cs.env_value(by_fn["generate-badge"], "LOCALFN_HISTORY_PATH") == "/data/localfn/history.sqlite3"
+    for fn, c in by_fn.items():
+        if fn != "generate-badge":
+            assert "LOCALFN_HISTORY_PATH" not in cs.env_of(c)
+        if fn != "route-query":
+            assert not [n for n in cs.env_of(c) if n.startswith("LOCALFN_CLOUD__")]
+
+
+def test_allowed_users_become_a_comma_list(helm: str) -> None:
+    docs = cs.render_scenario("default", "functions.analyze-photo.allowedUsers={ana,bo}")
+    photo = next(w for w in cs.function_workloads(docs) if cs.function_of(w) == "analyze-photo")
+    assert cs.env_value(cs.main_container(photo), "LOCALFN_ALLOWED_USERS") == "ana,bo"
+
+
+def test_knative_mode_renders_knative_services_only(default_docs: list[cs.Doc]) -> None:
+    for wl in cs.function_workloads(default_docs):
+        assert cs.is_custom(wl)
+        c = cs.main_container(wl)
+        assert "PORT" not in cs.env_of(c), "Knative sets PORT"
+        assert "port" not in c["readinessProbe"]["httpGet"]
+        assert wl["metadata"]["labels"]["networking.knative.dev/visibility"] == "cluster-local"
+    assert not cs.of_kind(default_docs, "Deployment") and not cs.of_kind(default_docs, "HorizontalPodAutoscaler")
+
+
+def test_deployment_mode_renders_deployments_services_and_hpas(helm: str) -> None:
+    docs = cs.render_scenario("deployment")
+    values = cs.scenario_values("deployment")
+    assert not [d for d in docs if cs.is_custom(d)], "no Knative object in deployment mode"
+    deployments = cs.by_name(cs.of_kind(docs, "Deployment"))
+    services = cs.by_name(cs.core_services(docs))
+    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in cs.of_kind(docs, "HorizontalPodAutoscaler")}
+    assert sorted(cs.function_of(d) for d in deployments.values()) == sorted(cs.FUNCTIONS)
+    for name, dep in deployments.items():
+        fn = cs.function_of(dep)
+        meta, spec = cs.pod_template(dep)
+        assert cs.selects(dep["spec"]["selector"]["matchLabels"], meta["labels"])
+        svc = services[name]
+        assert cs.selects(svc["spec"]["selector"], meta["labels"])
+        assert svc["spec"]["ports"][0]["targetPort"] == "http"
+        c = cs.main_container(dep)
+        assert cs.env_value(c, "PORT") == "8080"
+        assert c["ports"][0]["name"] == "http"
+        assert c["readinessProbe"]["httpGet"]["port"] == "http"
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        assert spec["nodeSelector"] == values["functionDefaults"]["nodeSelector"]
+        hpa = hpas[name]
+        assert hpa["apiVersion"] == "autoscaling/v2"
+        assert hpa["spec"]["scaleTargetRef"]["kind"] == "Deployment"
+        expected = values["functionDefaults"]["autoscaling"] | values["functions"][fn]["overrides"].get(
+            "autoscaling", {}
+        )
+        assert hpa["spec"]["minReplicas"] == expected["minScale"]
+        assert hpa["spec"]["maxReplicas"] == expected["maxScale"]
+        assert hpa["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == expected["scaleDownDelaySeconds"]
+        kinds = {m["type"] for m in hpa["spec"]["metrics"]}
+        assert kinds == {"Pods", "Resource"}
+        pods_metric = next(m for m in hpa["spec"]["metrics"] if m["type"] == "Pods")
+        assert pods_metric["pods"]["metric"]["name"] == values["serving"]["deployment"]["hpa"]["inFlight"]["metricName"]
+        assert "replicas" not in dep["spec"], "the HPA owns the replica count"
+
+
+def test_disabling_a_function_removes_everything_of_it(helm: str) -> None:
+    docs = cs.render_scenario("default", "functions.summarize.enabled=false")
+    assert "summarize" not in {cs.function_of(w) for w in cs.function_workloads(docs)}
+    assert not [t for t in cs.of_kind(docs, "Trigger") if "summarize" in t["spec"]["filter"]["attributes"]["type"]]
+    (test_pod,) = [p for p in cs.of_kind(docs, "Pod")]
+    assert "summarize" not in cs.env_value(test_pod["spec"]["containers"][0], "URLS")
+
+
+def test_helm_test_pod_calls_every_readiness_route(scenario: str, docs: list[cs.Doc]) -> None:
+    pods = [p for p in cs.of_kind(docs, "Pod") if p["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"]
+    assert len(pods) == 1
+    (container,) = pods[0]["spec"]["containers"]
+    urls = cs.env_value(container, "URLS").split()
+    values = cs.scenario_values(scenario)
+    expected = set()
+    for wl in cs.function_workloads(docs):
+        c = cs.main_container(wl)
+        name = wl["metadata"]["name"]
+        host = f"{name}.{cs.NAMESPACE}.svc.{values['clusterDomain']}"
+        if cs.is_custom(wl):
+            expected.add(f"http://{host}{c['readinessProbe']['httpGet']['path']}")
+        else:
+            port = cs.by_name(cs.core_services(docs))[name]["spec"]["ports"][0]["port"]
+            expected.add(f"http://{host}:{port}{c['readinessProbe']['httpGet']['path']}")
+    assert set(urls) == expected
+    assert all(urlparse(u).path == "/health/ready" for u in urls)
+    assert container["image"] == cs.main_container(cs.function_workloads(docs)[0])["image"]
+
+
+def test_notes_tell_how_to_reach_every_function(helm: str, scenario: str) -> None:
+    proc = cs.run_helm(
+        "install",
+        cs.RELEASE,
+        str(cs.CHART),
+        "--dry-run=client",
+        "--namespace",
+        cs.NAMESPACE,
+        "-f",
+        str(cs.scenario_file(scenario)),
+    )
+    notes = proc.stdout.split("NOTES:", 1)[1]
+    docs = cs.render_scenario(scenario)
+    for wl in cs.function_workloads(docs):
+        assert f"http://{wl['metadata']['name']}.{cs.NAMESPACE}.svc." in notes, wl["metadata"]["name"]
+    assert f"helm test {cs.RELEASE}" in notes
+    for sts in cs.of_kind(docs, "StatefulSet"):
+        assert f"logs -f {sts['metadata']['name']}-0 -c pull-models" in notes
+
+
+@pytest.mark.parametrize("prefix", ["", "team-a-"])
+def test_function_name_prefix(helm: str, prefix: str) -> None:
+    docs = cs.render_scenario("default", f"serving.functionNamePrefix={prefix}")
+    names = {cs.function_of(w): w["metadata"]["name"] for w in cs.function_workloads(docs)}
+    assert names == {fn: prefix + fn for fn in cs.FUNCTIONS}

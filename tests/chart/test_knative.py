@@ -1,0 +1,245 @@
+"""What Knative's admission webhooks would reject, and how the eventing objects fit together.
+
+The CRD schemas leave template annotations, probes, volumes and delivery open;
+Knative's webhooks check them at apply time. These tests apply the same rules
+(chart_support.knative_service_violations / delivery_violations) to the render.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from tests.chart import chart_support as cs
+
+
+def test_knative_services_pass_the_webhook_rules(docs: list[cs.Doc]) -> None:
+    errors = []
+    for ksvc in cs.knative_services(docs):
+        errors += [f"{ksvc['metadata']['name']}: {e}" for e in cs.knative_service_violations(ksvc)]
+    assert not errors, "\n".join(errors)
+
+
+def _first_function_ksvc(docs: list[cs.Doc]) -> cs.Doc:
+    return next(d for d in cs.function_workloads(docs) if cs.is_custom(d))
+
+
+def _annotations(ksvc: cs.Doc) -> dict[str, str]:
+    return ksvc["spec"]["template"]["metadata"]["annotations"]
+
+
+def _move_min_scale_to_service_metadata(k: cs.Doc) -> None:
+    k["metadata"]["annotations"] = {
+        "autoscaling.knative.dev/min-scale": _annotations(k).pop("autoscaling.knative.dev/min-scale")
+    }
+
+
+@pytest.mark.parametrize(
+    ("mistake", "expected"),
+    [
+        (_move_min_scale_to_service_metadata, "on the Service's metadata"),
+        (lambda k: _annotations(k).update({"autoscaling.knative.dev/min-scale": "-1"}), "min-scale"),
+        (lambda k: _annotations(k).update({"autoscaling.knative.dev/initial-scale": "0"}), "initial-scale"),
+        (
+            lambda k: _annotations(k).update(
+                {"autoscaling.knative.dev/max-scale": "2", "autoscaling.knative.dev/min-scale": "3"}
+            ),
+            "max-scale",
+        ),
+        (lambda k: _annotations(k).update({"autoscaling.knative.dev/scale-down-delay": "2h"}), "scale-down-delay"),
+        (lambda k: _annotations(k).update({"autoscaling.knative.dev/scale-down-delay": "300"}), "scale-down-delay"),
+        (lambda k: _annotations(k).update({"autoscaling.knative.dev/scale-down-delay": "1.5s"}), "second precision"),
+        (lambda k: _annotations(k).update({"serving.knative.dev/progress-deadline": "0s"}), "progress-deadline"),
+        (lambda k: _annotations(k).update({"autoscaling.knative.dev/metric": "cpu"}), "metric"),
+        (lambda k: _annotations(k).update({"autoscaling.knative.dev/minScale": "1"}), "unknown autoscaling annotation"),
+        (lambda k: k["spec"]["template"]["spec"].update({"nodeSelector": {"a": "b"}}), "nodeSelector"),
+        (lambda k: k["spec"]["template"]["spec"].update({"tolerations": []}), "tolerations"),
+        (lambda k: k["spec"]["template"]["spec"].update({"affinity": {}}), "affinity"),
+        (
+            lambda k: k["spec"]["template"]["spec"].update({"securityContext": {"runAsNonRoot": True}}),
+            "securityContext",
+        ),
+        (
+            lambda k: k["spec"]["template"]["spec"]["volumes"].append(
+                {"name": "m", "persistentVolumeClaim": {"claimName": "c"}}
+            ),
+            "persistentVolumeClaim",
+        ),
+        (lambda k: k["spec"]["template"]["spec"].update({"containerConcurrency": 5000}), "containerConcurrency"),
+        (lambda k: k["spec"]["template"]["spec"].update({"timeoutSeconds": 3600}), "timeoutSeconds"),
+        (
+            lambda k: k["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "PORT", "value": "9"}),
+            "reserved",
+        ),
+        (
+            lambda k: k["spec"]["template"]["spec"]["containers"][0]["ports"].append({"containerPort": 9000}),
+            "more than one",
+        ),
+        (lambda k: k["spec"]["template"]["spec"]["containers"][0]["ports"][0].update({"name": "http"}), "port name"),
+        (
+            lambda k: k["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"].update(
+                {"port": "web"}
+            ),
+            "serving port",
+        ),
+    ],
+)
+def test_webhook_rules_catch_mistakes(default_docs: list[cs.Doc], mistake, expected: str) -> None:
+    ksvc = _first_function_ksvc(default_docs)
+    assert cs.knative_service_violations(ksvc) == []
+    broken = copy.deepcopy(ksvc)
+    mistake(broken)
+    found = cs.knative_service_violations(broken)
+    assert any(expected in f for f in found), found or "the mistake was not caught"
+
+
+def test_autoscaling_follows_values_per_function(helm: str) -> None:
+    docs = cs.render_scenario(
+        "default",
+        "functions.summarize.overrides.autoscaling.maxScale=7",
+        "functions.summarize.overrides.autoscaling.minScale=0",
+        "functionDefaults.autoscaling.scaleDownDelaySeconds=120",
+        "functionDefaults.containerConcurrency=32",
+        "functionDefaults.autoscaling.target=20",
+    )
+    by_fn = {cs.function_of(d): d for d in cs.function_workloads(docs)}
+    summarize = _annotations(by_fn.pop("summarize"))
+    assert summarize["autoscaling.knative.dev/max-scale"] == "7"
+    assert summarize["autoscaling.knative.dev/min-scale"] == "0"
+    assert summarize["autoscaling.knative.dev/scale-down-delay"] == "120s"
+    for fn, ksvc in by_fn.items():
+        ann = _annotations(ksvc)
+        assert ann["autoscaling.knative.dev/max-scale"] == "10", fn
+        assert ann["autoscaling.knative.dev/min-scale"] == "1", fn
+        assert ann["autoscaling.knative.dev/scale-down-delay"] == "120s", fn
+        assert ann["autoscaling.knative.dev/target"] == "20", fn
+        assert ksvc["spec"]["template"]["spec"]["containerConcurrency"] == 32, fn
+
+
+def test_concurrency_and_timeouts_agree_with_the_app_settings(docs: list[cs.Doc]) -> None:
+    """containerConcurrency <= LOCALFN_MAX_IN_FLIGHT, target <= containerConcurrency,
+    platform timeout > the app's engine timeout."""
+    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in cs.of_kind(docs, "HorizontalPodAutoscaler")}
+    for wl in cs.function_workloads(docs):
+        name = wl["metadata"]["name"]
+        c = cs.main_container(wl)
+        max_in_flight = int(cs.env_value(c, "LOCALFN_MAX_IN_FLIGHT"))
+        request_timeout = float(cs.env_value(c, "LOCALFN_REQUEST_TIMEOUT_S"))
+        assert cs.env_value(c, "WORKERS") == "1", f"{name}: one process per pod, or the in-flight limit multiplies"
+        if cs.is_custom(wl):
+            spec = wl["spec"]["template"]["spec"]
+            assert 1 <= spec["containerConcurrency"] <= max_in_flight, name
+            assert float(_annotations(wl)["autoscaling.knative.dev/target"]) <= spec["containerConcurrency"], name
+            assert spec["timeoutSeconds"] > request_timeout, name
+        else:
+            spec = wl["spec"]["template"]["spec"]
+            assert spec["terminationGracePeriodSeconds"] > request_timeout, name
+            for metric in hpas[name]["spec"]["metrics"]:
+                if metric["type"] == "Pods":
+                    assert float(metric["pods"]["target"]["averageValue"]) <= max_in_flight, name
+
+
+def test_one_trigger_per_function_on_its_request_type(scenario: str, docs: list[cs.Doc]) -> None:
+    triggers = cs.of_kind(docs, "Trigger")
+    functions = {cs.function_of(w): w for w in cs.function_workloads(docs)}
+    if not cs.scenario_values(scenario)["eventing"]["enabled"]:
+        assert not triggers and not cs.of_kind(docs, "Broker") and not cs.of_kind(docs, "KafkaSource")
+        return
+    assert functions and triggers
+    by_type = {}
+    for t in triggers:
+        by_type.setdefault(t["spec"]["filter"]["attributes"]["type"], []).append(t)
+    for fn, wl in functions.items():
+        matching = by_type.get(f"io.localfn.{fn}.request", [])
+        assert len(matching) == 1, f"{fn}: {len(matching)} triggers"
+        assert matching[0]["spec"]["subscriber"]["ref"] == {
+            "apiVersion": "serving.knative.dev/v1",
+            "kind": "Service",
+            "name": wl["metadata"]["name"],
+        }
+    # Replies are of another type, so no Trigger feeds a function its own reply.
+    for t in triggers:
+        assert not t["spec"]["filter"]["attributes"]["type"].endswith(".response"), t["metadata"]["name"]
+
+
+def test_triggers_have_retrying_delivery_with_a_dead_letter_sink(docs: list[cs.Doc]) -> None:
+    ksvcs = cs.by_name(cs.knative_services(docs))
+    brokers = cs.by_name(cs.of_kind(docs, "Broker"))
+    errors = []
+    for t in cs.of_kind(docs, "Trigger"):
+        name = t["metadata"]["name"]
+        delivery = t["spec"].get("delivery")
+        errors += cs.delivery_violations(delivery, name)
+        assert delivery["retry"] >= 1, name
+        assert delivery["backoffPolicy"] in ("exponential", "linear"), name
+        sink = delivery["deadLetterSink"]
+        if "ref" in sink and sink["ref"]["kind"] == "Service":
+            assert sink["ref"]["name"] in ksvcs, f"{name}: dead-letter sink {sink['ref']['name']} is not rendered"
+        assert t["spec"]["subscriber"]["ref"]["name"] in ksvcs, f"{name}: subscriber is not rendered"
+        assert t["spec"]["broker"] in brokers, f"{name}: broker {t['spec']['broker']} is not rendered"
+    for b in brokers.values():
+        errors += cs.delivery_violations(b["spec"].get("delivery"), b["metadata"]["name"])
+    assert not errors, "\n".join(errors)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"backoffPolicy": "fibonacci"}, "backoffPolicy"),
+        ({"backoffDelay": "1s"}, "ISO-8601"),
+        ({"backoffDelay": "PT"}, "ISO-8601"),
+        ({"timeout": "30"}, "ISO-8601"),
+        ({"retry": -1}, "retry"),
+        ({"deadLetterSink": {}}, "neither ref nor uri"),
+    ],
+)
+def test_delivery_rules_catch_mistakes(default_docs: list[cs.Doc], change: dict, expected: str) -> None:
+    delivery = copy.deepcopy(cs.of_kind(default_docs, "Trigger")[0]["spec"]["delivery"])
+    assert cs.delivery_violations(delivery, "t") == []
+    delivery.update(change)
+    assert any(expected in e for e in cs.delivery_violations(delivery, "t"))
+
+
+def test_eventing_off_renders_no_eventing(helm: str) -> None:
+    docs = cs.render_scenario("eventing-off")
+    assert not [d for d in docs if d["apiVersion"].startswith(("eventing.knative.dev", "sources.knative.dev"))]
+    assert not [d for d in docs if d["metadata"]["name"].endswith("dead-letter")]
+
+
+def test_existing_broker_is_used_by_name(helm: str) -> None:
+    docs = cs.render_scenario("default", "eventing.broker.create=false", "eventing.broker.name=shared")
+    assert not cs.of_kind(docs, "Broker")
+    assert {t["spec"]["broker"] for t in cs.of_kind(docs, "Trigger")} == {"shared"}
+
+
+def test_kafka_source_feeds_the_broker_for_analyze_photo(helm: str) -> None:
+    docs = cs.render_scenario("kafka")
+    (source,) = cs.of_kind(docs, "KafkaSource")
+    (broker,) = cs.of_kind(docs, "Broker")
+    assert source["spec"]["sink"]["ref"] == {
+        "apiVersion": "eventing.knative.dev/v1",
+        "kind": "Broker",
+        "name": broker["metadata"]["name"],
+    }
+    assert source["spec"]["topics"] and source["spec"]["bootstrapServers"]
+    kafka_triggers = [
+        t for t in cs.of_kind(docs, "Trigger") if t["spec"]["filter"]["attributes"]["type"] == "dev.knative.kafka.event"
+    ]
+    assert len(kafka_triggers) == 1
+    target = kafka_triggers[0]["spec"]["subscriber"]["ref"]["name"]
+    assert cs.function_of(cs.by_name(cs.knative_services(docs))[target]) == "analyze-photo"
+    assert broker["metadata"]["annotations"]["eventing.knative.dev/broker.class"] == "Kafka"
+    assert broker["spec"]["config"]["kind"] == "ConfigMap"
+
+
+def test_dead_letter_logger_is_the_localfn_image(default_docs: list[cs.Doc]) -> None:
+    ksvcs = cs.by_name(cs.knative_services(default_docs))
+    sink = cs.of_kind(default_docs, "Trigger")[0]["spec"]["delivery"]["deadLetterSink"]["ref"]["name"]
+    logger = cs.main_container(ksvcs[sink])
+    function_image = cs.main_container(cs.function_workloads(default_docs)[0])["image"]
+    assert logger["image"] == function_image
+    source = logger["args"][logger["args"].index("--signature-type=cloudevent") - 1]
+    assert source.startswith("--source=") and source.endswith("dead_letter.py")
+    configmap = next(c for c in cs.of_kind(default_docs, "ConfigMap") if "dead_letter.py" in c.get("data", {}))
+    assert "def dead_letter(" in configmap["data"]["dead_letter.py"]

@@ -1,0 +1,186 @@
+"""Security: the restricted Pod Security Standard, no API tokens, NetworkPolicy,
+and credentials only from Secrets."""
+
+from __future__ import annotations
+
+import base64
+import copy
+
+import pytest
+
+from tests.chart import chart_support as cs
+
+
+def _pods(docs: list[cs.Doc]) -> list[tuple[str, dict, dict]]:
+    return [(f"{d['kind']}/{d['metadata']['name']}", *cs.pod_template(d)) for d in cs.workloads(docs)]
+
+
+def test_function_pods_meet_the_restricted_standard(docs: list[cs.Doc]) -> None:
+    functions = cs.function_workloads(docs)
+    assert {cs.function_of(f) for f in functions} == set(cs.FUNCTIONS)
+    errors = []
+    for wl in functions:
+        meta, spec = cs.pod_template(wl)
+        errors += [
+            f"{wl['metadata']['name']}: {e}" for e in cs.restricted_pss_violations(spec, meta.get("annotations"))
+        ]
+        errors += [f"{wl['metadata']['name']}: {e}" for e in cs.hardening_gaps(cs.main_container(wl))]
+    assert not errors, "\n".join(errors)
+
+
+def test_every_pod_of_the_release_meets_the_restricted_standard(docs: list[cs.Doc]) -> None:
+    """Ollama (GPU and CPU), the dead-letter logger and the helm test pod too."""
+    errors = []
+    for name, meta, spec in _pods(docs):
+        errors += [f"{name}: {e}" for e in cs.restricted_pss_violations(spec, meta.get("annotations"))]
+        for c in cs.containers(spec):
+            errors += [f"{name}/{c['name']}: {e}" for e in cs.hardening_gaps(c)]
+    assert not errors, "\n".join(errors)
+
+
+@pytest.mark.parametrize(
+    ("mistake", "expected"),
+    [
+        (lambda s: s["containers"][0]["securityContext"].pop("runAsNonRoot"), "runAsNonRoot"),
+        (
+            lambda s: s["containers"][0]["securityContext"].update({"allowPrivilegeEscalation": True}),
+            "allowPrivilegeEscalation",
+        ),
+        (lambda s: s["containers"][0]["securityContext"]["capabilities"].update({"drop": ["NET_RAW"]}), "drop ALL"),
+        (
+            lambda s: s["containers"][0]["securityContext"]["capabilities"].update({"add": ["SYS_ADMIN"]}),
+            "adds capabilities",
+        ),
+        (lambda s: s["containers"][0]["securityContext"].pop("seccompProfile"), "seccompProfile"),
+        (
+            lambda s: s["containers"][0]["securityContext"].update({"seccompProfile": {"type": "Unconfined"}}),
+            "seccompProfile",
+        ),
+        (lambda s: s["containers"][0]["securityContext"].update({"runAsUser": 0}), "runAsUser"),
+        (lambda s: s["containers"][0]["securityContext"].update({"privileged": True}), "privileged"),
+        (lambda s: s.update({"hostNetwork": True}), "hostNetwork"),
+        (lambda s: s["volumes"].append({"name": "h", "hostPath": {"path": "/"}}), "hostPath"),
+        (lambda s: s["containers"][0]["ports"][0].update({"hostPort": 80}), "hostPort"),
+    ],
+)
+def test_the_standard_check_catches_mistakes(default_docs: list[cs.Doc], mistake, expected: str) -> None:
+    _, spec = cs.pod_template(cs.function_workloads(default_docs)[0])
+    assert cs.restricted_pss_violations(spec) == []
+    broken = copy.deepcopy(spec)
+    mistake(broken)
+    assert any(expected in v for v in cs.restricted_pss_violations(broken))
+
+
+def test_no_pod_mounts_an_api_token(docs: list[cs.Doc]) -> None:
+    for name, _, spec in _pods(docs):
+        assert spec.get("automountServiceAccountToken") is False, name
+        assert spec["serviceAccountName"], name
+    for sa in cs.of_kind(docs, "ServiceAccount"):
+        assert sa["automountServiceAccountToken"] is False
+    service_accounts = {sa["metadata"]["name"] for sa in cs.of_kind(docs, "ServiceAccount")}
+    assert len(service_accounts) == 1
+    assert {spec["serviceAccountName"] for _, _, spec in _pods(docs)} == service_accounts
+
+
+def test_only_function_pods_may_reach_ollama(docs: list[cs.Doc]) -> None:
+    ollama = cs.of_kind(docs, "StatefulSet")
+    if not ollama:
+        return
+    policies = cs.of_kind(docs, "NetworkPolicy")
+    port = cs.main_container(ollama[0])["ports"][0]["containerPort"]
+    ollama_labels = [cs.pod_template(s)[0]["labels"] for s in ollama]
+    other_labels = {
+        d["metadata"]["name"]: cs.pod_template(d)[0].get("labels", {})
+        for d in cs.workloads(docs)
+        if d["kind"] != "StatefulSet"
+    }
+    function_labels = [cs.pod_template(f)[0]["labels"] for f in cs.function_workloads(docs)]
+    governing = [
+        p for p in policies if all(cs.selects(p["spec"]["podSelector"]["matchLabels"], lab) for lab in ollama_labels)
+    ]
+    assert governing, "no NetworkPolicy selects the Ollama pods"
+    for policy in governing:
+        assert "Ingress" in policy["spec"]["policyTypes"]
+        for rule in policy["spec"].get("ingress", []):
+            assert rule.get("from"), "an ingress rule without `from` admits every pod"
+            assert [p["port"] for p in rule["ports"]] == [port]
+            for peer in rule["from"]:
+                assert set(peer) == {"podSelector"}, f"unexpected peer {peer}"
+                selector = peer["podSelector"]["matchLabels"]
+                assert all(cs.selects(selector, lab) for lab in function_labels), "a function pod is shut out"
+                for name, labels in other_labels.items():
+                    if labels.get("app.kubernetes.io/component") != "function":
+                        assert not cs.selects(selector, labels), f"{name} may reach Ollama"
+                for labels in ollama_labels:
+                    assert not cs.selects(selector, labels)
+
+
+def _route_query(docs: list[cs.Doc]) -> dict:
+    return cs.main_container(next(w for w in cs.function_workloads(docs) if cs.function_of(w) == "route-query"))
+
+
+def _badge(docs: list[cs.Doc]) -> dict:
+    return cs.main_container(next(w for w in cs.function_workloads(docs) if cs.function_of(w) == "generate-badge"))
+
+
+def _secret_ref(container: dict, name: str) -> dict:
+    env = cs.env_of(container)[name]
+    assert "value" not in env, f"{name} is a plain value"
+    return env["valueFrom"]["secretKeyRef"]
+
+
+def test_cloud_key_and_database_url_from_values_go_through_the_charts_secret(helm: str) -> None:
+    docs = cs.render_scenario("kafka")
+    values = cs.scenario_values("kafka")
+    key = values["functions"]["route-query"]["cloud"]["apiKey"]
+    dsn = values["functions"]["generate-badge"]["database"]["url"]
+    (secret,) = cs.of_kind(docs, "Secret")
+    ref = _secret_ref(_route_query(docs), "LOCALFN_CLOUD__API_KEY")
+    assert ref["name"] == secret["metadata"]["name"]
+    assert base64.b64decode(secret["data"][ref["key"]]).decode() == key
+    ref = _secret_ref(_badge(docs), "LOCALFN_DATABASE_URL")
+    assert base64.b64decode(secret["data"][ref["key"]]).decode() == dsn
+    # The plain key appears nowhere but (encoded) in the Secret.
+    for d in docs:
+        if d["kind"] != "Secret":
+            assert key not in repr(d) and dsn not in repr(d), f"{d['kind']}/{d['metadata']['name']} holds a credential"
+    # Rotating the Secret rolls the functions.
+    for wl in cs.function_workloads(docs):
+        assert "checksum/secret" in cs.pod_template(wl)[0]["annotations"]
+
+
+def test_existing_secrets_are_referenced_not_created(helm: str) -> None:
+    docs = cs.render_scenario("existing-secret")
+    values = cs.scenario_values("existing-secret")
+    cloud = values["functions"]["route-query"]["cloud"]
+    db = values["functions"]["generate-badge"]["database"]
+    assert not cs.of_kind(docs, "Secret")
+    assert _secret_ref(_route_query(docs), "LOCALFN_CLOUD__API_KEY") == {
+        "name": cloud["existingSecret"],
+        "key": cloud["existingSecretKey"],
+    }
+    assert _secret_ref(_badge(docs), "LOCALFN_DATABASE_URL") == {
+        "name": db["existingSecret"],
+        "key": db["existingSecretKey"],
+    }
+    assert "LOCALFN_HISTORY_PATH" not in cs.env_of(_badge(docs))
+    assert cs.env_value(_route_query(docs), "LOCALFN_CLOUD__URL") == cloud["url"]
+    # The optional secrets_dir mount, read-only, on every function.
+    for wl in cs.function_workloads(docs):
+        _, spec = cs.pod_template(wl)
+        volume = next(v for v in spec["volumes"] if "secret" in v)
+        assert volume["secret"] == {"secretName": values["secretsDir"]["secretName"], "optional": True}
+        mount = next(m for m in cs.main_container(wl)["volumeMounts"] if m["name"] == volume["name"])
+        assert mount["mountPath"] == "/var/run/secrets/localfn" and mount["readOnly"] is True
+
+
+def test_without_credentials_nothing_secret_is_rendered(default_docs: list[cs.Doc]) -> None:
+    assert not cs.of_kind(default_docs, "Secret")
+    assert "LOCALFN_CLOUD__API_KEY" not in cs.env_of(_route_query(default_docs))
+    badge = _badge(default_docs)
+    assert "LOCALFN_DATABASE_URL" not in cs.env_of(badge)
+    history = cs.env_value(badge, "LOCALFN_HISTORY_PATH")
+    mount = next(m for m in badge["volumeMounts"] if history.startswith(m["mountPath"] + "/"))
+    wl = next(w for w in cs.function_workloads(default_docs) if cs.function_of(w) == "generate-badge")
+    volume = next(v for v in cs.pod_template(wl)[1]["volumes"] if v["name"] == mount["name"])
+    assert "emptyDir" in volume, "SQLite history must sit on an emptyDir (the root filesystem is read-only)"
