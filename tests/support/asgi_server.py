@@ -29,7 +29,7 @@ def serve_in_thread(app: ASGIApp) -> Iterator[str]:
         lifespan="on",
         ws="none",
         # A test that leaves a stream open must not hang the shutdown.
-        timeout_graceful_shutdown=STARTUP_TIMEOUT_S / 2,
+        timeout_graceful_shutdown=5,
     )
     server = uvicorn.Server(config)
     # uvicorn only installs signal handlers in the main thread, so running it here is safe.

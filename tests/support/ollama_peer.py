@@ -22,8 +22,8 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -139,14 +139,14 @@ class _Turn:
 
     response: httpx.Response
     replacement: str | None  # text to send instead of the model's (the "not_json" fault)
-    started_ns: int = field(default_factory=time.perf_counter_ns)
+    started_ns: int  # when the request arrived: Ollama's total_duration covers waiting too
     done_reason: str = "stop"
     prompt_tokens: int = 0
     completion_tokens: int = 0
     prompt_ns: int = 0
     eval_ns: int = 0
 
-    async def pieces(self) -> AsyncIterator[str]:
+    async def pieces(self) -> AsyncGenerator[str, None]:
         """Content pieces, as llama-server streams them (server-sent events)."""
         try:
             async for line in self.response.aiter_lines():
@@ -190,7 +190,7 @@ class _Turn:
 
 
 def _now(after: datetime.timedelta = datetime.timedelta()) -> str:
-    moment = datetime.datetime.now(datetime.timezone.utc) + after
+    moment = datetime.datetime.now(datetime.UTC) + after
     return moment.isoformat().replace("+00:00", "Z")
 
 
@@ -283,7 +283,10 @@ class OllamaPeer:
     async def _intake(self, request: Request) -> dict[str, Any]:
         """Parse, record and spec-check a POST body; a body that breaks the spec gets a 400."""
         path = request.url.path
+        request.state.started_ns = time.perf_counter_ns()
         raw = await request.body()
+        body: dict[str, Any]
+        problem: str | None
         try:
             body = json.loads(raw)
         except ValueError as exc:
@@ -305,7 +308,8 @@ class OllamaPeer:
 
     def _respond(self, request: Request, payload: dict[str, Any], status: int = 200) -> Response:
         path = request.url.path
-        pointer = response_schema(path, request.method.lower(), JSON) if status == 200 else ERROR_SCHEMA
+        method = "get" if request.method == "HEAD" else request.method.lower()  # Starlette adds HEAD to GET routes
+        pointer = response_schema(path, method, JSON) if status == 200 else ERROR_SCHEMA
         return Response(self._encode(pointer, payload, path), status, media_type=f"{JSON}; charset=utf-8")
 
     async def _on_error(self, request: Request, exc: Exception) -> Response:
@@ -458,7 +462,7 @@ class OllamaPeer:
             raise _HttpError(400, f'invalid format {fmt!r}: expected "json" or a JSON schema')
         return payload
 
-    async def _start(self, payload: dict[str, Any], replacement: str | None) -> _Turn:
+    async def _start(self, payload: dict[str, Any], replacement: str | None, started_ns: int) -> _Turn:
         assert self._client is not None, "serve the peer with its lifespan (serve_in_thread does)"
         request = self._client.build_request("POST", "/v1/chat/completions", json=payload)
         try:
@@ -469,7 +473,7 @@ class OllamaPeer:
             detail = (await response.aread()).decode(errors="replace")
             await response.aclose()
             raise _HttpError(500, f"llama-server answered {response.status_code}: {detail}")
-        return _Turn(response, replacement)
+        return _Turn(response, replacement, started_ns)
 
     async def _reply(
         self,
@@ -483,11 +487,14 @@ class OllamaPeer:
         path = request.url.path
         payload = self._upstream_payload(name, messages, body)
         self._keep(name, body.get("keep_alive"))
-        turn = await self._start(payload, PROSE if fault == "not_json" else None)
+        turn = await self._start(payload, PROSE if fault == "not_json" else None, request.state.started_ns)
         chunk_schema = response_schema(path, "post", NDJSON)
 
+        def stamped(fields: dict[str, Any]) -> dict[str, Any]:
+            return {"model": body["model"], "created_at": _now(), **fields}
+
         def chunk(fields: dict[str, Any]) -> bytes:
-            return self._encode(chunk_schema, {"model": body["model"], "created_at": _now(), **fields}, path) + b"\n"
+            return self._encode(chunk_schema, stamped(fields), path) + b"\n"
 
         if fault == "drop_mid_stream":
             async with contextlib.aclosing(turn.pieces()) as pieces:
@@ -496,7 +503,7 @@ class OllamaPeer:
 
         if not body.get("stream", True):
             text = "".join([piece async for piece in turn.pieces()])
-            return self._respond(request, {"model": body["model"], "created_at": _now(), **wrap(text), **turn.summary()})
+            return self._respond(request, stamped({**wrap(text), **turn.summary()}))
 
         async def lines() -> AsyncIterator[bytes]:
             async with contextlib.aclosing(turn.pieces()) as pieces:
