@@ -25,3 +25,14 @@ export LLAMA_CPP_BUILD_JOBS="${LLAMA_CPP_BUILD_JOBS:-2}"
 if [ "$purpose" = test ]; then
   bash scripts/install-k8s-tools.sh .venv/bin
 fi
+
+# generate-badge's history tests start their own throwaway PostgreSQL server (tests/support/postgres.py),
+# so the tests need its binaries; nothing here starts or uses a system cluster.
+if [ "$purpose" = test ] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "the tests need PostgreSQL's server binaries: install the 'postgresql' package (as root: apt-get install postgresql)" >&2
+    exit 1
+  fi
+fi

@@ -32,10 +32,10 @@ __all__ = ["FUNCTIONS", "build_app", "load_capabilities"]
 # Every function localfn has, and where its capability class lives (None: not built yet).
 FUNCTIONS: dict[str, str | None] = {
     "summarize": "localfn.functions.summarize.capability:Summarize",
-    "generate-badge": None,
-    "extract-parameters": None,
-    "analyze-photo": None,
-    "route-query": None,
+    "generate-badge": "localfn.functions.generate_badge.capability:GenerateBadge",
+    "extract-parameters": "localfn.functions.extract_parameters.capability:ExtractParameters",
+    "analyze-photo": "localfn.functions.analyze_photo.capability:AnalyzePhoto",
+    "route-query": "localfn.functions.route_query.capability:RouteQuery",
 }
 
 

@@ -12,10 +12,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, HttpUrl, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, HttpUrl, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["BackendSettings", "EmbeddedMode", "Settings"]
+__all__ = ["BackendSettings", "CloudSettings", "EmbeddedMode", "Settings"]
 
 
 class BackendSettings(BaseModel):
@@ -55,6 +55,39 @@ _DEFAULT_ENGINES = [
 SECRETS_DIR = Path("/var/run/secrets/localfn")
 
 PositiveSeconds = Annotated[float, Field(gt=0)]
+UsdPerMillionTokens = Annotated[float, Field(ge=0)]
+
+
+class CloudSettings(BaseModel):
+    """The cloud model route-query sends moderate and complex queries to: any OpenAI-compatible endpoint.
+
+    Read from ``LOCALFN_CLOUD__URL``, ``LOCALFN_CLOUD__MODEL``, ``LOCALFN_CLOUD__API_KEY`` (the
+    chart fills the key from a Secret) and so on. Without a URL and a model every tier is
+    answered locally.
+    """
+
+    url: HttpUrl | None = Field(None, description="API base including /v1, e.g. https://api.openai.com/v1.")
+    model: str | None = Field(None, description="Model name at that endpoint.")
+    api_key: SecretStr | None = Field(None, description="Bearer token; never logged or reported.")
+    timeout_s: PositiveSeconds = Field(60.0, description="Longest wait for the cloud's answer before the local engine answers.")
+    input_usd_per_mtok: UsdPerMillionTokens = Field(0.15, description="Price of prompt tokens, USD per million.")
+    output_usd_per_mtok: UsdPerMillionTokens = Field(0.60, description="Price of completion tokens, USD per million.")
+
+    @field_validator("url", "model", "api_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # Charts and .env files write "" for "not set".
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _url_and_model_together(self) -> CloudSettings:
+        if (self.url is None) != (self.model is None):
+            raise ValueError("set both LOCALFN_CLOUD__URL and LOCALFN_CLOUD__MODEL, or neither")
+        return self
+
+    @property
+    def configured(self) -> bool:
+        return self.url is not None and self.model is not None
 
 
 class Settings(BaseSettings):
@@ -126,6 +159,65 @@ class Settings(BaseSettings):
     summarize_max_input_chars: int = Field(
         400_000, ge=1000, description="Longest context or conversation accepted (422 beyond)."
     )
+
+    # extract-parameters
+    extract_parameters_max_schema_bytes: int = Field(
+        65_536, ge=1024, description="Largest function schemas accepted, measured as JSON (413 beyond)."
+    )
+
+    # analyze-photo
+    allowed_users: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="Comma-separated users analyze-photo serves (compared case-insensitively); empty: everyone."
+    )
+    analyze_photo_max_bytes: int = Field(10_000_000, ge=1, description="Largest decoded photo accepted (413 beyond).")
+    analyze_photo_max_pixels: int = Field(
+        50_000_000, ge=1, description="Largest declared width x height accepted (413 beyond), checked before decoding."
+    )
+    analyze_photo_max_side: int = Field(
+        1024, ge=64, le=8192, description="Photos are scaled so their long side is at most this many pixels."
+    )
+
+    @field_validator("allowed_users", mode="before")
+    @classmethod
+    def _split_users(cls, value: object) -> object:
+        # An environment variable or secret file holds "a@x.org, b@y.org"; Python callers may pass a list.
+        return value.split(",") if isinstance(value, str) else value
+
+    @field_validator("allowed_users")
+    @classmethod
+    def _normalise_users(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(user.strip().casefold() for user in value if user.strip())
+
+    # generate-badge
+    badge_max_input_chars: int = Field(
+        10_000, ge=200, description="Longest course_input accepted (422 beyond); it must fit the model's context."
+    )
+    history_path: Path = Field(
+        default_factory=lambda: Path.home() / ".local" / "share" / "localfn" / "history.sqlite3",
+        description="SQLite file holding generated badges (used when database_url is not set).",
+    )
+    database_url: SecretStr | None = Field(
+        None, description="PostgreSQL URL (postgresql://user:password@host/db) for badge history; replaces SQLite."
+    )
+
+    # route-query
+    cloud: CloudSettings = Field(default_factory=CloudSettings, description="The cloud model (LOCALFN_CLOUD__*).")
+    route_cloud_min_probability: float = Field(
+        0.5, ge=0, le=1, description="The cloud answers only when P(moderate) + P(complex) reaches this; else local."
+    )
+    route_complex_min_probability: float = Field(
+        0.5, ge=0, le=1, description="Of those, the cloud alone (complex path) when P(complex) reaches this; else hybrid."
+    )
+    route_max_query_chars: int = Field(4000, ge=1, description="Longest query accepted (422 beyond).")
+    route_max_context_chars: int = Field(
+        100_000, ge=1, description="Longest context and history accepted, together (422 beyond)."
+    )
+    route_summary_tokens: int = Field(
+        400, ge=16, le=4096, description="Budget the hybrid path compresses context (and history) to."
+    )
+    route_max_answer_tokens: int = Field(1024, ge=1, description="Longest answer generated, local or cloud.")
+    route_local_input_usd_per_mtok: UsdPerMillionTokens = Field(0.0, description="Cost of local prompt tokens.")
+    route_local_output_usd_per_mtok: UsdPerMillionTokens = Field(0.0, description="Cost of local completion tokens.")
 
     @classmethod
     def load(cls, secrets_dir: Path = SECRETS_DIR) -> Settings:

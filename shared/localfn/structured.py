@@ -31,6 +31,8 @@ _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 # A check a capability adds beyond the schema (e.g. "no placeholder text"): returns problems.
 Check = Callable[[T], list[str]]
+# A capability's documented clean-up of the reply's JSON before it is validated (e.g. "1,500" -> 1500).
+Prepare = Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
@@ -63,11 +65,15 @@ def extract_json(text: str) -> Any:
     raise ValueError("no JSON value found in the reply")
 
 
-def _problems(raw: str, output: type[T], validator: jsonschema.Validator, checks: Sequence[Check[T]]) -> tuple[T | None, list[str]]:
+def _problems(
+    raw: str, output: type[T], validator: jsonschema.Validator, checks: Sequence[Check[T]], prepare: Prepare | None
+) -> tuple[T | None, list[str]]:
     try:
         data = extract_json(raw)
     except ValueError as exc:
         return None, [str(exc)]
+    if prepare is not None:
+        data = prepare(data)
     errors = [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(data)]
     if errors:
         return None, errors[:10]
@@ -96,9 +102,16 @@ async def chat_structured(
     metrics: Metrics,
     max_repairs: int,
     checks: Sequence[Check[T]] = (),
+    schema: dict[str, Any] | None = None,
+    prepare: Prepare | None = None,
 ) -> Structured[T]:
-    """Ask for a reply shaped like ``output`` and return it validated, or raise."""
-    schema = output.model_json_schema()
+    """Ask for a reply shaped like ``output`` and return it validated, or raise.
+
+    ``schema`` replaces ``output``'s own JSON Schema when the shape is only known at run time
+    (it must describe data ``output`` accepts); ``prepare`` runs on the reply's JSON before
+    it is validated.
+    """
+    schema = schema if schema is not None else output.model_json_schema()
     validator = jsonschema.Draft202012Validator(schema)
     request = replace(request, json_schema=schema)
     prompt_tokens = completion_tokens = 0
@@ -106,7 +119,7 @@ async def chat_structured(
         result = await pool.chat(request)
         prompt_tokens += result.prompt_tokens
         completion_tokens += result.completion_tokens
-        value, problems = _problems(result.content, output, validator, checks)
+        value, problems = _problems(result.content, output, validator, checks, prepare)
         if value is not None:
             return Structured(value, result, attempt, prompt_tokens, completion_tokens)
         if attempt <= max_repairs:

@@ -70,9 +70,10 @@ async def test_same_id_from_another_source_is_a_new_event(tiny_backend: BackendS
 
 async def test_event_of_another_function_type_is_400(tiny_backend: BackendSettings) -> None:
     headers, body = to_binary(CloudEvent({"type": "io.localfn.route-query.request", "source": "/t"}, {"query": "hi"}))
+    unknown_headers, unknown_body = to_binary(CloudEvent({"type": "io.localfn.translate.request", "source": "/t"}, {"text": "hi"}))
     async with serve_client(make_settings(tiny_backend)) as (client, _):
         direct = await client.post("/summarize", headers=headers, content=body)
-        routed = await client.post("/events", headers=headers, content=body)
+        routed = await client.post("/events", headers=unknown_headers, content=unknown_body)
     assert direct.status_code == 400 and "io.localfn.summarize.request" in direct.json()["detail"]
     assert routed.status_code == 400 and "no function handles" in routed.json()["detail"]
 

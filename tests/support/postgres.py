@@ -28,7 +28,9 @@ START_TIMEOUT_S = 60
 def _binaries() -> Path:
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda path: int(path.parts[-3]))
     if not found:
-        pytest.fail("PostgreSQL's server binaries are missing: run `bash scripts/setup.sh test` (installs 'postgresql')")
+        pytest.fail(
+            "PostgreSQL's server binaries are missing: run `bash scripts/setup.sh test` (installs 'postgresql')"
+        )
     return found[-1].parent
 
 
@@ -59,7 +61,19 @@ def postgres_server() -> Iterator[str]:
         run(binaries / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-sync")
         # fsync off: a test cluster need not survive a power cut, and tests run faster without it.
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off"
-        run(binaries / "pg_ctl", "-D", data, "-l", root / "server.log", "-o", options, "-w", "-t", str(START_TIMEOUT_S), "start")
+        run(
+            binaries / "pg_ctl",
+            "-D",
+            data,
+            "-l",
+            root / "server.log",
+            "-o",
+            options,
+            "-w",
+            "-t",
+            str(START_TIMEOUT_S),
+            "start",
+        )
         try:
             yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
         finally:

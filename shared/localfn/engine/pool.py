@@ -4,7 +4,8 @@ Failover happens on errors that another engine may not have (unreachable, busy, 
 missing). Errors that would repeat anywhere (the engine rejected the request, a timeout
 after it had started working) are raised at once: retrying them elsewhere only doubles
 the wait. When every engine is cooling down they are all tried anyway, in order, so a
-stale cool-down never turns into an outage.
+stale cool-down never turns into an outage. Requests with images go only to engines with a
+vision model, and not to those ``check_vision`` found cannot see.
 """
 
 from __future__ import annotations
@@ -12,12 +13,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
 
 from localfn.engine.base import ChatRequest, ChatResult, Engine, EngineHealth
 from localfn.errors import EngineBusy, EngineError, EngineRejected, EngineUnavailable, ModelNotFound
 from localfn.metrics import Metrics
 
-__all__ = ["EnginePool"]
+__all__ = ["VISION_HINT", "EnginePool"]
+
+VISION_HINT = "ollama pull llava:7b (or llama3.2-vision)"
+
+
+@runtime_checkable
+class _KnowsCapabilities(Protocol):
+    """An engine that can say what a model can do (Ollama's /api/show); others are trusted on configuration."""
+
+    async def capabilities(self, model: str) -> tuple[str, ...]: ...
 
 
 class EnginePool:
@@ -40,6 +51,8 @@ class EnginePool:
         self._cooling_until: dict[str, float] = {}
         self._health: tuple[float, list[EngineHealth]] | None = None
         self._health_lock = asyncio.Lock()
+        # (backend, vision model) -> why it cannot see, or None when it can; a model keeps its abilities.
+        self._vision: dict[tuple[str, str], str | None] = {}
 
     async def chat(self, request: ChatRequest) -> ChatResult:
         failures: list[EngineUnavailable] = []
@@ -70,6 +83,42 @@ class EnginePool:
     async def ready(self) -> bool:
         return any(check.ready for check in await self.health())
 
+    async def check_vision(self) -> None:
+        """Raise ``ModelNotFound`` (saying what to pull) unless some engine's vision model can see images.
+
+        Engines whose vision model cannot see are remembered, and image requests skip them.
+        """
+        engines = [e for e in self.engines if e.vision_model is not None]
+        if not engines:
+            raise ModelNotFound(f"no engine has a vision model: set vision_model in LOCALFN_ENGINES and pull one: {VISION_HINT}")
+        problems = await asyncio.gather(*(self._vision_problem(e) for e in engines))
+        if all(problems):
+            raise ModelNotFound("no engine can see images: " + "; ".join(p for p in problems if p))
+
+    async def _vision_problem(self, engine: Engine) -> str | None:
+        """Why ``engine``'s vision model cannot see, or None when it can or cannot be asked right now."""
+        model = engine.vision_model or ""
+        key = (engine.name, model)
+        if key in self._vision:
+            return self._vision[key]
+        if not isinstance(engine, _KnowsCapabilities):
+            return None
+        try:
+            capabilities = await engine.capabilities(model)
+        except ModelNotFound as exc:
+            return exc.detail  # not remembered: it may be pulled any minute
+        except EngineError:
+            return None  # unreachable now: chat fails over, or reports it
+        problem = None
+        # Ollama before 0.6 lists no capabilities at all: then the configuration is trusted.
+        if capabilities and "vision" not in capabilities:
+            problem = (
+                f"{engine.name}: model {model!r} cannot see images (it has: {', '.join(capabilities)}); "
+                f"set vision_model to a vision model: {VISION_HINT}"
+            )
+        self._vision[key] = problem
+        return problem
+
     async def count_tokens(self, text: str) -> int | None:
         """Count with the tokenizer of the engine that would serve a text request now."""
         engine = self._candidates(ChatRequest(messages=()))[0]
@@ -79,12 +128,15 @@ class EnginePool:
             return None
 
     def _candidates(self, request: ChatRequest) -> list[Engine]:
-        able = [e for e in self.engines if not request.has_images or e.vision_model is not None]
+        able = [e for e in self.engines if not request.has_images or self._may_see(e)]
         if not able:
             raise EngineRejected("no engine in the pool has a vision model; configure vision_model")
         now = self._clock()
         fresh = [e for e in able if self._cooling_until.get(e.name, 0.0) <= now]
         return fresh + [e for e in able if e not in fresh]
+
+    def _may_see(self, engine: Engine) -> bool:
+        return engine.vision_model is not None and self._vision.get((engine.name, engine.vision_model)) is None
 
     def _record_failure(self, engine: Engine, exc: EngineError, started: float, *, failover: bool = True) -> None:
         self._metrics.engine_calls.labels(engine.name, engine.model, exc.slug).inc()

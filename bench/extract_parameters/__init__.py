@@ -1,0 +1,1 @@
+"""The extract-parameters evaluation: exact-match accuracy per category against a given engine."""

@@ -1,0 +1,1 @@
+"""extract-parameters: fill a function call's arguments from a user message and a JSON Schema."""

@@ -1,0 +1,121 @@
+"""extract-parameters: a user message and function schemas in, a schema-true function call out.
+
+With several functions the model first picks one, or none; then it fills that function's
+arguments under a schema where every value is optional and nullable, so a value the
+message does not give comes back as null instead of invented. The reply is read (nulls
+dropped, light normalisation), then judged by the caller's own schema: absent required
+values are reported as missing, any other fault goes back to the model to repair, so the
+arguments returned always validate.
+"""
+
+from __future__ import annotations
+
+import json
+
+from localfn.capability import Capability
+from localfn.engine.base import ChatRequest, ChatResult
+from localfn.errors import PayloadTooLarge
+from localfn.functions.extract_parameters.arguments import judge
+from localfn.functions.extract_parameters.models import (
+    Call,
+    Choice,
+    ExtractParametersRequest,
+    ExtractParametersResponse,
+    FunctionSchema,
+)
+from localfn.functions.extract_parameters.normalize import read_call
+from localfn.functions.extract_parameters.schemas import call_schema, choice_schema
+from localfn.prompts import Prompt, load_prompts
+from localfn.runtime import Runtime
+from localfn.structured import chat_structured
+
+__all__ = ["ExtractParameters"]
+
+# Generation caps: a runaway model stops here and is asked again, instead of filling the context.
+_CHOICE_TOKENS = 256
+_CALL_TOKENS = 1024
+_NO_REASON = "the message does not ask for any of the functions"
+
+
+class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersResponse]):
+    name = "extract-parameters"
+    summary = "Fill a function call's arguments from a user message and the function's JSON Schema."
+    request_model = ExtractParametersRequest
+    response_model = ExtractParametersResponse
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
+        self._prompts: dict[str, Prompt] = load_prompts("localfn.functions.extract_parameters")
+
+    async def run(self, request: ExtractParametersRequest) -> ExtractParametersResponse:
+        functions = request.candidates()
+        self._check_size(functions)
+        function = functions[0]
+        if len(functions) > 1:
+            choice, result = await self._choose(request.user_message, functions)
+            if choice.function is None:
+                return _no_call(choice.no_call_reason, result)
+            function = next(f for f in functions if f.name == choice.function)
+        return await self._call(request.user_message, function)
+
+    async def _choose(self, message: str, functions: list[FunctionSchema]) -> tuple[Choice, ChatResult]:
+        listing = "\n".join(f"- {f.name}: {f.description or '(no description)'}" for f in functions)
+        system, user = self._prompts["choose"].render(functions=listing, message=message)
+        request = ChatRequest(messages=(system, user), max_tokens=_CHOICE_TOKENS, temperature=self.runtime.settings.temperature)
+        chosen = await chat_structured(
+            self.runtime.pool, request, Choice,
+            metrics=self.runtime.metrics, max_repairs=self.runtime.settings.max_repairs,
+            schema=choice_schema([f.name for f in functions]),
+        )
+        return chosen.value, chosen.last
+
+    async def _call(self, message: str, function: FunctionSchema) -> ExtractParametersResponse:
+        parameters = function.parameters
+        system, user = self._prompts["call"].render(
+            name=function.name,
+            description=function.description or "(no description)",
+            parameters=json.dumps(parameters, ensure_ascii=False),
+            message=message,
+        )
+        request = ChatRequest(messages=(system, user), max_tokens=_CALL_TOKENS, temperature=self.runtime.settings.temperature)
+
+        def faults(call: Call) -> list[str]:
+            return judge(call.arguments, parameters).problems if call.function else []
+
+        called = await chat_structured(
+            self.runtime.pool, request, Call,
+            metrics=self.runtime.metrics, max_repairs=self.runtime.settings.max_repairs,
+            checks=[faults], schema=call_schema(function.name, parameters),
+            prepare=lambda data: read_call(data, parameters),
+        )
+        call = called.value
+        if call.function is None:
+            return _no_call(call.no_call_reason, called.last)
+        return ExtractParametersResponse(
+            function=call.function,
+            arguments=call.arguments,
+            missing_required=judge(call.arguments, parameters).missing,
+            no_call_reason=None,
+            model=called.last.model,
+            backend=called.last.backend,
+        )
+
+    def _check_size(self, functions: list[FunctionSchema]) -> None:
+        limit = self.runtime.settings.extract_parameters_max_schema_bytes
+        size = len(json.dumps([f.model_dump(mode="json") for f in functions], ensure_ascii=False).encode())
+        if size > limit:
+            raise PayloadTooLarge(
+                f"the function schemas take {size} bytes as JSON, over the limit of {limit} "
+                "(LOCALFN_EXTRACT_PARAMETERS_MAX_SCHEMA_BYTES); send fewer or smaller functions"
+            )
+
+
+def _no_call(reason: str | None, result: ChatResult) -> ExtractParametersResponse:
+    return ExtractParametersResponse(
+        function=None,
+        arguments={},
+        missing_required=[],
+        no_call_reason=(reason or "").strip() or _NO_REASON,
+        model=result.model,
+        backend=result.backend,
+    )

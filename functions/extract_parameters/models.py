@@ -1,0 +1,100 @@
+"""extract-parameters' request and response, and the two replies asked of the model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from localfn.functions.extract_parameters.schemas import check_parameters
+
+__all__ = ["Call", "Choice", "ExtractParametersRequest", "ExtractParametersResponse", "FunctionSchema"]
+
+_WEATHER: dict[str, Any] = {
+    "name": "get_current_weather",
+    "description": "Get the current weather for a location.",
+    "parameters": {
+        "type": "object",
+        "properties": {"location": {"type": "string"}, "units": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+        "required": ["location"],
+    },
+}
+
+
+class FunctionSchema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="The function's name, as the caller will call it.")
+    description: str = Field(default="", max_length=4000, description="What the function does; helps choose it.")
+    parameters: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "object", "properties": {}},
+        description="JSON Schema (2020-12) of the arguments: an object schema; $ref only into its own $defs.",
+    )
+
+    @field_validator("parameters")
+    @classmethod
+    def _is_a_usable_schema(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_parameters(value)
+        return value
+
+
+class ExtractParametersRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [
+            {"user_message": "What's the weather in Lisbon, in celsius?", "function_schema": _WEATHER},
+            {"user_message": "Thanks, that's all!", "functions": [_WEATHER]},
+        ]
+    })
+
+    user_message: str = Field(max_length=20_000, description="What the user said.")
+    function_schema: FunctionSchema | None = Field(default=None, description="The one function to fill in.")
+    functions: list[FunctionSchema] | None = Field(
+        default=None, min_length=1, max_length=128, description="Functions to choose from; the one that applies is filled in."
+    )
+
+    @field_validator("user_message")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the user message is empty")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_give_functions(self) -> ExtractParametersRequest:
+        if (self.function_schema is None) == (self.functions is None):
+            raise ValueError("send either 'function_schema' (one function) or 'functions' (a list), not both or neither")
+        names = [function.name for function in self.candidates()]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"function names must be unique; repeated: {', '.join(repeated)}")
+        return self
+
+    def candidates(self) -> list[FunctionSchema]:
+        return [self.function_schema] if self.function_schema is not None else list(self.functions or [])
+
+
+class ExtractParametersResponse(BaseModel):
+    function: str | None = Field(description="The function the message calls for, or null when none applies.")
+    arguments: dict[str, Any] = Field(
+        description="Its arguments; valid against its parameters schema, apart from the required values listed as missing."
+    )
+    missing_required: list[str] = Field(
+        description="Required values the message does not give (paths such as 'origin' or 'passengers/adults'); "
+        "never invented, so absent from arguments."
+    )
+    no_call_reason: str | None = Field(description="Why no function applies, when function is null.")
+    model: str
+    backend: str
+
+
+class Choice(BaseModel):
+    """The model's pick among several functions."""
+
+    function: str | None
+    no_call_reason: str | None = None
+
+
+class Call(Choice):
+    """The model's call of one function; its arguments are checked against that function's schema."""
+
+    arguments: dict[str, Any] = Field(default_factory=dict)

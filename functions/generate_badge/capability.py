@@ -1,0 +1,186 @@
+"""generate-badge: Open Badges 3.0 achievements from course descriptions, with icons, images and history.
+
+``POST /`` (or the event io.localfn.generate-badge.request) makes a badge; the extra routes
+list the options, regenerate a badge or one field of it, and read or delete the stored
+history. Every badge made is stored (so results are never cached): in SQLite by default, in
+PostgreSQL when LOCALFN_DATABASE_URL is set. A failed generation stores nothing: the store
+is written only once the badge is complete and valid.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from localfn.capability import Capability, ExtraRoute
+from localfn.errors import FieldError, InvalidInput, NotFound
+from localfn.functions.generate_badge import compat, vocabulary
+from localfn.functions.generate_badge.generator import BadgeGenerator
+from localfn.functions.generate_badge.http import json_body, query
+from localfn.functions.generate_badge.image import svg_from_data_uri
+from localfn.functions.generate_badge.openbadges import achievement_problems, credential_problems
+from localfn.functions.generate_badge.models import (
+    BadgeField,
+    ClearQuery,
+    GenerateBadgeRequest,
+    GenerateBadgeResponse,
+    HistoryQuery,
+    RegenerateRequest,
+)
+from localfn.functions.generate_badge.store import BadgeStore, open_store
+from localfn.runtime import Runtime
+
+__all__ = ["GenerateBadge"]
+
+# The earlier API returned its whole (in-memory, at most 50) history at once.
+_LEGACY_HISTORY_LIMIT = 50
+
+
+class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
+    name = "generate-badge"
+    summary = "Turn a course description into an Open Badges 3.0 achievement, with an image, and keep its history."
+    request_model = GenerateBadgeRequest
+    response_model = GenerateBadgeResponse
+    cacheable = False  # every call stores a new badge
+    extra_routes = (
+        ExtraRoute("/options", ("GET",), "options"),
+        ExtraRoute("/regenerate", ("POST",), "regenerate"),
+        ExtraRoute("/history", ("GET", "DELETE"), "history"),
+        ExtraRoute("/history/{badge_id}", ("GET", "DELETE"), "history_item"),
+        ExtraRoute("/image/{badge_id}", ("GET",), "image"),
+    )
+    root_routes = (
+        ExtraRoute("/api/v1/generate-badge-suggestions", ("POST",), "legacy_generate"),
+        ExtraRoute("/api/v1/regenerate_badge", ("POST",), "legacy_regenerate"),
+        ExtraRoute("/api/v1/badge_history", ("GET", "DELETE"), "legacy_history"),
+        ExtraRoute("/api/v1/styles", ("GET",), "legacy_styles"),
+    )
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
+        self.generator = BadgeGenerator(runtime)
+        self.store: BadgeStore = open_store(runtime.settings)  # connects on first use
+
+    async def run(self, request: GenerateBadgeRequest) -> GenerateBadgeResponse:
+        self._check_size(request.course_input)
+        badge = await self.generator.generate(request)
+        await self.store.add(badge)
+        return badge
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
+
+    # Extra routes
+
+    async def options(self, request: Request) -> Response:
+        return JSONResponse(vocabulary.options())
+
+    async def regenerate(self, request: Request) -> Response:
+        body = await json_body(request, RegenerateRequest, self._body_limit())
+        if body.badge is not None:
+            _check_foreign(body.badge)
+            previous = body.badge
+        else:
+            assert body.badge_id is not None  # the model holds one or the other
+            previous = await self._stored(body.badge_id)
+        badge = await self._regenerate(previous, body.field, body.instructions)
+        return JSONResponse(badge.model_dump(mode="json"))
+
+    async def history(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            query(request, ClearQuery)
+            return JSONResponse({"deleted": await self.store.clear()})
+        page = query(request, HistoryQuery)
+        return JSONResponse((await self.store.page(page.limit, page.offset)).model_dump(mode="json"))
+
+    async def history_item(self, request: Request) -> Response:
+        badge_id = request.path_params["badge_id"]
+        if request.method == "DELETE":
+            if not await self.store.delete(badge_id):
+                raise _not_stored(badge_id)
+            return Response(status_code=204)
+        return JSONResponse((await self._stored(badge_id)).model_dump(mode="json"))
+
+    async def image(self, request: Request) -> Response:
+        badge = await self._stored(request.path_params["badge_id"])
+        svg = svg_from_data_uri(badge.achievement["image"]["id"])
+        if svg is None:
+            raise NotFound(f"badge {badge.id} has no image rendered by localfn")
+        # The SVG is localfn's own drawing with escaped text; the policy keeps it inert even if opened directly.
+        return Response(svg, media_type="image/svg+xml", headers={"Content-Security-Policy": "default-src 'none'"})
+
+    # The earlier badge API, at `localfn serve`'s root
+
+    async def legacy_generate(self, request: Request) -> Response:
+        body = await json_body(request, compat.LegacyGenerateRequest, self._body_limit())
+        with self.runtime.in_flight:
+            badge = await self.run(body.to_request())
+        return JSONResponse(compat.legacy_badge(badge))
+
+    async def legacy_regenerate(self, request: Request) -> Response:
+        body = await json_body(request, compat.LegacyRegenerateRequest, self._body_limit())
+        if body.badge_id is None:
+            with self.runtime.in_flight:
+                badge = await self.run(body.to_request())
+        else:
+            previous = await self._stored(body.badge_id)
+            badge = await self._regenerate(previous, body.field, body.custom_instructions)
+        return JSONResponse(compat.legacy_badge(badge))
+
+    async def legacy_history(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            query(request, ClearQuery)
+            deleted = await self.store.clear()
+            return JSONResponse({"message": f"{deleted} stored badges deleted", "deleted": deleted})
+        return JSONResponse(compat.legacy_history(await self.store.page(_LEGACY_HISTORY_LIMIT, 0)))
+
+    async def legacy_styles(self, request: Request) -> Response:
+        return JSONResponse(compat.legacy_styles())
+
+    # Helpers
+
+    async def _regenerate(
+        self, previous: GenerateBadgeResponse, field: BadgeField | None, instructions: str | None
+    ) -> GenerateBadgeResponse:
+        self._check_size(previous.input.course_input)  # a full response sent back may carry any text
+        with self.runtime.in_flight:
+            badge = await self.generator.regenerate(previous, field, instructions)
+        await self.store.add(badge)
+        return badge
+
+    async def _stored(self, badge_id: str) -> GenerateBadgeResponse:
+        badge = await self.store.get(badge_id)
+        if badge is None:
+            raise _not_stored(badge_id)
+        return badge
+
+    def _body_limit(self) -> int:
+        return self.runtime.settings.max_body_bytes or self.max_body_bytes
+
+    def _check_size(self, course_input: str) -> None:
+        limit = self.runtime.settings.badge_max_input_chars
+        if len(course_input) > limit:
+            message = (
+                f"{len(course_input)} characters, over the limit of {limit} (LOCALFN_BADGE_MAX_INPUT_CHARS); "
+                "send a shorter description"
+            )
+            raise InvalidInput(f"course_input has {message}", errors=[FieldError("course_input", message)])
+
+
+def _not_stored(badge_id: str) -> NotFound:
+    return NotFound(f"no stored badge has the id {badge_id!r}; GET /generate-badge/history lists them")
+
+
+def _check_foreign(badge: GenerateBadgeResponse) -> None:
+    """A previous response sent back by a caller is input: its OB 3.0 objects must be valid to build on."""
+    errors = [
+        FieldError(f"badge/achievement/{path}", message) for path, message in achievement_problems(badge.achievement)
+    ]
+    if badge.credential is not None:
+        errors += [
+            FieldError(f"badge/credential/{path}", message) for path, message in credential_problems(badge.credential)
+        ]
+    if errors:
+        raise InvalidInput(
+            f"badge is not a valid generate-badge response: {errors[0].path}: {errors[0].message}", errors=errors
+        )

@@ -1,0 +1,249 @@
+"""Quality rules for what the model writes, and the deterministic clean-up after it.
+
+Two kinds of rule:
+
+* hard rules (blank fields, placeholder text such as "[Course Name]") make the reply fail;
+  ``chat_structured`` re-asks, and a model that never complies gets a 502;
+* soft rules (name length, text length, skills not taken from the course) are worth one
+  re-ask when a repair is left (``writer.py``), never an error: ``tidy`` fixes what is
+  left, shortening names at a word and texts at a sentence, and replacing skills the
+  course does not mention by key phrases taken from it. A weak model then still yields
+  a usable badge.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+from pydantic import BaseModel
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from localfn.tokens import trim_to_sentences
+
+__all__ = ["CourseText", "hard_checks", "soft_checks", "tidy"]
+
+NAME_MAX_CHARS = 60
+NAME_MAX_WORDS = 8
+TEXT_MAX_CHARS = {"description": 600, "criteria": 1000, "estimated_duration": 60}
+SKILL_MAX_CHARS = 60
+MIN_SKILLS = 3
+MAX_SKILLS = 6
+
+Check = Callable[[BaseModel], list[str]]
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9+#]*")
+_PHRASE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#]*(?:-[A-Za-z0-9]+)*|[0-9]+|[^\sA-Za-z0-9]")
+# Placeholder text models copy from templates: [Course Name], {{name}}, <topic>, lorem ipsum, TBD.
+_PLACEHOLDER = re.compile(
+    r"\[[^\]\n]{1,60}\]|\{\{[^}\n]*\}\}|<[^<>\n]{1,40}>|\b(?:lorem|ipsum|tbd|tba|todo|placeholder|xxx+)\b"
+    r"|\binsert\s+(?:\w+\s+){0,3}here\b",
+    re.IGNORECASE,
+)
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ers", "er", "ed", "ly")
+_ES_PLURALS = ("sses", "xes", "ches", "shes", "zes")
+# Words that never start or continue a skill's name: what every course description says
+# (course, week, learners, level), and the commonest verbs around the subject ("write files").
+_NOT_SKILL = ENGLISH_STOP_WORDS | frozenset(
+    "course courses class classes student students learner learners learn learning learns participant participants "
+    "week weeks weekly hour hours day days month months module modules lesson lessons unit units session sessions "
+    "introduction intro introductory beginner beginners intermediate advanced expert level levels final graded "
+    "teach teaches taught study studies expect able end ends use uses using small basic basics new include "
+    "includes including cover covers covering certificate certification badge badges complete completes "
+    "completion program programme overview absolute main key core essential various different several "
+    "write writes read reads handle handles call called contain contains absorb absorbs combine combines fix fixes "
+    "produce produces convert converts become becomes explain explains explore explores develop develops apply "
+    "applies understand understands work works build builds create creates design designs make makes made get gets "
+    "take takes give gives show shows find finds know knows need needs help helps provide provides close closes "
+    "start starts serve serves store stores prepare prepares deploy deploys tune tunes".split()
+)
+
+
+def stem(word: str) -> str:
+    """A crude stem, enough to see that 'programs' and 'programming' or 'analysis' and 'analyze' match."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)][:5]
+    if word.endswith(_ES_PLURALS):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        word = word[:-1]
+    return word[:5]
+
+
+def _stems(text: str) -> list[str]:
+    return [stem(word) for word in _WORD.findall(text.lower()) if word not in ENGLISH_STOP_WORDS and len(word) > 1]
+
+
+class CourseText:
+    """The course description, with what the rules ask of it: which words it uses, and its key phrases."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._stems = set(_stems(text))
+        self._lower = text.lower()
+
+    def grounds(self, phrase: str) -> bool:
+        """True when at least half of the phrase's content words occur in the course (by stem)."""
+        stems = _stems(phrase)
+        return bool(stems) and 2 * sum(s in self._stems for s in stems) >= len(stems)
+
+    def contains(self, fragment: str) -> bool:
+        return fragment.lower() in self._lower
+
+    @cached_property
+    def keyphrases(self) -> list[str]:
+        """Up to MAX_SKILLS key phrases: runs of one to three content words, the most frequent first.
+
+        A phrase scores its number of occurrences times the summed log-frequency of its words,
+        so repeated topic words ("carbon dioxide", "Kubernetes") beat one-off adjectives.
+        """
+        runs: list[list[str]] = [[]]
+        for token in _PHRASE_WORD.findall(self.text):
+            if token.lower() in _NOT_SKILL or not token[0].isalpha():
+                runs.append([])
+            else:
+                runs[-1].append(token)
+        frequency = Counter(stem(word.lower()) for run in runs for word in run)
+        found: dict[tuple[str, ...], tuple[int, str, int]] = {}  # stems -> (count, first wording, first position)
+        position = 0
+        for run in runs:
+            for start in range(len(run)):
+                for end in range(start + 1, min(start + 3, len(run)) + 1):
+                    key = tuple(stem(word.lower()) for word in run[start:end])
+                    count, wording, first = found.get(key, (0, " ".join(run[start:end]), position))
+                    found[key] = (count + 1, wording, first)
+                position += 1
+
+        def rank(item: tuple[tuple[str, ...], tuple[int, str, int]]) -> tuple[float, int]:
+            key, (count, _, first) = item
+            return -count * sum(math.log1p(frequency[s]) for s in key), first
+
+        chosen: dict[frozenset[str], str] = {}
+        for key, (_, wording, _) in sorted(found.items(), key=rank):
+            stems = frozenset(key)
+            if any(stems <= taken for taken in chosen):
+                continue
+            # "Food Safety" replaces the "Food" chosen before it.
+            chosen = {taken: text for taken, text in chosen.items() if not taken < stems}
+            chosen[stems] = wording
+            if len(chosen) == MAX_SKILLS:
+                break
+        return list(chosen.values())
+
+
+def _strings(data: Any, path: str = "") -> list[tuple[str, str]]:
+    """Every string in a reply, with its path (``skills/1``)."""
+    if isinstance(data, str):
+        return [(path, data)]
+    if isinstance(data, dict):
+        return [item for key, value in data.items() for item in _strings(value, f"{path}/{key}".lstrip("/"))]
+    if isinstance(data, list):
+        return [item for index, value in enumerate(data) for item in _strings(value, f"{path}/{index}")]
+    return []
+
+
+def hard_checks(course: CourseText) -> list[Check]:
+    """Rules a reply must pass; placeholder-like text that the course itself contains (an HTML <tag>) is allowed."""
+
+    def not_blank(reply: BaseModel) -> list[str]:
+        return [f"{path}: is empty; write it out" for path, text in _strings(reply.model_dump()) if not text.strip()]
+
+    def no_placeholders(reply: BaseModel) -> list[str]:
+        problems = []
+        for path, text in _strings(reply.model_dump()):
+            found = [m.group(0) for m in _PLACEHOLDER.finditer(text) if not course.contains(m.group(0))]
+            if found:
+                problems.append(f"{path}: {found[0]!r} is placeholder text; write the real content from the course")
+        return problems
+
+    return [not_blank, no_placeholders]
+
+
+def soft_checks(course: CourseText) -> list[Check]:
+    """Rules worth one re-ask; ``tidy`` fixes whatever still breaks them."""
+
+    def lengths(reply: BaseModel) -> list[str]:
+        data = reply.model_dump()
+        problems = []
+        name = data.get("name")
+        if isinstance(name, str) and (len(name) > NAME_MAX_CHARS or len(name.split()) > NAME_MAX_WORDS):
+            problems.append(f"name: too long; use at most {NAME_MAX_WORDS} words and {NAME_MAX_CHARS} characters")
+        for field, limit in TEXT_MAX_CHARS.items():
+            text = data.get(field)
+            if isinstance(text, str) and len(text) > limit:
+                problems.append(f"{field}: {len(text)} characters; keep it under {limit}")
+        return problems
+
+    def skills_from_course(reply: BaseModel) -> list[str]:
+        skills = reply.model_dump().get("skills") or []
+        strays = [skill for skill in skills if not course.grounds(skill)]
+        if not strays:
+            return []
+        return [
+            f"skills: {', '.join(map(repr, strays))} not in the course text; name skills with words the course uses"
+        ]
+
+    return [lengths, skills_from_course]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _cut_words(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: limit + 1].rsplit(" ", 1)[0].rstrip(" ,;:-") if " " in text[:limit] else text[:limit]
+
+
+def _cut_sentences(text: str, limit: int) -> str:
+    while len(text) > limit:
+        shorter = trim_to_sentences(text)
+        if not shorter or shorter == text:
+            return _cut_words(text, limit)
+        text = shorter
+    return text
+
+
+def _tidy_skills(skills: list[str], course: CourseText) -> list[str]:
+    kept: list[str] = []
+    for skill in (_one_line(s).strip(" .;,") for s in skills):
+        if (
+            skill
+            and len(skill) <= SKILL_MAX_CHARS
+            and course.grounds(skill)
+            and skill.lower() not in map(str.lower, kept)
+        ):
+            kept.append(skill)
+    for phrase in course.keyphrases:
+        if len(kept) >= MIN_SKILLS:
+            break
+        if not any(set(_stems(phrase)) <= set(_stems(skill)) for skill in kept):
+            kept.append(phrase)
+    # A course too short for key phrases keeps what the model wrote rather than no skills at all.
+    return kept[:MAX_SKILLS] or [_cut_words(_one_line(s), SKILL_MAX_CHARS) for s in skills if s.strip()][:MAX_SKILLS]
+
+
+def tidy(fields: dict[str, Any], course: CourseText) -> dict[str, Any]:
+    """The written fields (any of name, description, criteria, skills, estimated_duration, alignments), cleaned."""
+    tidied = dict(fields)
+    if "name" in fields:
+        words = _cut_words(" ".join(fields["name"].split()[:NAME_MAX_WORDS]), NAME_MAX_CHARS).split()
+        # A name cut short must not end on "and" or "for".
+        while len(words) > 1 and words[-1].lower().strip(" .;:,") in ENGLISH_STOP_WORDS:
+            words.pop()
+        tidied["name"] = " ".join(words).strip(" .;:,\"'")
+    for field, limit in TEXT_MAX_CHARS.items():
+        if field in fields:
+            tidied[field] = _cut_sentences(_one_line(fields[field]), limit)
+    if "skills" in fields:
+        tidied["skills"] = _tidy_skills(fields["skills"], course)
+    if "alignments" in fields:
+        # Claiming a framework competency the course never mentions would mislead a verifier.
+        tidied["alignments"] = [a for a in fields["alignments"] if course.grounds(a["competency"])]
+    return tidied

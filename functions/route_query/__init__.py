@@ -1,0 +1,1 @@
+"""route-query: answer each query on the cheapest path that is good enough, and say why."""

@@ -1,0 +1,119 @@
+"""generate-badge's quality rules and the clean-up after the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from localfn.functions.generate_badge.drafts import NameDraft, SkillsDraft
+from localfn.functions.generate_badge.quality import CourseText, hard_checks, soft_checks, stem, tidy
+
+COURSES = Path(__file__).parents[1] / "fixtures" / "courses"
+PYTHON = CourseText((COURSES / "python-intro.txt").read_text())
+FOOD = CourseText((COURSES / "food-safety.txt").read_text())
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("programs", "programming"),
+        ("analysis", "analyze"),
+        ("tests", "testing"),
+        ("files", "file"),
+        ("classes", "class"),
+    ],
+)
+def test_stems_match_word_forms(a: str, b: str) -> None:
+    assert stem(a) == stem(b)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "grounded"),
+    [
+        ("Python programming", True),
+        ("handling exceptions", True),
+        ("reading files", True),
+        ("Tiny fox.", False),
+        ("1.0.0", False),
+        ("Java generics", False),
+        ("", False),
+    ],
+)
+def test_a_skill_is_grounded_when_the_course_uses_its_words(phrase: str, grounded: bool) -> None:
+    assert PYTHON.grounds(phrase) is grounded
+
+
+def test_key_phrases_come_from_the_course_without_filler() -> None:
+    phrases = FOOD.keyphrases
+    assert 3 <= len(phrases) <= 6
+    assert all(phrase.lower() in FOOD.text.lower() for phrase in phrases)
+    assert any("food safety" in phrase.lower() for phrase in phrases)
+    assert not {"course", "level", "participants"} & {p.lower() for p in phrases}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[Course Name] Badge",
+        "Badge for {{course}}",
+        "Lorem ipsum dolor",
+        "TBD",
+        "Insert skill here",
+        "The <topic> badge",
+    ],
+)
+def test_placeholder_text_fails_a_hard_check(text: str) -> None:
+    problems = [p for check in hard_checks(PYTHON) for p in check(NameDraft(name=text))]
+    assert problems and "placeholder" in problems[0]
+
+
+def test_placeholder_like_text_the_course_itself_uses_is_allowed() -> None:
+    html = CourseText("Web basics: write <table> and <form> elements by hand.")
+    assert [p for check in hard_checks(html) for p in check(NameDraft(name="Building a <table>"))] == []
+
+
+def test_blank_text_fails_a_hard_check() -> None:
+    problems = [p for check in hard_checks(PYTHON) for p in check(SkillsDraft(skills=["loops", "  "]))]
+    assert problems == ["skills/1: is empty; write it out"]
+
+
+def test_soft_rules_report_long_names_and_skills_the_course_lacks() -> None:
+    reply = SkillsDraft(skills=["loops", "Kubernetes operators"])
+    assert [p for check in soft_checks(PYTHON) for p in check(reply)] == [
+        "skills: 'Kubernetes operators' not in the course text; name skills with words the course uses"
+    ]
+    long_name = NameDraft(name="A Very Long Badge Name That Keeps Going Well Past Any Reasonable Length")
+    assert [p for check in soft_checks(PYTHON) for p in check(long_name)][0].startswith("name: too long")
+
+
+def test_tidy_shortens_names_at_a_word_and_texts_at_a_sentence() -> None:
+    sentence = "The earner wrote and tested Python programs. "
+    tidied = tidy(
+        {
+            "name": "  Python Programming: Variables, Loops, Functions, Files and Exceptions for Beginners. ",
+            "description": sentence * 20,
+        },
+        PYTHON,
+    )
+    assert tidied["name"] == "Python Programming: Variables, Loops, Functions, Files"
+    assert len(tidied["description"]) <= 600 and tidied["description"].endswith(".")
+
+
+def test_tidy_replaces_skills_the_course_lacks_with_its_key_phrases() -> None:
+    tidied = tidy({"skills": ["Tiny fox.", "loops", "LOOPS", "1.0.0"]}, PYTHON)["skills"]
+    assert tidied[0] == "loops"
+    assert len(tidied) == 3
+    assert all(PYTHON.grounds(skill) for skill in tidied)
+
+
+def test_tidy_keeps_the_models_skills_when_the_course_has_no_key_phrase() -> None:
+    assert tidy({"skills": ["Tiny fox."]}, CourseText("An introduction."))["skills"] == ["Tiny fox."]
+
+
+def test_tidy_drops_alignments_to_competencies_the_course_never_mentions() -> None:
+    alignments = [
+        {"framework": "ESCO", "competency": "Python (computer programming)"},
+        {"framework": "NICE", "competency": "Nike"},
+    ]
+    assert tidy({"alignments": alignments}, PYTHON)["alignments"] == alignments[:1]
