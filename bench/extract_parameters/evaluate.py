@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=2, help="cases run at once (default 2)")
     parser.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (default 0: reproducible)")
     parser.add_argument("--output", type=Path, help="write every outcome and the table to this JSON file")
+    parser.add_argument("--note", default="", help="recorded with the results, e.g. how the engine was started")
     args = parser.parse_args(argv)
 
     backend = BackendSettings(name="eval", kind=args.kind, url=args.engine_url, model=args.model)
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.output:
         report = {
             "command": shlex.join(["python", "-m", "bench.extract_parameters.evaluate", *(argv or sys.argv[1:])]),
-            "engine": {"kind": args.kind, "url": args.engine_url, "model": args.model},
+            "engine": {"kind": args.kind, "url": args.engine_url, "model": args.model, "note": args.note},
             "settings": {"temperature": args.temperature, "max_repairs": settings.max_repairs, "concurrency": args.concurrency},
             "machine": machine(),
             "seconds": seconds,

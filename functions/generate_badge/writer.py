@@ -28,10 +28,12 @@ from localfn.structured import Structured, chat_structured
 
 __all__ = ["FIELD_DRAFTS", "BadgeWriter"]
 
-# Room for a whole badge as JSON (about 200-400 tokens), and for one field; a reply cut at
-# the limit breaks its schema and is re-asked, so a looping model cannot run for minutes.
-BADGE_MAX_TOKENS = 600
-FIELD_MAX_TOKENS = 300
+# Room for a whole badge as JSON, and for one field. The drafts' maxLengths bound a badge to
+# about 2,300 characters (name 100, description 600, criteria 800, skills, duration,
+# alignments), which a small model does fill by copying the course: 1,200 tokens lets every
+# schema-bounded reply close its JSON, while a looping model still cannot run for minutes.
+BADGE_MAX_TOKENS = 1200
+FIELD_MAX_TOKENS = 400
 
 # The output model for each field a regeneration may rewrite with the model.
 FIELD_DRAFTS: dict[str, type[BaseModel]] = {
