@@ -1,9 +1,10 @@
 """What the model writes: the text of a badge, never the Open Badges envelope around it.
 
-The JSON Schemas of these models constrain the engine's decoding. Only short strings carry
-a ``maxLength``: it stops a small model looping inside a skill's name, while on long texts
-llama.cpp's grammar for it slows sampling badly. Lengths are checked after generation anyway
-(``quality.py``).
+The JSON Schemas of these models constrain the engine's decoding. Every free text carries a
+``maxLength`` (about the limits the quality rules apply): a small model that starts
+repeating one sentence then has to close its string, and the reply stays valid JSON
+within its token budget instead of being cut off. The finer limits are checked after
+generation (``quality.py``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ from localfn.functions.generate_badge.vocabulary import CourseAchievementType, F
 __all__ = ["AlignmentDraft", "BadgeDraft", "CriteriaDraft", "DescriptionDraft", "NameDraft", "SkillsDraft"]
 
 Name = Annotated[str, Field(max_length=100, description="A short title naming the course's subject, 2 to 6 words.")]
-Description = Annotated[str, Field(description="One to three sentences on what the badge certifies the earner can do.")]
-Criteria = Annotated[str, Field(description="What the earner did to earn the badge and how it was assessed.")]
+Description = Annotated[
+    str, Field(max_length=600, description="One to three sentences on what the badge certifies the earner can do.")
+]
+Criteria = Annotated[
+    str, Field(max_length=800, description="What the earner did to earn the badge and how it was assessed.")
+]
 Skills = Annotated[
     list[Annotated[str, Field(max_length=60)]],
     Field(min_length=1, max_length=6, description="Skills the course teaches, in the course's own words."),

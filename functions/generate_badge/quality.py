@@ -4,11 +4,12 @@ Two kinds of rule:
 
 * hard rules (blank fields, placeholder text such as "[Course Name]") make the reply fail;
   ``chat_structured`` re-asks, and a model that never complies gets a 502;
-* soft rules (name length, text length, skills not taken from the course) are worth one
-  re-ask when a repair is left (``writer.py``), never an error: ``tidy`` fixes what is
-  left, shortening names at a word and texts at a sentence, and replacing skills the
-  course does not mention by key phrases taken from it. A weak model then still yields
-  a usable badge.
+* soft rules (lengths, a name that does not name the subject, skills that are not short
+  names taken from the course, a duration that is none) are worth one re-ask when a repair
+  is left (``writer.py``), never an error: ``tidy`` fixes what is left. Names are cut at a
+  word (or replaced by the course's title), texts at a sentence, skills replaced by key
+  phrases of the course, durations by the one the course states. A weak model then still
+  yields a usable badge.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ __all__ = ["CourseText", "hard_checks", "soft_checks", "tidy"]
 
 NAME_MAX_CHARS = 60
 NAME_MAX_WORDS = 8
-TEXT_MAX_CHARS = {"description": 600, "criteria": 1000, "estimated_duration": 60}
+TEXT_MAX_CHARS = {"description": 600, "criteria": 800, "estimated_duration": 60}
 SKILL_MAX_CHARS = 60
+SKILL_MAX_WORDS = 5
 MIN_SKILLS = 3
 MAX_SKILLS = 6
 
@@ -44,6 +46,12 @@ _PLACEHOLDER = re.compile(
     r"|\binsert\s+(?:\w+\s+){0,3}here\b",
     re.IGNORECASE,
 )
+# "30 hours", "six-week", "a day": what a duration must contain.
+_DURATION = re.compile(
+    r"\b(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a|an)[\s-]+"
+    r"(minute|hour|day|week|month|semester|term|year)s?\b",
+    re.IGNORECASE,
+)
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ers", "er", "ed", "ly")
 _ES_PLURALS = ("sses", "xes", "ches", "shes", "zes")
 # Words that never start or continue a skill's name: what every course description says
@@ -55,6 +63,7 @@ _NOT_SKILL = ENGLISH_STOP_WORDS | frozenset(
     "teach teaches taught study studies expect able end ends use uses using small basic basics new include "
     "includes including cover covers covering certificate certification badge badges complete completes "
     "completion program programme overview absolute main key core essential various different several "
+    "description descriptions title name "
     "write writes read reads handle handles call called contain contains absorb absorbs combine combines fix fixes "
     "produce produces convert converts become becomes explain explains explore explores develop develops apply "
     "applies understand understands work works build builds create creates design designs make makes made get gets "
@@ -94,6 +103,31 @@ class CourseText:
 
     def contains(self, fragment: str) -> bool:
         return fragment.lower() in self._lower
+
+    def names_subject(self, name: str) -> bool:
+        """True when the name has a word of the course beyond filler ("Course Description" has none)."""
+        words = [word for word in _WORD.findall(name.lower()) if word not in _NOT_SKILL]
+        return any(stem(word) in self._stems for word in words)
+
+    @cached_property
+    def title(self) -> str | None:
+        """The course's first line when it reads as a badge name (short, naming the subject)."""
+        first = next((line.strip(" .:") for line in self.text.splitlines() if line.strip()), "")
+        fits = 2 <= len(first.split()) <= NAME_MAX_WORDS and len(first) <= NAME_MAX_CHARS
+        return first if fits and self.names_subject(first) else None
+
+    @cached_property
+    def duration(self) -> str | None:
+        """The first duration the course states ("six-week" -> "six weeks")."""
+        match = _DURATION.search(self.text)
+        if match is None:
+            return None
+        number, unit = match.group(1), match.group(2).lower()
+        return f"{number} {unit}" if number.lower() in ("1", "one", "a", "an") else f"{number} {unit}s"
+
+    def fits_skill(self, skill: str) -> bool:
+        """A skill is a short name whose words the course uses."""
+        return len(skill.split()) <= SKILL_MAX_WORDS and len(skill) <= SKILL_MAX_CHARS and self.grounds(skill)
 
     @cached_property
     def keyphrases(self) -> list[str]:
@@ -179,16 +213,29 @@ def soft_checks(course: CourseText) -> list[Check]:
                 problems.append(f"{field}: {len(text)} characters; keep it under {limit}")
         return problems
 
+    def subject_name(reply: BaseModel) -> list[str]:
+        name = reply.model_dump().get("name")
+        if isinstance(name, str) and not course.names_subject(name):
+            return [f"name: {name!r} does not name the course's subject; use words of the course's title"]
+        return []
+
     def skills_from_course(reply: BaseModel) -> list[str]:
         skills = reply.model_dump().get("skills") or []
-        strays = [skill for skill in skills if not course.grounds(skill)]
+        strays = [skill for skill in skills if not course.fits_skill(skill)]
         if not strays:
             return []
         return [
-            f"skills: {', '.join(map(repr, strays))} not in the course text; name skills with words the course uses"
+            f"skills: {', '.join(map(repr, strays))} are not short skill names taken from the course text; "
+            f"use 1 to {SKILL_MAX_WORDS - 1} words the course uses"
         ]
 
-    return [lengths, skills_from_course]
+    def duration(reply: BaseModel) -> list[str]:
+        text = reply.model_dump().get("estimated_duration")
+        if isinstance(text, str) and not _DURATION.search(text):
+            return [f"estimated_duration: {text!r} is not a duration such as '30 hours' or '6 weeks'"]
+        return []
+
+    return [lengths, subject_name, skills_from_course, duration]
 
 
 def _one_line(text: str) -> str:
@@ -213,12 +260,7 @@ def _cut_sentences(text: str, limit: int) -> str:
 def _tidy_skills(skills: list[str], course: CourseText) -> list[str]:
     kept: list[str] = []
     for skill in (_one_line(s).strip(" .;,") for s in skills):
-        if (
-            skill
-            and len(skill) <= SKILL_MAX_CHARS
-            and course.grounds(skill)
-            and skill.lower() not in map(str.lower, kept)
-        ):
+        if course.fits_skill(skill) and skill.lower() not in map(str.lower, kept):
             kept.append(skill)
     for phrase in course.keyphrases:
         if len(kept) >= MIN_SKILLS:
@@ -237,10 +279,15 @@ def tidy(fields: dict[str, Any], course: CourseText) -> dict[str, Any]:
         # A name cut short must not end on "and" or "for".
         while len(words) > 1 and words[-1].lower().strip(" .;:,") in ENGLISH_STOP_WORDS:
             words.pop()
-        tidied["name"] = " ".join(words).strip(" .;:,\"'")
+        name = " ".join(words).strip(" .;:,\"'")
+        if not course.names_subject(name):
+            name = course.title or (course.keyphrases[0].title() if course.keyphrases else name)
+        tidied["name"] = name
     for field, limit in TEXT_MAX_CHARS.items():
         if field in fields:
             tidied[field] = _cut_sentences(_one_line(fields[field]), limit)
+    if "estimated_duration" in fields and not _DURATION.search(tidied["estimated_duration"]):
+        tidied["estimated_duration"] = course.duration or "not stated"
     if "skills" in fields:
         tidied["skills"] = _tidy_skills(fields["skills"], course)
     if "alignments" in fields:

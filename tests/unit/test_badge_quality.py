@@ -78,13 +78,40 @@ def test_blank_text_fails_a_hard_check() -> None:
     assert problems == ["skills/1: is empty; write it out"]
 
 
-def test_soft_rules_report_long_names_and_skills_the_course_lacks() -> None:
-    reply = SkillsDraft(skills=["loops", "Kubernetes operators"])
-    assert [p for check in soft_checks(PYTHON) for p in check(reply)] == [
-        "skills: 'Kubernetes operators' not in the course text; name skills with words the course uses"
-    ]
-    long_name = NameDraft(name="A Very Long Badge Name That Keeps Going Well Past Any Reasonable Length")
-    assert [p for check in soft_checks(PYTHON) for p in check(long_name)][0].startswith("name: too long")
+def test_soft_rules_report_skills_that_are_not_short_names_from_the_course() -> None:
+    reply = SkillsDraft(skills=["loops", "Kubernetes operators", "writing functions and lists in Python programs"])
+    (problem,) = [p for check in soft_checks(PYTHON) for p in check(reply)]
+    assert problem.startswith(
+        "skills: 'Kubernetes operators', 'writing functions and lists in Python programs' are not"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("A Very Long Badge Name That Keeps Going Well Past Any Reasonable Length", "name: too long"),
+        ("Course Description", "name: 'Course Description' does not name the course's subject"),
+    ],
+)
+def test_soft_rules_report_names_too_long_or_without_the_subject(name: str, problem: str) -> None:
+    problems = [p for check in soft_checks(PYTHON) for p in check(NameDraft(name=name))]
+    assert problems[0].startswith(problem)
+
+
+def test_tidy_names_a_badge_after_the_course_when_the_model_did_not() -> None:
+    assert tidy({"name": "Course Description"}, PYTHON)["name"] == "Introduction to Python Programming"
+    # No short first line: the course's first key phrase names it.
+    knitting = CourseText("Knitting socks on four needles, from casting on to turning the heel, for anyone who knits.")
+    assert tidy({"name": "Tiny fox."}, knitting)["name"] == knitting.keyphrases[0].title()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("30 hours", "30 hours"), ("about 6 weeks", "about 6 weeks"), (");};;;", "six weeks"), ("TBC", "six weeks")],
+)
+def test_tidy_takes_the_courses_duration_when_the_model_gives_none(given: str, expected: str) -> None:
+    assert tidy({"estimated_duration": given}, PYTHON)["estimated_duration"] == expected
+    assert tidy({"estimated_duration": "soon"}, CourseText("Knitting."))["estimated_duration"] == "not stated"
 
 
 def test_tidy_shortens_names_at_a_word_and_texts_at_a_sentence() -> None:

@@ -68,7 +68,7 @@ async def test_skills_the_course_lacks_are_asked_for_once_then_replaced(engine: 
     draft, written = await writer.draft(BADGE)
     await runtime.aclose()
     assert written.attempts == 2
-    assert "'Tiny fox.' not in the course text" in engine.requests[1].messages[-1].content
+    assert "'Tiny fox.' are not short skill names taken from the course text" in engine.requests[1].messages[-1].content
     assert engine.requests[1].messages[-2].content == reply(skills=["Tiny fox."])
     assert draft.skills[0] == "loops" and len(draft.skills) == 3
 
