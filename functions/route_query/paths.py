@@ -8,7 +8,6 @@ is away.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from localfn.functions.summarize.capability import Summarize
 from localfn.functions.summarize.models import ChatTurn, SummarizeRequest, SummarizeResponse
 from localfn.prompts import load_prompts
 from localfn.runtime import Runtime
+from localfn.tasks import gather_or_cancel
 
 __all__ = ["NO_CLOUD", "Answer", "Paths"]
 
@@ -108,7 +108,7 @@ class Paths:
 
     async def _compress(self, request: RouteQueryRequest) -> _Material:
         """Context and history, each compressed by summarize (in process) to LOCALFN_ROUTE_SUMMARY_TOKENS."""
-        context, history = await asyncio.gather(self._summarise_context(request), self._summarise_history(request))
+        context, history = await gather_or_cancel(self._summarise_context(request), self._summarise_history(request))
         done = [response for response in (context, history) if response is not None and response.compressed]
         turns = history.messages if history is not None and history.messages is not None else []
         return _Material(

@@ -19,6 +19,7 @@ from localfn.functions.summarize.chunks import split_text
 from localfn.functions.summarize.models import ChatTurn, SummarizeRequest, SummarizeResponse
 from localfn.prompts import Prompt, load_prompts
 from localfn.runtime import Runtime
+from localfn.tasks import gather_or_cancel
 from localfn.tokens import TokenCounter, TokenMethod, trim_to_sentences
 
 __all__ = ["Summarize"]
@@ -43,7 +44,6 @@ class Summarize(Capability[SummarizeRequest, SummarizeResponse]):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)
         self._prompts: dict[str, Prompt] = load_prompts("localfn.functions.summarize")
-        self._parallel = asyncio.Semaphore(runtime.settings.summarize_parallel_chunks)
 
     async def run(self, request: SummarizeRequest) -> SummarizeResponse:
         self._check_size(request)
@@ -92,7 +92,14 @@ class Summarize(Capability[SummarizeRequest, SummarizeResponse]):
             return await self._call(prompt, budget, text=text, focus=focus)
         # Each partial gets an equal share of one chunk, so merging them fits a single call.
         share = max(64, min(budget, chunk_tokens // len(chunks)))
-        parts = await asyncio.gather(*(self._call(prompt, share, text=chunk, focus=focus) for chunk in chunks))
+        # The bound is per request (LOCALFN_SUMMARIZE_PARALLEL_CHUNKS), so concurrent requests still fill the engine's slots.
+        limit = asyncio.Semaphore(self.runtime.settings.summarize_parallel_chunks)
+
+        async def bounded(chunk: str) -> _Draft:
+            async with limit:
+                return await self._call(prompt, share, text=chunk, focus=focus)
+
+        parts = await gather_or_cancel(*(bounded(chunk) for chunk in chunks))
         merged = "\n\n".join(part.text for part in parts)
         passes = sum(part.passes for part in parts)
         final = await self._summarize(self._prompts["merge"], merged, budget, focus=focus, ratio=ratio)
@@ -102,8 +109,7 @@ class Summarize(Capability[SummarizeRequest, SummarizeResponse]):
         values = {"text": text, "words": max(8, int(budget * _WORDS_PER_TOKEN)), "focus": focus}
         system, user = prompt.render(**{name: values[name] for name in prompt.variables})
         request = ChatRequest(messages=(system, user), max_tokens=budget, temperature=self.runtime.settings.temperature)
-        async with self._parallel:
-            result = await self.runtime.pool.chat(request)
+        result = await self.runtime.pool.chat(request)
         text = result.content.strip()
         if result.finish_reason == "length":
             # Stopped at the budget mid-sentence: end on the last complete sentence.

@@ -13,12 +13,10 @@ import runpy
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import httpx
-import jsonschema
 import pytest
 from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http.conversion import from_http
@@ -26,35 +24,13 @@ from cloudevents.http.event import CloudEvent
 
 from localfn.settings import BackendSettings
 from tests.support.localfn_app import backend, make_settings, serve_client
+from tests.support.openbadges import ACHIEVEMENT_TYPES, assert_valid_badge
 
 ROOT = Path(__file__).parents[2]
 # The title and first paragraph: the tiny model reads bytes, so shorter prompts keep these tests fast.
 COURSE = "\n\n".join((ROOT / "tests" / "fixtures" / "courses" / "python-intro.txt").read_text().split("\n\n")[:2])
-SCHEMA = json.loads(
-    resources.files("localfn.assets").joinpath("specs/openbadges-3.0/achievementcredential.json").read_text()
-)
-OB3 = jsonschema.validators.validator_for(SCHEMA)(SCHEMA, format_checker=jsonschema.Draft201909Validator.FORMAT_CHECKER)
-ACHIEVEMENT_TYPES = SCHEMA["$defs"]["Achievement"]["properties"]["achievementType"]["oneOf"][0]["enum"]
 ISSUER = {"id": "https://example.edu", "name": "Example University", "url": "https://example.edu"}
 TEXT_FIELDS = ("name", "description", "criteria", "skills")
-
-
-def assert_valid_badge(body: dict[str, Any]) -> None:
-    """The achievement (inside a minimal credential: the schema describes credentials) and any credential are valid."""
-    minimal = {
-        "@context": [
-            "https://www.w3.org/ns/credentials/v2",
-            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-        ],
-        "id": "urn:uuid:2f1c7a0e-0000-4000-8000-000000000001",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "issuer": {"id": "https://example.edu", "type": ["Profile"]},
-        "validFrom": "2026-01-01T00:00:00Z",
-        "credentialSubject": {"type": ["AchievementSubject"], "achievement": body["achievement"]},
-    }
-    OB3.validate(minimal)
-    if body["credential"] is not None:
-        OB3.validate(body["credential"])
 
 
 @asynccontextmanager

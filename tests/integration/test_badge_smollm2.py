@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from localfn.engine.embedded import LlamaServer
-from tests.integration.test_badge_http import assert_valid_badge
 from tests.support.localfn_app import make_settings, serve_client
+from tests.support.openbadges import assert_valid_badge
 
 pytestmark = pytest.mark.smollm2
 

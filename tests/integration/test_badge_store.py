@@ -19,8 +19,9 @@ from localfn.functions.generate_badge.openbadges import build_achievement
 from localfn.functions.generate_badge.store import BadgeStore, HistoryUnavailable, open_store
 from localfn.functions.generate_badge.store.postgres import PostgresStore
 from localfn.settings import BackendSettings, Settings
-from tests.integration.test_badge_http import COURSE, assert_valid_badge
+from tests.integration.test_badge_http import COURSE
 from tests.support.localfn_app import make_settings, serve_client
+from tests.support.openbadges import assert_valid_badge
 from tests.support.postgres import postgres_url
 
 __all__ = ["postgres_url"]  # the session fixture, imported so pytest finds it here

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 
 from localfn.serve import FUNCTIONS
 from localfn.settings import BackendSettings
 from tests.support.asgi_server import serve_in_thread
+from tests.support.http_checks import assert_problem
 from tests.support.localfn_app import backend, make_settings, serve_client
 from tests.support.ollama_peer import OllamaPeer
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["type"] == f"urn:localfn:problem:{slug}"
-    assert body["status"] == status and body["title"] and body["detail"]
-    return body
 
 
 @pytest.mark.parametrize(

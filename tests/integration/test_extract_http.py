@@ -4,7 +4,6 @@ through OllamaPeer. The tiny model writes nonsense: these tests check the wire a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,9 +12,7 @@ from cloudevents.http.conversion import from_http
 from cloudevents.http.event import CloudEvent
 from jsonschema import Draft202012Validator
 
-from localfn.engine.embedded import LlamaServer
 from localfn.settings import BackendSettings
-from tests.support.asgi_server import serve_in_thread
 from tests.support.localfn_app import backend, engine_calls, make_settings, serve_client
 from tests.support.ollama_peer import OllamaPeer
 
@@ -107,16 +104,8 @@ async def test_the_openapi_document_describes_the_function(tiny_backend: Backend
     assert {"ExtractParametersRequest", "ExtractParametersResponse", "FunctionSchema"} <= set(schemas)
 
 
-@pytest.fixture
-def ollama(tiny_server: LlamaServer) -> Iterator[tuple[OllamaPeer, str]]:
-    peer = OllamaPeer(tiny_server.url.removesuffix("/v1"), {"tiny:latest": "tiny"})
-    with serve_in_thread(peer) as url:
-        yield peer, url
-    assert peer.violations == [], "extract-parameters sent or received something off Ollama's spec"
-
-
-async def test_through_ollama_the_loosened_schema_is_the_format(ollama: tuple[OllamaPeer, str]) -> None:
-    peer, url = ollama
+async def test_through_ollama_the_loosened_schema_is_the_format(ollama_peer: tuple[OllamaPeer, str]) -> None:
+    peer, url = ollama_peer
     async with serve_client(make_settings(backend("cpu", url, "tiny", kind="ollama")), FUNCTION) as (client, _):
         response = await client.post("/extract-parameters", json=REQUEST)
     assert response.status_code == 200, response.text

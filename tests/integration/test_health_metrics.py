@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from openapi_spec_validator import validate
-from prometheus_client.parser import text_string_to_metric_families
 
 from localfn.settings import BackendSettings
+from tests.support.http_checks import Scrape
 from tests.support.localfn_app import backend, make_settings, serve_client
 
 
@@ -44,15 +44,7 @@ async def test_metrics_count_requests_latency_tokens_and_backend(tiny_backend: B
         await client.post("/summarize", json={"mode": "context", "context": "word " * 300, "max_summary_tokens": 20})
         await client.post("/summarize", json={"mode": "nonsense"})
         text = (await client.get("/summarize/metrics")).text
-    samples = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-    def value(name: str, **labels: str) -> float:
-        return samples.get((name, tuple(sorted(labels.items()))), 0.0)
-
+    value = Scrape.parse(text).value
     assert value("localfn_requests_total", function="summarize", status="200", mode="json") == 1
     assert value("localfn_requests_total", function="summarize", status="422", mode="json") == 1
     assert value("localfn_request_seconds_count", function="summarize") == 2

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 
 import httpx
 import jsonschema
 import pytest
 
 from localfn.engine.base import ChatRequest, Message
-from localfn.engine.embedded import LlamaServer
 from localfn.engine.ollama import OllamaEngine, same_model
 from localfn.errors import EngineBusy, EngineUnavailable, ModelNotFound
-from tests.support.asgi_server import serve_in_thread
 from tests.support.localfn_app import backend
 from tests.support.ollama_peer import OllamaPeer
 
@@ -28,58 +25,46 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
 @pytest.fixture
-def peer(tiny_server: LlamaServer) -> Iterator[tuple[OllamaPeer, str]]:
-    peer = OllamaPeer(
-        tiny_server.url.removesuffix("/v1"),
-        {"tiny:latest": "tiny", "tiny-vision:latest": "tiny"},
-        capabilities={"tiny-vision:latest": ["completion", "vision"]},
-    )
-    with serve_in_thread(peer) as url:
-        yield peer, url
-    assert peer.violations == [], "the Ollama backend sent or received something off Ollama's spec"
-
-
-@pytest.fixture
-async def engine(peer: tuple[OllamaPeer, str]):
+async def engine(ollama_peer: tuple[OllamaPeer, str]):
     async with httpx.AsyncClient(timeout=30) as client:
-        yield OllamaEngine(backend("gpu", peer[1], "tiny", kind="ollama", vision_model="tiny-vision"), client, keep_alive="10m")
+        yield OllamaEngine(backend("gpu", ollama_peer[1], "tiny", kind="ollama", vision_model="eyes"), client, keep_alive="10m")
 
 
-async def test_chat_streams_and_reports_usage(engine: OllamaEngine, peer) -> None:
+async def test_chat_streams_and_reports_usage(engine: OllamaEngine, ollama_peer) -> None:
     result = await engine.chat(ChatRequest(messages=(Message("system", "Be brief."), Message("user", "Hi")), max_tokens=10, temperature=0))
     assert result.content and result.backend == "gpu" and same_model(result.model, "tiny")
     assert result.prompt_tokens > 0 and 0 < result.completion_tokens <= 10
-    path, body = peer[0].requests[-1]
+    path, body = ollama_peer[0].requests[-1]
     assert path == "/api/chat"
     assert body["stream"] is True and body["keep_alive"] == "10m"
     assert body["options"] == {"temperature": 0, "num_predict": 10}
 
 
-async def test_format_carries_the_json_schema(engine: OllamaEngine, peer) -> None:
+async def test_format_carries_the_json_schema(engine: OllamaEngine, ollama_peer) -> None:
     result = await engine.chat(ChatRequest(messages=(Message("user", "A course as JSON."),), json_schema=SCHEMA))
     jsonschema.validate(json.loads(result.content), SCHEMA)
-    assert peer[0].requests[-1][1]["format"] == SCHEMA
+    assert ollama_peer[0].requests[-1][1]["format"] == SCHEMA
 
 
-async def test_images_go_as_plain_base64_to_the_vision_model(engine: OllamaEngine, peer) -> None:
+async def test_images_go_as_plain_base64_to_the_vision_model(engine: OllamaEngine, ollama_peer) -> None:
     result = await engine.chat(ChatRequest(messages=(Message("user", "What dish is this?", images=(PNG,)),), max_tokens=8))
-    assert same_model(result.model, "tiny-vision")
-    assert peer[0].images == [base64.b64encode(PNG).decode()]
+    assert same_model(result.model, "eyes")
+    assert ollama_peer[0].images == [base64.b64encode(PNG).decode()]
 
 
-async def test_health_models_capabilities_and_load(engine: OllamaEngine, peer) -> None:
+async def test_health_models_capabilities_and_load(engine: OllamaEngine, ollama_peer) -> None:
     health = await engine.health()
     assert health.ready
-    assert {"tiny:latest", "tiny-vision:latest"} <= set(health.models)
-    assert "vision" in await engine.capabilities("tiny-vision")
+    assert {"tiny:latest", "eyes:latest"} <= set(health.models)
+    assert "vision" in await engine.capabilities("eyes")
     await engine.load()
     loaded = {info.name for info in await engine.models() if info.loaded}
     assert "tiny:latest" in loaded
 
 
-async def test_unknown_model_says_how_to_pull_it(peer) -> None:
+async def test_unknown_model_says_how_to_pull_it(ollama_peer) -> None:
     async with httpx.AsyncClient(timeout=30) as client:
-        engine = OllamaEngine(backend("gpu", peer[1], "llama3.1:8b", kind="ollama"), client)
+        engine = OllamaEngine(backend("gpu", ollama_peer[1], "llama3.1:8b", kind="ollama"), client)
         with pytest.raises(ModelNotFound, match="ollama pull llama3.1:8b"):
             await engine.chat(ChatRequest(messages=(Message("user", "hi"),)))
         health = await engine.health()
@@ -95,8 +80,8 @@ async def test_unknown_model_says_how_to_pull_it(peer) -> None:
         ("drop_mid_stream", EngineUnavailable, "dropped|before Ollama said done"),
     ],
 )
-async def test_engine_faults_become_clear_errors(engine: OllamaEngine, peer, fault: str, error: type, says: str) -> None:
-    peer[0].fault = fault
+async def test_engine_faults_become_clear_errors(engine: OllamaEngine, ollama_peer, fault: str, error: type, says: str) -> None:
+    ollama_peer[0].fault = fault
     with pytest.raises(error, match=says):
         await engine.chat(ChatRequest(messages=(Message("user", "hi"),), max_tokens=20))
 

@@ -13,7 +13,7 @@ import pytest
 
 from localfn.engine.embedded import LlamaServer
 from tests.support.asgi_server import serve_in_thread
-from tests.support.ollama_peer import BUSY, OllamaPeer
+from tests.support.ollama_peer import BUSY, OFF_SCHEMA, PROSE, OllamaPeer
 
 IMAGE = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
 PERSON = {
@@ -160,9 +160,25 @@ def test_fault_busy_and_error(client: httpx.Client, peer: OllamaPeer) -> None:
 def test_fault_not_json(client: httpx.Client, peer: OllamaPeer) -> None:
     peer.fault = "not_json"
     content = client.post("/api/chat", json=chat(stream=False, format=PERSON)).json()["message"]["content"]
-    assert content
+    assert content == PROSE
     with pytest.raises(json.JSONDecodeError):
         json.loads(content)
+
+
+def test_fault_off_schema(client: httpx.Client, peer: OllamaPeer) -> None:
+    peer.fault = "off_schema"
+    lines = ndjson(client.post("/api/chat", json=chat(format=PERSON)))
+    assert "".join(line["message"]["content"] for line in lines) == OFF_SCHEMA
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(json.loads(OFF_SCHEMA), PERSON)
+    assert peer.violations == []
+
+
+def test_pull_makes_a_missing_model_available(client: httpx.Client, peer: OllamaPeer) -> None:
+    assert client.post("/api/show", json={"model": "llama3.1:8b"}).status_code == 404
+    peer.pull("llama3.1:8b", "tiny")
+    assert client.post("/api/chat", json=chat(model="llama3.1:8b", options={"num_predict": 2})).status_code == 200
+    assert "llama3.1:8b" in [m["name"] for m in client.get("/api/tags").json()["models"]]
 
 
 def test_fault_drop_mid_stream(client: httpx.Client, peer: OllamaPeer) -> None:

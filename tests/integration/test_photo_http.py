@@ -7,9 +7,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import struct
-import zlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,26 +15,13 @@ from cloudevents.http.conversion import from_http
 from cloudevents.http.event import CloudEvent
 from PIL import Image
 
-from localfn.engine.embedded import LlamaServer
 from localfn.functions.analyze_photo.models import NutritionResponse
 from localfn.settings import Settings
-from tests.support.asgi_server import serve_in_thread
+from tests.support.images import png_declaring
 from tests.support.localfn_app import backend, make_settings, serve_client
 from tests.support.ollama_peer import OllamaPeer
 
 FUNCTION = ["analyze-photo"]
-
-
-@pytest.fixture
-def peer(tiny_server: LlamaServer) -> Iterator[tuple[OllamaPeer, str]]:
-    peer = OllamaPeer(
-        tiny_server.url.removesuffix("/v1"),
-        {"tiny:latest": "tiny", "eyes:latest": "tiny"},
-        capabilities={"eyes:latest": ["completion", "vision"]},
-    )
-    with serve_in_thread(peer) as url:
-        yield peer, url
-    assert peer.violations == [], "analyze-photo sent or received something off Ollama's spec"
 
 
 def settings_for(url: str, vision_model: str | None = "eyes", **overrides: Any) -> Settings:
@@ -69,8 +53,8 @@ def sent_images(peer: OllamaPeer) -> list[Image.Image]:
     return images
 
 
-async def test_a_photo_reaches_ollama_as_base64_of_the_downscaled_jpeg(peer: tuple[OllamaPeer, str]) -> None:
-    fake, url = peer
+async def test_a_photo_reaches_ollama_as_base64_of_the_downscaled_jpeg(ollama_peer: tuple[OllamaPeer, str]) -> None:
+    fake, url = ollama_peer
     async with serve_client(settings_for(url), FUNCTION) as (client, _):
         response = await client.post("/analyze-photo", json={"photo": b64(image_bytes((2000, 1500))), "prompt": "lunch"})
 
@@ -86,8 +70,8 @@ async def test_a_photo_reaches_ollama_as_base64_of_the_downscaled_jpeg(peer: tup
     assert chat["model"] == "eyes" and chat["format"]["title"] == "MealReading"
 
 
-async def test_the_long_side_setting_and_exif_orientation_reach_the_model(peer: tuple[OllamaPeer, str]) -> None:
-    fake, url = peer
+async def test_the_long_side_setting_and_exif_orientation_reach_the_model(ollama_peer: tuple[OllamaPeer, str]) -> None:
+    fake, url = ollama_peer
     exif = Image.Exif()
     exif[0x0112] = 6  # stored landscape, shown portrait
     photo = image_bytes((1200, 800), "JPEG", exif=exif)
@@ -97,16 +81,16 @@ async def test_the_long_side_setting_and_exif_orientation_reach_the_model(peer: 
     assert sent_images(fake)[0].size == (200, 300)
 
 
-async def test_webp_is_accepted(peer: tuple[OllamaPeer, str]) -> None:
-    fake, url = peer
+async def test_webp_is_accepted(ollama_peer: tuple[OllamaPeer, str]) -> None:
+    fake, url = ollama_peer
     async with serve_client(settings_for(url), FUNCTION) as (client, _):
         response = await client.post("/analyze-photo", json={"photo": b64(image_bytes((640, 480), "WEBP"))})
     assert response.status_code == 200, response.text
     assert sent_images(fake)[0].size == (640, 480)
 
 
-async def test_the_vision_check_is_asked_once_per_process(peer: tuple[OllamaPeer, str]) -> None:
-    fake, url = peer
+async def test_the_vision_check_is_asked_once_per_process(ollama_peer: tuple[OllamaPeer, str]) -> None:
+    fake, url = ollama_peer
     photo = {"photo": b64(image_bytes((64, 64)))}
     async with serve_client(settings_for(url), FUNCTION) as (client, _):
         for prompt in ("one", "two"):
@@ -114,8 +98,8 @@ async def test_the_vision_check_is_asked_once_per_process(peer: tuple[OllamaPeer
     assert model_calls(fake) == ["/api/show", "/api/chat", "/api/chat"]
 
 
-async def test_a_vision_model_that_cannot_see_is_a_503_naming_it_and_what_to_pull(peer: tuple[OllamaPeer, str]) -> None:
-    fake, url = peer
+async def test_a_vision_model_that_cannot_see_is_a_503_naming_it_and_what_to_pull(ollama_peer: tuple[OllamaPeer, str]) -> None:
+    fake, url = ollama_peer
     async with serve_client(settings_for(url, vision_model="tiny"), FUNCTION) as (client, _):
         response = await client.post("/analyze-photo", json={"photo": b64(image_bytes((64, 64)))})
     assert response.status_code == 503
@@ -125,8 +109,8 @@ async def test_a_vision_model_that_cannot_see_is_a_503_naming_it_and_what_to_pul
     assert model_calls(fake) == ["/api/show"]
 
 
-async def test_no_vision_model_configured_is_the_same_clear_503(peer: tuple[OllamaPeer, str]) -> None:
-    fake, url = peer
+async def test_no_vision_model_configured_is_the_same_clear_503(ollama_peer: tuple[OllamaPeer, str]) -> None:
+    fake, url = ollama_peer
     async with serve_client(settings_for(url, vision_model=None), FUNCTION) as (client, _):
         response = await client.post("/analyze-photo", json={"photo": b64(image_bytes((64, 64)))})
     assert response.status_code == 503
@@ -134,8 +118,8 @@ async def test_no_vision_model_configured_is_the_same_clear_503(peer: tuple[Olla
     assert model_calls(fake) == []
 
 
-async def test_a_prompt_alone_is_answered_by_the_text_model(peer: tuple[OllamaPeer, str]) -> None:
-    fake, url = peer
+async def test_a_prompt_alone_is_answered_by_the_text_model(ollama_peer: tuple[OllamaPeer, str]) -> None:
+    fake, url = ollama_peer
     async with serve_client(settings_for(url), FUNCTION) as (client, _):
         response = await client.post("/analyze-photo", json={"prompt": "How much protein is in an egg?"})
     assert response.status_code == 200, response.text
@@ -145,8 +129,8 @@ async def test_a_prompt_alone_is_answered_by_the_text_model(peer: tuple[OllamaPe
     assert fake.images == []
 
 
-async def test_users_off_the_allow_list_get_403_and_no_model_call(peer: tuple[OllamaPeer, str]) -> None:
-    fake, url = peer
+async def test_users_off_the_allow_list_get_403_and_no_model_call(ollama_peer: tuple[OllamaPeer, str]) -> None:
+    fake, url = ollama_peer
     settings = settings_for(url, allowed_users=("ana@example.org",))
     async with serve_client(settings, FUNCTION) as (client, _):
         refused = await client.post("/analyze-photo", json={"photo": b64(image_bytes((64, 64))), "user": "eve@example.org"})
@@ -155,14 +139,6 @@ async def test_users_off_the_allow_list_get_403_and_no_model_call(peer: tuple[Ol
         allowed = await client.post("/analyze-photo", json={"prompt": "hi", "user": "ANA@example.org"})
     assert (refused.status_code, anonymous.status_code, allowed.status_code) == (403, 403, 200)
     assert refused.json()["type"] == "urn:localfn:problem:forbidden"
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
 BAD_PHOTOS = {
@@ -176,8 +152,8 @@ BAD_PHOTOS = {
 
 
 @pytest.mark.parametrize("case", list(BAD_PHOTOS))
-async def test_bad_photos_are_refused_before_any_model_call(peer: tuple[OllamaPeer, str], case: str) -> None:
-    fake, url = peer
+async def test_bad_photos_are_refused_before_any_model_call(ollama_peer: tuple[OllamaPeer, str], case: str) -> None:
+    fake, url = ollama_peer
     photo, status, detail = BAD_PHOTOS[case]
     async with serve_client(settings_for(url), FUNCTION) as (client, _):
         response = await client.post("/analyze-photo", json={"photo": photo})
@@ -186,8 +162,8 @@ async def test_bad_photos_are_refused_before_any_model_call(peer: tuple[OllamaPe
     assert model_calls(fake) == []
 
 
-async def test_photo_and_body_limits_are_413(peer: tuple[OllamaPeer, str]) -> None:
-    fake, url = peer
+async def test_photo_and_body_limits_are_413(ollama_peer: tuple[OllamaPeer, str]) -> None:
+    fake, url = ollama_peer
     photo = b64(image_bytes((400, 300)))
     async with serve_client(settings_for(url, analyze_photo_max_bytes=1000), FUNCTION) as (client, _):
         over_photo = await client.post("/analyze-photo", json={"photo": photo})
@@ -207,8 +183,8 @@ def reply_of(response: Any) -> tuple[str, dict[str, Any]]:
     return str(event["type"]), data
 
 
-async def test_a_binary_mode_event_whose_body_is_the_image(peer: tuple[OllamaPeer, str]) -> None:
-    fake, url = peer
+async def test_a_binary_mode_event_whose_body_is_the_image(ollama_peer: tuple[OllamaPeer, str]) -> None:
+    fake, url = ollama_peer
     headers = {
         "ce-specversion": "1.0", "ce-id": "photo-1", "ce-source": "/tests/camera",
         "ce-type": "io.localfn.analyze-photo.request", "content-type": "image/png",
@@ -223,8 +199,8 @@ async def test_a_binary_mode_event_whose_body_is_the_image(peer: tuple[OllamaPee
 
 
 @pytest.mark.parametrize("encode", [to_binary, to_structured], ids=["binary", "structured"])
-async def test_kafka_events_of_the_earlier_processor(peer: tuple[OllamaPeer, str], encode: Any) -> None:
-    fake, url = peer
+async def test_kafka_events_of_the_earlier_processor(ollama_peer: tuple[OllamaPeer, str], encode: Any) -> None:
+    fake, url = ollama_peer
     photo = {"user_email": "ana@example.org", "prompt": "dinner", "photo": b64(image_bytes((200, 100), "JPEG"))}
     text = {"user_email": "ana@example.org", "prompt": "What is a balanced dinner?", "photo": ""}
     async with serve_client(settings_for(url, allowed_users=("ana@example.org",)), FUNCTION) as (client, _):

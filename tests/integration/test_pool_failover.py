@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from localfn.engine.embedded import LlamaServer
-from tests.support.asgi_server import serve_in_thread
 from tests.support.localfn_app import backend, make_settings, sample, serve_client
-from tests.support.ollama_peer import OllamaPeer
 
 REQUEST = {"mode": "context", "context": "word " * 300, "max_summary_tokens": 20}
-
-
-@pytest.fixture
-def gpu_peer(tiny_server: LlamaServer) -> Iterator[tuple[OllamaPeer, str]]:
-    peer = OllamaPeer(tiny_server.url.removesuffix("/v1"), {"tiny:latest": "tiny"})
-    with serve_in_thread(peer) as url:
-        yield peer, url
 
 
 async def test_first_backend_down_the_second_serves_and_says_so(closed_port_url: str, tiny_server: LlamaServer) -> None:
@@ -33,8 +20,8 @@ async def test_first_backend_down_the_second_serves_and_says_so(closed_port_url:
     assert sample(runtime, "localfn_engine_failovers_total", {"backend": "gpu", "reason": "engine-unavailable"}) == 1
 
 
-async def test_busy_gpu_fails_over_to_cpu(gpu_peer, tiny_server: LlamaServer) -> None:
-    peer, url = gpu_peer
+async def test_busy_gpu_fails_over_to_cpu(ollama_peer, tiny_server: LlamaServer) -> None:
+    peer, url = ollama_peer
     peer.fault = "busy"
     settings = make_settings(backend("gpu", url, "tiny", kind="ollama"), backend("cpu", tiny_server.url, "tiny"), cache_ttl_s=0)
     async with serve_client(settings) as (client, holder):
@@ -44,8 +31,8 @@ async def test_busy_gpu_fails_over_to_cpu(gpu_peer, tiny_server: LlamaServer) ->
     assert sample(runtime, "localfn_engine_failovers_total", {"backend": "gpu", "reason": "engine-busy"}) == 1
 
 
-async def test_every_backend_busy_is_503_busy_with_retry_after(gpu_peer) -> None:
-    peer, url = gpu_peer
+async def test_every_backend_busy_is_503_busy_with_retry_after(ollama_peer) -> None:
+    peer, url = ollama_peer
     peer.fault = "busy"
     async with serve_client(make_settings(backend("gpu", url, "tiny", kind="ollama"))) as (client, _):
         response = await client.post("/summarize", json=REQUEST)
@@ -54,8 +41,8 @@ async def test_every_backend_busy_is_503_busy_with_retry_after(gpu_peer) -> None
     assert "retry-after" in response.headers
 
 
-async def test_recovered_gpu_serves_again_after_its_cooldown(gpu_peer, tiny_server: LlamaServer) -> None:
-    peer, url = gpu_peer
+async def test_recovered_gpu_serves_again_after_its_cooldown(ollama_peer, tiny_server: LlamaServer) -> None:
+    peer, url = ollama_peer
     peer.fault = "error"
     settings = make_settings(
         backend("gpu", url, "tiny", kind="ollama"), backend("cpu", tiny_server.url, "tiny"), cache_ttl_s=0, engine_cooldown_s=0.01

@@ -10,7 +10,8 @@ It is strict and observable:
 * every request body and every response body (each NDJSON line too) is checked against the
   spec; problems land in `violations` (requests that break the spec also get a 400);
 * every /api/* request is kept in `requests`, images in `images`;
-* `fault` and `delay_s` inject the failures a real Ollama shows under load or when it crashes.
+* `fault` and `delay_s` inject the failures a real Ollama shows under load or when it crashes,
+  or a model's reply that is not JSON or not the shape asked for; `pull` adds a model later.
 """
 
 from __future__ import annotations
@@ -24,27 +25,16 @@ import re
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-import referencing
-import referencing.jsonschema
-import yaml
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "assets" / "specs" / "ollama" / "openapi.yaml"
-SPEC_URI = "urn:ollama:openapi"
-ERROR_SCHEMA = "/components/schemas/ErrorResponse"
-JSON = "application/json"
-NDJSON = "application/x-ndjson"
+from tests.support.ollama_spec import ERROR_SCHEMA, JSON, NDJSON, ollama_spec, request_schema, response_schema
 
 VERSION = "0.12.6"
 MODIFIED_AT = "2025-01-01T00:00:00Z"
@@ -53,9 +43,13 @@ BUSY = "server busy, please try again.  maximum pending requests exceeded"
 RUNNER_CRASHED = "llama runner process has terminated: exit status 2"
 MID_STREAM_ERROR = "an error was encountered while running the model: unexpected EOF"
 PROSE = "Sure! Here is what you asked for, in plain words rather than JSON."
+# Valid JSON of the wrong shape: an array where every format this project sends asks for an object.
+OFF_SCHEMA = '["valid JSON", "but an array where the format asked for an object"]'
 UPSTREAM_TIMEOUT = httpx.Timeout(300.0, connect=5.0)
 
-Fault = Literal["busy", "error", "not_json", "drop_mid_stream", "error_mid_stream"]
+Fault = Literal["busy", "error", "not_json", "off_schema", "drop_mid_stream", "error_mid_stream"]
+# Faults that replace the model's text (its tokens still come from llama-server, so usage is real).
+REPLACEMENTS: dict[Fault, str] = {"not_json": PROSE, "off_schema": OFF_SCHEMA}
 Wrap = Callable[[str], dict[str, Any]]
 
 # Ollama option -> llama-server request field. num_ctx has no per-request equivalent (the
@@ -69,45 +63,6 @@ OPTION_FIELDS = {
     "stop": "stop",
     "num_predict": "max_tokens",
 }
-
-
-def _pointer_segment(segment: str) -> str:
-    return segment.replace("~", "~0").replace("/", "~1")
-
-
-def request_schema(path: str) -> str:
-    return f"/paths/{_pointer_segment(path)}/post/requestBody/content/application~1json/schema"
-
-
-def response_schema(path: str, method: str, media: str) -> str:
-    return f"/paths/{_pointer_segment(path)}/{method}/responses/200/content/{_pointer_segment(media)}/schema"
-
-
-class _Spec:
-    """Validators for schemas inside the OpenAPI document, addressed by JSON pointer.
-
-    OpenAPI 3.1 schemas are JSON Schema 2020-12, so the whole document is registered as one
-    2020-12 resource: its internal "#/components/..." references then resolve as written.
-    """
-
-    def __init__(self, path: Path) -> None:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        resource = referencing.jsonschema.DRAFT202012.create_resource(document)
-        self._registry: referencing.Registry[Any] = referencing.Registry().with_resource(SPEC_URI, resource)
-        self._validators: dict[str, Draft202012Validator] = {}
-
-    def problem(self, pointer: str, instance: Any) -> str | None:
-        validator = self._validators.get(pointer)
-        if validator is None:
-            schema = {"$ref": f"{SPEC_URI}#{pointer}"}
-            validator = self._validators[pointer] = Draft202012Validator(schema, registry=self._registry)
-        error = best_match(validator.iter_errors(instance))
-        return None if error is None else f"{error.message} (at {error.json_path})"
-
-
-@cache
-def _spec() -> _Spec:
-    return _Spec(SPEC_PATH)
 
 
 class _HttpError(Exception):
@@ -138,7 +93,7 @@ class _Turn:
     """One generation forwarded to llama-server; its statistics fill in while it streams."""
 
     response: httpx.Response
-    replacement: str | None  # text to send instead of the model's (the "not_json" fault)
+    replacement: str | None  # text to send instead of the model's (see REPLACEMENTS)
     started_ns: int  # when the request arrived: Ollama's total_duration covers waiting too
     done_reason: str = "stop"
     prompt_tokens: int = 0
@@ -250,7 +205,7 @@ class OllamaPeer:
         self.loaded: list[str] = []
         self.fault: Fault | None = None
         self.delay_s: float = 0.0
-        self._spec = _spec()
+        self._spec = ollama_spec()
         self._client: httpx.AsyncClient | None = None
         self.app = Starlette(
             routes=[
@@ -268,6 +223,11 @@ class OllamaPeer:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
+
+    def pull(self, name: str, upstream: str, capabilities: tuple[str, ...] = ("completion",)) -> None:
+        """Make `name` ("llama3.1:8b") available from now on, as `ollama pull` would."""
+        self.capabilities[name] = list(capabilities)  # first: a request may look it up once `models` has it
+        self.models[name] = upstream
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -486,8 +446,12 @@ class OllamaPeer:
     ) -> Response:
         path = request.url.path
         payload = self._upstream_payload(name, messages, body)
+        replacement = REPLACEMENTS.get(fault) if fault else None
+        if replacement is not None:
+            # The text is replaced anyway: one real token keeps the call real without waiting for the rest.
+            payload["max_tokens"] = 1
         self._keep(name, body.get("keep_alive"))
-        turn = await self._start(payload, PROSE if fault == "not_json" else None, request.state.started_ns)
+        turn = await self._start(payload, replacement, request.state.started_ns)
         chunk_schema = response_schema(path, "post", NDJSON)
 
         def stamped(fields: dict[str, Any]) -> dict[str, Any]:

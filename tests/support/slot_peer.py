@@ -167,7 +167,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: any free one)")
     args = parser.parse_args(argv)
     peer = SlotPeer(slots=args.slots, latency_s=args.latency_ms / 1000)
-    sock = socket.socket()
+    # IPPROTO_TCP named explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and
+    # without it a kept-alive connection waits ~40 ms (Nagle against delayed ACK) per answer.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", args.port))
     print(f"http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
     config = uvicorn.Config(peer, log_level="warning", lifespan="off", ws="none", backlog=2048)

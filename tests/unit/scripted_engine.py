@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from typing import Any
 
+from localfn.capability import Capability
 from localfn.engine.base import ChatRequest, ChatResult, EngineHealth, ModelInfo, pick_model
+from localfn.runtime import Runtime
+from localfn.settings import Settings
 
-__all__ = ["ScriptedEngine", "Step"]
+__all__ = ["ScriptedEngine", "Step", "run_capability"]
 
 Step = ChatResult | str | BaseException
 
@@ -73,3 +77,16 @@ class ScriptedEngine:
 
     async def count_tokens(self, text: str) -> int | None:
         return None
+
+
+async def run_capability(
+    capability: type[Capability[Any, Any]], engine: ScriptedEngine, request: dict[str, Any], settings: Settings
+) -> dict[str, Any]:
+    """One ``run`` of ``capability`` on ``request``, with ``engine`` its only engine: the response as JSON."""
+    runtime = Runtime(settings, engines=[engine])
+    try:
+        response = await capability(runtime).run(capability.request_model.model_validate(request))
+    finally:
+        await runtime.aclose()
+    body: dict[str, Any] = response.model_dump(mode="json")
+    return body

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from importlib import resources
 from typing import Any
 
-import jsonschema
 import pytest
 
 from localfn.functions.generate_badge.openbadges import (
@@ -20,10 +17,8 @@ from localfn.functions.generate_badge.openbadges import (
     is_uri,
     subject_for,
 )
+from tests.support.openbadges import OB3
 
-SCHEMA = json.loads(
-    resources.files("localfn.assets").joinpath("specs/openbadges-3.0/achievementcredential.json").read_text()
-)
 ISSUER = {"id": "https://example.edu", "type": ["Profile"], "name": "Example University"}
 
 
@@ -61,9 +56,7 @@ def test_an_achievement_has_arrays_an_image_object_and_the_tags() -> None:
 
 def test_a_credential_is_an_unsigned_open_badge_credential_valid_against_the_schema() -> None:
     credential = build_credential(achievement(), issuer=ISSUER, subject=subject_for("did:example:123"))
-    jsonschema.Draft201909Validator(SCHEMA, format_checker=jsonschema.Draft201909Validator.FORMAT_CHECKER).validate(
-        credential
-    )
+    OB3.validate(credential)
     assert credential["@context"] == list(CONTEXTS)
     assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert credential["credentialSubject"]["id"] == "did:example:123"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from importlib import resources
 from typing import get_args
 
 import pytest
@@ -25,11 +23,7 @@ from localfn.functions.generate_badge.vocabulary import (
     options,
     slug,
 )
-
-SCHEMA = json.loads(
-    resources.files("localfn.assets").joinpath("specs/openbadges-3.0/achievementcredential.json").read_text()
-)
-SCHEMA_TYPES = SCHEMA["$defs"]["Achievement"]["properties"]["achievementType"]["oneOf"][0]["enum"]
+from tests.support.openbadges import ACHIEVEMENT_TYPES
 
 
 @pytest.mark.parametrize(
@@ -48,15 +42,15 @@ def test_every_accepted_value_has_a_meaning(literal: object, meanings: dict[str,
 
 
 def test_achievement_types_are_read_from_the_schema_and_all_explained() -> None:
-    assert list(achievement_types()) == SCHEMA_TYPES
-    assert set(ACHIEVEMENT_TYPE_MEANINGS) == set(SCHEMA_TYPES)
-    assert set(COURSE_ACHIEVEMENT_TYPES) <= set(SCHEMA_TYPES)
+    assert list(achievement_types()) == ACHIEVEMENT_TYPES
+    assert set(ACHIEVEMENT_TYPE_MEANINGS) == set(ACHIEVEMENT_TYPES)
+    assert set(COURSE_ACHIEVEMENT_TYPES) <= set(ACHIEVEMENT_TYPES)
 
 
 def test_options_lists_each_value_once_with_a_one_line_meaning() -> None:
     listed = options()
     assert [o["value"] for o in listed["badge_styles"]] == list(BADGE_STYLES)
-    assert [o["value"] for o in listed["achievement_types"]] == SCHEMA_TYPES
+    assert [o["value"] for o in listed["achievement_types"]] == ACHIEVEMENT_TYPES
     for values in listed.values():
         assert all(o["meaning"] and "\n" not in o["meaning"] for o in values)
 

@@ -11,9 +11,8 @@ from pydantic import ValidationError
 from localfn.errors import PayloadTooLarge
 from localfn.functions.extract_parameters.capability import ExtractParameters
 from localfn.functions.extract_parameters.models import ExtractParametersRequest
-from localfn.runtime import Runtime
 from localfn.settings import Settings
-from tests.unit.scripted_engine import ScriptedEngine
+from tests.unit.scripted_engine import ScriptedEngine, run_capability
 
 WEATHER = {
     "name": "get_weather",
@@ -47,13 +46,7 @@ def reply(**fields: Any) -> str:
 
 
 async def run(engine: ScriptedEngine, **request: Any) -> dict[str, Any]:
-    runtime = Runtime(Settings(max_repairs=1), engines=[engine])
-    try:
-        response = await ExtractParameters(runtime).run(ExtractParametersRequest.model_validate(request))
-    finally:
-        await runtime.aclose()
-    body: dict[str, Any] = response.model_dump(mode="json")
-    return body
+    return await run_capability(ExtractParameters, engine, request, Settings(max_repairs=1))
 
 
 async def test_a_value_the_message_does_not_give_is_missing_not_invented() -> None:

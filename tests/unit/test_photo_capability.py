@@ -17,7 +17,7 @@ from localfn.functions.analyze_photo.capability import KAFKA_EVENT, TEXT_REPLY, 
 from localfn.functions.analyze_photo.models import AnalyzePhotoRequest
 from localfn.runtime import Runtime
 from localfn.settings import Settings
-from tests.unit.scripted_engine import ScriptedEngine
+from tests.unit.scripted_engine import ScriptedEngine, run_capability
 
 READING = {
     "dish_name": "Omelette", "ingredients": ["egg", "chives"], "total_avg_weight": 150,
@@ -38,13 +38,7 @@ def event(data: Any, *, type: str = "io.localfn.analyze-photo.request", content_
 
 
 async def run(engine: ScriptedEngine, request: dict[str, Any], **settings: Any) -> dict[str, Any]:
-    runtime = Runtime(Settings(**settings), engines=[engine])
-    try:
-        response = await AnalyzePhoto(runtime).run(AnalyzePhotoRequest.model_validate(request))
-    finally:
-        await runtime.aclose()
-    body: dict[str, Any] = response.model_dump(mode="json")
-    return body
+    return await run_capability(AnalyzePhoto, engine, request, Settings(**settings))
 
 
 async def test_a_photo_goes_to_the_vision_model_as_a_downscaled_jpeg() -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import base64
 import io
-import struct
-import zlib
 
 import pytest
 from PIL import Image
 
 from localfn.errors import InvalidInput, PayloadTooLarge
 from localfn.functions.analyze_photo.photos import PhotoLimits, decode_base64, prepare_photo, read_photo
+from tests.support.images import png_declaring
 
 LIMITS = PhotoLimits(max_bytes=10_000_000, max_pixels=50_000_000, max_side=1024)
 EXIF_ORIENTATION = 0x0112
@@ -35,16 +34,6 @@ def opened(photo_bytes: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(photo_bytes))
     image.load()
     return image
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    """A tiny PNG whose header declares ``width`` x ``height`` pixels but holds almost no data."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
