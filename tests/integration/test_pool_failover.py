@@ -20,27 +20,6 @@ async def test_first_backend_down_the_second_serves_and_says_so(closed_port_url:
     assert sample(runtime, "localfn_engine_failovers_total", {"backend": "gpu", "reason": "engine-unavailable"}) == 1
 
 
-async def test_busy_gpu_fails_over_to_cpu(ollama_peer, tiny_server: LlamaServer) -> None:
-    peer, url = ollama_peer
-    peer.fault = "busy"
-    settings = make_settings(backend("gpu", url, "tiny", kind="ollama"), backend("cpu", tiny_server.url, "tiny"), cache_ttl_s=0)
-    async with serve_client(settings) as (client, holder):
-        response = await client.post("/summarize", json=REQUEST)
-        runtime = await holder.get()
-    assert response.json()["backend"] == "cpu"
-    assert sample(runtime, "localfn_engine_failovers_total", {"backend": "gpu", "reason": "engine-busy"}) == 1
-
-
-async def test_every_backend_busy_is_503_busy_with_retry_after(ollama_peer) -> None:
-    peer, url = ollama_peer
-    peer.fault = "busy"
-    async with serve_client(make_settings(backend("gpu", url, "tiny", kind="ollama"))) as (client, _):
-        response = await client.post("/summarize", json=REQUEST)
-    assert response.status_code == 503
-    assert response.json()["type"] == "urn:localfn:problem:engine-busy"
-    assert "retry-after" in response.headers
-
-
 async def test_recovered_gpu_serves_again_after_its_cooldown(ollama_peer, tiny_server: LlamaServer) -> None:
     peer, url = ollama_peer
     peer.fault = "error"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,30 +15,11 @@ import httpx
 import pytest
 
 from localfn.engine.embedded import LlamaServer
+from tests.support.processes import free_port, wait_ready
 
 ROOT = Path(__file__).parents[2]
 BIN = Path(sys.executable).parent
 REQUEST = {"mode": "context", "context": "Plants turn light into sugar in their leaves. " * 40, "max_summary_tokens": 30}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"process exited with {process.returncode}: {log.read_text()}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} not ready after {timeout} s")
 
 
 @pytest.fixture
@@ -80,45 +60,62 @@ def test_functions_framework_serves_the_function_at_its_root(function_process: s
     assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem+json")
 
 
-def test_localfn_serve_on_the_embedded_engine_with_invoke_and_send_event(tiny_model: Path, clean_env: dict[str, str], tmp_path: Path) -> None:
+def embedded_serve(env: dict[str, str], tiny_model: Path, log: Path) -> subprocess.Popen[bytes]:
+    """`localfn serve` with an engine nobody answers at, so `auto` must start the embedded one."""
     port = free_port()
-    env = {
-        **clean_env,
-        # An engine nobody answers at, so `auto` must start the embedded one.
+    env.update({
         "LOCALFN_ENGINES": json.dumps([{"name": "ollama", "kind": "ollama", "url": f"http://127.0.0.1:{free_port()}", "model": "x"}]),
         "LOCALFN_EMBEDDED_MODEL_PATH": str(tiny_model),
         "LOCALFN_EMBEDDED_MODEL_NAME": "tiny",
         "LOCALFN_PORT": str(port),
         "LOCALFN_URL": f"http://127.0.0.1:{port}",
-    }
-    log = tmp_path / "serve.log"
+    })
     with log.open("w") as output:
         serve = subprocess.Popen([str(BIN / "localfn"), "serve"], env=env, stdout=output, stderr=output)
+    wait_ready(f"http://127.0.0.1:{port}/health/ready", serve, log)
+    return serve
+
+
+def test_localfn_serve_on_the_embedded_engine_with_invoke_and_send_event(tiny_model: Path, clean_env: dict[str, str], tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    serve = embedded_serve(clean_env, tiny_model, log)
     try:
-        wait_ready(f"http://127.0.0.1:{port}/health/ready", serve, log)
         invoked = subprocess.run(
-            [str(BIN / "localfn"), "invoke", "summarize", "--data", json.dumps(REQUEST)], env=env, capture_output=True, text=True, timeout=60
+            [str(BIN / "localfn"), "invoke", "summarize", "--data", json.dumps(REQUEST)], env=clean_env, capture_output=True, text=True, timeout=60
         )
         assert invoked.returncode == 0, invoked.stderr
         answer = json.loads(invoked.stdout)
         assert answer["backend"] == "embedded" and answer["model"] == "tiny"
         sent = subprocess.run(
             [str(BIN / "localfn"), "send-event", "--type", "io.localfn.summarize.request", "--subject", "s-1", "--data", json.dumps(REQUEST)],
-            env=env, capture_output=True, text=True, timeout=60,
+            env=clean_env, capture_output=True, text=True, timeout=60,
         )
         assert sent.returncode == 0, sent.stderr
         reply = json.loads(sent.stdout)
         assert reply["type"] == "io.localfn.summarize.response" and reply["subject"] == "s-1"
         assert reply["data"]["tokens_after"] <= 30
-        failed = subprocess.run([str(BIN / "localfn"), "invoke", "summarize", "--data", "{}"], env=env, capture_output=True, text=True, timeout=60)
+        failed = subprocess.run([str(BIN / "localfn"), "invoke", "summarize", "--data", "{}"], env=clean_env, capture_output=True, text=True, timeout=60)
         assert failed.returncode == 1 and "invalid-input" in failed.stdout
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
+    assert "starting the embedded llama.cpp engine" in log.read_text()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_shuts_down_cleanly_with_the_embedded_engine(
+    stop: signal.Signals, tiny_model: Path, clean_env: dict[str, str], tmp_path: Path
+) -> None:
+    """SIGTERM is what Kubernetes and systemd send, SIGINT is Ctrl-C: both exit 0 and stop llama-server."""
+    log = tmp_path / "serve.log"
+    serve = embedded_serve(clean_env, tiny_model, log)
+    try:
         children = subprocess.run(["pgrep", "-P", str(serve.pid)], capture_output=True, text=True).stdout.split()
         assert children, "the embedded llama-server should be a child of `localfn serve`"
     finally:
-        serve.send_signal(signal.SIGINT)
+        serve.send_signal(stop)
         serve.wait(timeout=30)
     assert serve.returncode == 0, log.read_text()
-    assert "starting the embedded llama.cpp engine" in log.read_text()
     time.sleep(0.5)
     for pid in children:
         assert not Path(f"/proc/{pid}").exists(), "llama-server outlived `localfn serve`"

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from localfn.engine.embedded import LlamaServer
-from tests.integration.test_processes import free_port, wait_ready
+from tests.support.processes import free_port, wait_ready
 
 ROOT = Path(__file__).parents[2]
 BIN = Path(sys.executable).parent

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -18,6 +20,22 @@ from localfn.settings import EmbeddedMode, Settings
 __all__ = ["serve"]
 
 console = Console(stderr=True, soft_wrap=True)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, minus re-raising the stop signal once it has shut down gracefully.
+
+    uvicorn raises SIGTERM/SIGINT again after its shutdown so that the default action runs:
+    for SIGTERM (what Kubernetes and systemd send) that kills the process before the
+    embedded llama-server is stopped, leaving it orphaned, and Ctrl-C ends in "Aborted!"
+    with exit status 1. Here the graceful shutdown is the whole answer to the signal.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
 
 
 async def _any_engine_reachable(settings: Settings) -> bool:
@@ -60,7 +78,7 @@ async def _serve(settings: Settings, functions: tuple[str, ...]) -> None:
         for name in functions or FUNCTIONS:
             console.print(f"  {base}/{name}")
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
-        await uvicorn.Server(config).serve()
+        await _Server(config).serve()
     finally:
         if server is not None:
             await server.stop()
