@@ -8,10 +8,13 @@ Knative Trigger filtering on requests cannot loop on its own replies.
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, unquote_to_bytes
 
 from cloudevents.conversion import to_binary, to_structured
 from cloudevents.exceptions import GenericException
@@ -24,6 +27,12 @@ __all__ = ["IncomingEvent", "encode_event", "encode_reply", "is_cloudevent", "pa
 
 _STRUCTURED = "application/cloudevents+json"
 _BATCH = "application/cloudevents-batch+json"
+_REQUIRED = ("specversion", "id", "source", "type")
+# The attributes the JSON event format defines as strings (extensions may be other JSON types).
+_STRING_ATTRIBUTES = ("specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject", "time")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# HTTP binding 3.1.3.2: space, '"', '%' and everything outside printable ASCII are percent-encoded.
+_HEADER_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"%')
 
 
 def request_type(function: str) -> str:
@@ -45,22 +54,66 @@ class IncomingEvent:
     structured: bool  # reply in the mode the event came in
 
 
+def _content_type(headers: Mapping[str, str]) -> str:
+    return headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _is_binary(headers: Mapping[str, str]) -> bool:
+    # Any required attribute header, not only ce-specversion: a sender that forgot one still meant an event.
+    return any(f"ce-{name}" in headers for name in _REQUIRED)
+
+
 def is_cloudevent(headers: Mapping[str, str]) -> bool:
-    """Binary mode carries ``ce-specversion``; structured mode has its own content type."""
-    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    return "ce-specversion" in headers or content_type in (_STRUCTURED, _BATCH)
+    """Binary mode carries ``ce-*`` attribute headers; structured mode has its own content type."""
+    return _is_binary(headers) or _content_type(headers) in (_STRUCTURED, _BATCH)
+
+
+def _percent_decode(name: str, value: str) -> str:
+    """One round of percent-decoding (HTTP binding 3.1.3.2): a broken escape or invalid UTF-8 is refused."""
+    bad = _BAD_ESCAPE.search(value)
+    if bad:
+        escape = value[bad.start() : bad.start() + 3]
+        raise BadRequest(f"header {name} has an invalid percent-encoding {escape!r}: write '%' as '%25'")
+    try:
+        return unquote_to_bytes(value).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"header {name} percent-decodes to invalid UTF-8: encode the value's UTF-8 bytes") from exc
+
+
+def _binary_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers with every ``ce-*`` value percent-decoded, after checking the required ones are there."""
+    # The SDK only sees binary mode when all are there; name what is missing instead.
+    missing = [f"ce-{name}" for name in _REQUIRED if not headers.get(f"ce-{name}")]
+    if missing:
+        raise BadRequest(f"binary-mode CloudEvent is missing the headers {', '.join(missing)}")
+    return {
+        name: _percent_decode(name, value) if name.lower().startswith("ce-") else value
+        for name, value in headers.items()
+    }
+
+
+def _check_structured(body: bytes) -> None:
+    """A structured-mode body is a JSON object; said here because the SDK's errors echo the whole body."""
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise BadRequest(f"structured-mode CloudEvent body is not valid JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise BadRequest(f"structured-mode CloudEvent body must be a JSON object, not {type(document).__name__}")
 
 
 def parse_event(headers: Mapping[str, str], body: bytes) -> IncomingEvent:
     """Decode a CloudEvent from an HTTP request, or raise ``BadRequest`` saying what is wrong."""
-    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = _content_type(headers)
     if content_type == _BATCH:
         raise BadRequest("batched CloudEvents are not supported: send one event per request")
-    if "ce-specversion" in headers:
-        # The SDK only sees binary mode when id, source and type are all there; name what is missing.
-        missing = [f"ce-{name}" for name in ("id", "source", "type") if not headers.get(f"ce-{name}")]
-        if missing:
-            raise BadRequest(f"binary-mode CloudEvent is missing the headers {', '.join(missing)}")
+    if content_type == _STRUCTURED:
+        _check_structured(body)
+        # Structured mode may repeat attributes as ce-* headers (binding 3.2.3), but the body is
+        # the event; the SDK would take those headers for binary mode.
+        headers = {name: value for name, value in headers.items() if not name.lower().startswith("ce-")}
+    elif _is_binary(headers):
+        headers = _binary_headers(headers)
     try:
         event = from_http(dict(headers), body)
     except GenericException as exc:
@@ -72,6 +125,9 @@ def parse_event(headers: Mapping[str, str], body: bytes) -> IncomingEvent:
     missing = [name for name in ("id", "source", "type") if not attributes.get(name)]
     if missing:
         raise BadRequest(f"CloudEvent is missing required attributes: {', '.join(missing)}")
+    not_strings = [name for name in _STRING_ATTRIBUTES if not isinstance(attributes.get(name, ""), str)]
+    if not_strings:
+        raise BadRequest(f"CloudEvent attributes must be strings: {', '.join(not_strings)}")
     return IncomingEvent(
         id=str(attributes["id"]),
         source=str(attributes["source"]),
@@ -93,7 +149,12 @@ def encode_event(
         attributes["subject"] = subject
     attributes.update(extensions or {})
     event = CloudEvent(attributes, data)
-    return to_structured(event) if structured else to_binary(event)
+    if structured:
+        return to_structured(event)
+    headers, body = to_binary(event)
+    # The 1.x SDK writes header values as they are; the HTTP binding wants them percent-encoded.
+    encoded = {key: quote(value, safe=_HEADER_SAFE) if key.startswith("ce-") else value for key, value in headers.items()}
+    return encoded, body
 
 
 def encode_reply(incoming: IncomingEvent, *, type: str, source: str, data: dict[str, Any]) -> tuple[dict[str, str], bytes]:

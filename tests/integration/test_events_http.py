@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -13,7 +15,9 @@ from cloudevents.http.conversion import from_http
 from cloudevents.http.event import CloudEvent
 
 from localfn.settings import BackendSettings
-from tests.support.localfn_app import engine_calls, make_settings, serve_client
+from tests.support.http_checks import assert_problem
+from tests.support.localfn_app import backend, engine_calls, make_settings, serve_client
+from tests.support.ollama_peer import OllamaPeer
 
 TEXT = (Path(__file__).parents[1] / "fixtures" / "photosynthesis.txt").read_text()
 SCHEMA = json.loads(resources.files("localfn.assets").joinpath("specs/cloudevents/cloudevents.json").read_text())
@@ -78,21 +82,85 @@ async def test_event_of_another_function_type_is_400(tiny_backend: BackendSettin
     assert routed.status_code == 400 and "no function handles" in routed.json()["detail"]
 
 
-@pytest.mark.parametrize(
-    ("headers", "body"),
-    [
-        ({"ce-specversion": "1.0", "ce-type": "io.localfn.summarize.request", "ce-id": "1", "content-type": "application/json"}, b"{}"),
-        ({"ce-specversion": "0.1", "ce-type": "io.localfn.summarize.request", "ce-id": "1", "ce-source": "/t"}, b"{}"),
-        ({"content-type": "application/cloudevents+json"}, b'{"specversion": "1.0", "id": '),
-        ({"content-type": "application/cloudevents-batch+json"}, b"[]"),
-    ],
-    ids=["missing-source", "bad-specversion", "broken-structured-json", "batch"],
-)
-async def test_malformed_events_are_400(tiny_backend: BackendSettings, headers: dict, body: bytes) -> None:
+Mutation = Callable[[dict[str, str], bytes], tuple[dict[str, str], bytes]]
+
+
+def header(name: str, value: str | None) -> Mutation:
+    """The event with header ``name`` set to ``value`` (None: removed)."""
+    def mutate(headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]:
+        headers = {k: v for k, v in headers.items() if k != name}
+        return ({**headers, name: value} if value is not None else headers), body
+
+    return mutate
+
+
+def member(name: str, value: Any = None) -> Mutation:
+    """A structured-mode event with member ``name`` of the JSON object set to ``value`` (None: removed)."""
+    def mutate(headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]:
+        document = {k: v for k, v in json.loads(body).items() if k != name}
+        return headers, json.dumps({**document, name: value} if value is not None else document).encode()
+
+    return mutate
+
+
+def replaced_body(content: bytes) -> Mutation:
+    return lambda headers, _: (headers, content)
+
+
+UNKNOWN_TYPE = "io.localfn.translate.request"
+# (mode, mutation of a valid SDK-made event, words the problem's detail must contain)
+MALFORMED = {
+    **{f"binary-missing-{a}": (to_binary, header(f"ce-{a}", None), f"ce-{a}") for a in ("id", "source", "specversion", "type")},
+    **{f"structured-missing-{a}": (to_structured, member(a), a) for a in ("id", "source", "specversion", "type")},
+    "binary-specversion-9.9": (to_binary, header("ce-specversion", "9.9"), "specversion 9.9"),
+    "structured-specversion-9.9": (to_structured, member("specversion", "9.9"), "specversion 9.9"),
+    "binary-bad-escape-in-source": (to_binary, header("ce-source", "%zz"), "ce-source"),
+    "binary-cut-escape-in-id": (to_binary, header("ce-id", "evt%2"), "ce-id"),
+    # The binding's own example of an escape that must be refused: an overlong UTF-8 encoding of a space.
+    "binary-overlong-utf8-in-subject": (to_binary, header("ce-subject", "a%C0%A0b"), "ce-subject"),
+    "structured-broken-json": (to_structured, replaced_body(b'{"specversion": "1.0", "id": '), "not valid JSON"),
+    "structured-array": (to_structured, replaced_body(b"[]"), "JSON object"),
+    "structured-number-id": (to_structured, member("id", 7), "id"),
+    "binary-array-data": (to_binary, replaced_body(b"[1, 2]"), "JSON object"),
+    "binary-broken-json-data": (to_binary, replaced_body(b'{"mode": '), "JSON object"),
+    "structured-string-data": (to_structured, member("data", "summarize this"), "JSON object"),
+    "binary-unknown-type": (to_binary, header("ce-type", UNKNOWN_TYPE), UNKNOWN_TYPE),
+    "structured-unknown-type": (to_structured, member("type", UNKNOWN_TYPE), UNKNOWN_TYPE),
+    "batch": (to_structured, header("content-type", "application/cloudevents-batch+json"), "batch"),
+}
+
+
+@pytest.mark.parametrize("path", ["/events", "/summarize"])
+@pytest.mark.parametrize(("encode", "mutate", "named"), MALFORMED.values(), ids=MALFORMED.keys())
+async def test_malformed_events_are_400_naming_the_fault_without_a_model_call(
+    ollama_peer: tuple[OllamaPeer, str], path: str, encode: Any, mutate: Mutation, named: str,
+) -> None:
+    peer, url = ollama_peer
+    headers, content = mutate(*encode(summarize_event(id="evt-1")))
+    async with serve_client(make_settings(backend("peer", url, "tiny", kind="ollama"))) as (client, _):
+        response = await client.post(path, headers=headers, content=content)
+    assert named in assert_problem(response, 400, "bad-request")["detail"]
+    assert peer.requests == [], "a malformed event reached the engine"
+
+
+async def test_an_analyze_photo_event_with_a_numeric_datacontenttype_is_400(tiny_backend: BackendSettings) -> None:
+    # Was a 500: the photo path read datacontenttype as a string.
+    headers, content = to_structured(CloudEvent({"type": "io.localfn.analyze-photo.request", "source": "/t"}, b"\x89PNG"))
+    headers, content = member("datacontenttype", 5)(headers, content)
+    async with serve_client(make_settings(tiny_backend), ["analyze-photo"]) as (client, _):
+        response = await client.post("/analyze-photo", headers=headers, content=content)
+    assert "datacontenttype" in assert_problem(response, 400, "bad-request")["detail"]
+
+
+async def test_percent_encoded_attributes_are_decoded_and_the_reply_encodes_them(tiny_backend: BackendSettings) -> None:
+    headers, content = to_binary(summarize_event(id="evt-1"))
+    # Lower-case hex and an escape where none was needed are both allowed; the reply uses the canonical form.
+    headers |= {"ce-id": "caf%c3%a9%201", "ce-subject": "Euro%20%E2%82%AC%20%F0%9F%98%80%2e"}
     async with serve_client(make_settings(tiny_backend)) as (client, _):
-        response = await client.post("/summarize", headers=headers, content=body)
-    assert response.status_code == 400, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
+        response = await client.post("/summarize", headers=headers, content=content)
+    assert response.status_code == 200, response.text
+    assert response.headers["ce-requestid"] == "caf%C3%A9%201"
+    assert response.headers["ce-subject"] == "Euro%20%E2%82%AC%20%F0%9F%98%80."
 
 
 async def test_event_whose_data_breaks_the_schema_is_422(tiny_backend: BackendSettings) -> None:

@@ -12,7 +12,7 @@ from cloudevents.http import CloudEvent
 from cloudevents.http.conversion import from_http
 
 from localfn.errors import BadRequest
-from localfn.events import encode_reply, is_cloudevent, parse_event, request_type, response_type
+from localfn.events import encode_event, encode_reply, is_cloudevent, parse_event, request_type, response_type
 
 ATTRIBUTES = {
     "id": "evt-1",
@@ -49,12 +49,13 @@ def test_parse_event_reads_both_modes(convert, structured: bool) -> None:
     ("headers", "expected"),
     [
         ({"ce-specversion": "1.0", "content-type": "application/json"}, True),
+        ({"ce-id": "1", "ce-source": "/a", "ce-type": "t", "content-type": "application/json"}, True),
         ({"content-type": "application/cloudevents+json; charset=utf-8"}, True),
         ({"content-type": "Application/CloudEvents-Batch+JSON"}, True),
         ({"content-type": "application/json"}, False),
         ({}, False),
     ],
-    ids=["binary", "structured", "batch", "plain-json", "no-headers"],
+    ids=["binary", "binary-without-specversion", "structured", "batch", "plain-json", "no-headers"],
 )
 def test_is_cloudevent(headers: dict[str, str], expected: bool) -> None:
     assert is_cloudevent(headers) is expected
@@ -123,3 +124,19 @@ def test_a_reply_without_subject_has_none() -> None:
     incoming = parse_event(*to_binary(CloudEvent({k: v for k, v in ATTRIBUTES.items() if k != "subject"}, DATA)))
     reply = from_http(*encode_reply(incoming, type=response_type("summarize"), source="/localfn", data={}))
     assert "subject" not in reply.get_attributes()
+
+
+def test_binary_attributes_travel_percent_encoded_and_come_back_decoded() -> None:
+    text = 'Euro \u20ac "100%" \U0001f600'
+    headers, body = encode_event(type=request_type("summarize"), source="/apps/chat", data=DATA, id=text, subject=text)
+
+    assert all(value.isascii() and " " not in value for name, value in headers.items() if name.startswith("ce-"))
+    incoming = parse_event(headers, body)
+    assert (incoming.id, incoming.subject) == (text, text)
+
+
+def test_a_structured_event_is_read_from_its_body_even_with_ce_headers() -> None:
+    # The binding lets structured mode repeat attributes as headers; the body is the event.
+    headers, body = to_structured(event())
+    incoming = parse_event({**headers, "ce-specversion": "1.0", "ce-id": "header-id"}, body)
+    assert (incoming.id, incoming.data, incoming.structured) == ("evt-1", DATA, True)
