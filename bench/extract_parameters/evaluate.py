@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import shlex
 import sys
 import time
@@ -24,6 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from bench.machine import machine
 from localfn.errors import LocalfnError
 from localfn.functions.extract_parameters.arguments import judge
 from localfn.functions.extract_parameters.capability import ExtractParameters
@@ -100,19 +99,6 @@ def print_table(table: dict[str, dict[str, Any]]) -> None:
     print(f"{'category':<20}{'cases':>6}{'exact':>7}{'accuracy':>10}{'invalid':>9}{'errors':>8}")
     for category, row in table.items():
         print(f"{category:<20}{row['cases']:>6}{row['exact']:>7}{row['accuracy']:>10.1%}{row['invalid']:>9}{row['errors']:>8}")
-
-
-def machine() -> dict[str, Any]:
-    cpu = next((line.split(":", 1)[1].strip() for line in _lines("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
-    memory = next((line.split(":", 1)[1].strip() for line in _lines("/proc/meminfo") if line.startswith("MemTotal")), "")
-    return {"platform": platform.platform(), "cpu": cpu, "cpus": os.cpu_count(), "memory": memory, "python": platform.python_version()}
-
-
-def _lines(path: str) -> list[str]:
-    try:
-        return Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return []
 
 
 def main(argv: list[str] | None = None) -> int:

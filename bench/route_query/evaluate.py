@@ -11,8 +11,6 @@ queries kept local that needed more. Results are recorded in bench/route_query/r
 
 from __future__ import annotations
 
-import os
-import platform
 import statistics
 import time
 from collections.abc import Sequence
@@ -22,6 +20,7 @@ import sklearn
 from sklearn.metrics import confusion_matrix
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from bench.machine import machine as shared_machine
 from localfn.functions.route_query.classifier import Example, TierClassifier, load_examples
 from localfn.functions.route_query.models import TIERS, Tier
 from localfn.functions.route_query.router import Thresholds
@@ -59,19 +58,11 @@ def accuracy(predicted: Sequence[Tier], examples: Sequence[Example]) -> float:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")), platform.processor())
+    info = shared_machine()
     return (
-        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; Python {platform.python_version()}, "
+        f"{info['cpu']}, {info['cpus']} cores, {info['platform']}; Python {info['python']}, "
         f"scikit-learn {sklearn.__version__}, numpy {np.__version__}"
     )
-
-
-def _cpuinfo() -> list[str]:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            return handle.readlines()
-    except OSError:
-        return []
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ created at import time.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -22,7 +23,7 @@ from localfn.errors import Overloaded
 from localfn.metrics import Metrics
 from localfn.settings import BackendSettings, Settings
 
-__all__ = ["InFlightLimit", "Runtime", "RuntimeHolder", "build_engines"]
+__all__ = ["InFlightLimit", "Runtime", "RuntimeHolder", "build_engines", "tls_verification"]
 
 C = TypeVar("C")
 
@@ -34,6 +35,19 @@ def build_engines(settings: Settings, client: httpx.AsyncClient) -> list[Engine]
         "openai": lambda config: OpenAIEngine(config, client),
     }
     return [factories[config.kind](config) for config in settings.engines]
+
+
+def tls_verification(settings: Settings) -> ssl.SSLContext | bool:
+    """How the shared client verifies TLS: with the CA bundle when any engine or the cloud model is https.
+
+    Loading the bundle takes ~60 ms of every cold start, wasted when every engine is plain
+    http (Ollama inside the cluster). Then a context without CAs stands in: it still verifies,
+    so an https request fails rather than going unchecked.
+    """
+    urls = [engine.url for engine in settings.engines] + ([settings.cloud.url] if settings.cloud.url else [])
+    if any(url.scheme == "https" for url in urls):
+        return True
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 class InFlightLimit:
@@ -63,7 +77,10 @@ class Runtime:
         self.metrics = Metrics()
         timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
         # Connection limits are the engines' job (Ollama queues, llama-server has slots); don't cap twice.
-        self.http = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=None, max_keepalive_connections=64))
+        # Idle connections are dropped after 2 s, before servers that close them after 5 s (llama-server,
+        # uvicorn) do: reusing one the server is closing at that moment fails the call.
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=64, keepalive_expiry=2.0)
+        self.http = httpx.AsyncClient(timeout=timeout, limits=limits, verify=tls_verification(settings))
         self.pool = EnginePool(
             engines if engines is not None else build_engines(settings, self.http),
             metrics=self.metrics,

@@ -1,0 +1,1 @@
+"""Evaluations and benchmarks of localfn, each with recorded results (see bench/README.md)."""

@@ -1,0 +1,202 @@
+"""What every benchmark shares: starting and stopping the processes measured, driving load, percentiles.
+
+Everything measured runs as its own process, the way it runs in production: the engine
+stand-in (``tests.support.slot_peer``, a fake of Ollama with fixed slots and latency), each
+function under ``functions-framework --asgi`` (as the Dockerfile starts it), and llama-server.
+The load comes from this process, so its CPU is never the measured process's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+__all__ = [
+    "FUNCTIONS",
+    "REPO",
+    "Function",
+    "Load",
+    "drive",
+    "client",
+    "engine_env",
+    "free_port",
+    "function",
+    "median",
+    "percentile",
+    "slot_peer",
+    "peer_stats",
+]
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+FUNCTIONS = ("summarize", "extract_parameters", "generate_badge", "analyze_photo", "route_query")
+READY_TIMEOUT_S = 120.0
+POLL_S = 0.005
+
+
+@dataclass
+class Function:
+    """A function process started by ``function()``: its URL, how long it took to answer ready, its memory."""
+
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    ready_s: float
+
+    def worker_rss_bytes(self) -> int:
+        """Resident memory of the process that serves requests (gunicorn's worker under functions-framework)."""
+        master = psutil.Process(self.process.pid)
+        workers = master.children()
+        return (workers[0] if workers else master).memory_info().rss
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def slot_peer(*, slots: int, latency_ms: float) -> Iterator[str]:
+    """A SlotPeer (fake Ollama: ``slots`` parallel slots, ``latency_ms`` per answer) in its own process; yields its URL."""
+    command = [sys.executable, "-m", "tests.support.slot_peer", "--slots", str(slots), "--latency-ms", str(latency_ms)]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().decode().strip()
+        if not url.startswith("http://"):
+            raise RuntimeError(f"slot_peer did not print its URL (exit code {process.poll()})")
+        _wait_ok(f"{url}/api/version", process, time.perf_counter())
+        yield url
+    finally:
+        _stop(process)
+
+
+def peer_stats(url: str) -> dict[str, Any]:
+    """The SlotPeer's counters: calls served, most calls in flight at once."""
+    return dict(httpx.get(f"{url}/_peer/stats").json())
+
+
+def engine_env(peer_url: str, **settings: object) -> dict[str, str]:
+    """LOCALFN_* variables pointing a function at one SlotPeer, plus any other settings (``cache_ttl_s=0``)."""
+    engines = [{"name": "peer", "kind": "ollama", "url": peer_url, "model": "bench:latest"}]
+    env = {"LOCALFN_ENGINES": json.dumps(engines)}
+    env.update({f"LOCALFN_{key.upper()}": str(value) for key, value in settings.items()})
+    return env
+
+
+@contextmanager
+def function(name: str, env: Mapping[str, str], *, source: Path | None = None) -> Iterator[Function]:
+    """Start one function as the Dockerfile does and wait until GET /health/ready answers 200.
+
+    ``name`` is the function's target (``summarize``); ``source`` defaults to its main.py.
+    The environment is this process's without any LOCALFN_* variable, plus ``env``.
+    """
+    port = free_port()
+    source = source or REPO / "functions" / name / "main.py"
+    command = [str(BIN / "functions-framework"), "--asgi", "--target", name, "--source", str(source),
+               "--host", "127.0.0.1", "--port", str(port)]
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("LOCALFN_")}
+    # As in the Dockerfile: one worker, no bytecode writes (the image's files are read-only).
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=REPO, env={**clean, "WORKERS": "1", "PYTHONDONTWRITEBYTECODE": "1", **env})
+    try:
+        url = f"http://127.0.0.1:{port}"
+        ready_s = _wait_ok(f"{url}/health/ready", process, started)
+        yield Function(name, url, process, ready_s)
+    finally:
+        _stop(process)
+
+
+def _wait_ok(url: str, process: subprocess.Popen[bytes], started: float) -> float:
+    """Seconds from ``started`` until ``url`` first answers 200; polls every 5 ms."""
+    target = httpx.URL(url)
+    while time.perf_counter() - started < READY_TIMEOUT_S:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: the process exited with {process.returncode} before answering")
+        connection = http.client.HTTPConnection(target.host, target.port, timeout=5)
+        try:
+            connection.request("GET", target.raw_path.decode())
+            if connection.getresponse().status == 200:
+                return time.perf_counter() - started
+        except OSError:
+            pass
+        finally:
+            connection.close()
+        time.sleep(POLL_S)
+    raise RuntimeError(f"{url} did not answer 200 within {READY_TIMEOUT_S} s")
+
+
+@dataclass
+class Load:
+    """What ``drive`` measured: each request's latency and the wall time of the whole run."""
+
+    latencies_s: list[float]
+    elapsed_s: float
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies_s) / self.elapsed_s
+
+
+async def drive(client: httpx.AsyncClient, url: str, bodies: Iterable[Any], *, concurrency: int, stagger_s: float = 0) -> Load:
+    """POST each body to ``url`` with ``concurrency`` requests in flight; every answer must be 2xx.
+
+    With ``stagger_s`` the clients start evenly spread over that many seconds: against a fixed
+    engine latency they then arrive as a steady stream instead of all at once every round.
+    """
+    queue = iter(bodies)
+    latencies: list[float] = []
+
+    async def worker(index: int) -> None:
+        await asyncio.sleep(stagger_s * index / concurrency)
+        for body in queue:
+            sent = time.perf_counter()
+            response = await client.post(url, json=body)
+            latencies.append(time.perf_counter() - sent)
+            if not response.is_success:
+                raise RuntimeError(f"POST {url} answered {response.status_code}: {response.text[:500]}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(index) for index in range(concurrency)))
+    return Load(latencies, time.perf_counter() - started)
+
+
+def client(concurrency: int) -> httpx.AsyncClient:
+    """An HTTP client that keeps ``concurrency`` connections open, so no request waits on a connect."""
+    # Idle connections go after 1 s: functions-framework's gunicorn closes them after 2 s.
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=1.0)
+    return httpx.AsyncClient(limits=limits, timeout=120)
+
+
+def median(values: Iterable[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: Iterable[float], p: int) -> float:
+    """The p-th percentile (1..99), interpolated between the nearest measurements."""
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
