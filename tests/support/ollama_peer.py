@@ -31,10 +31,17 @@ import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from tests.support.ollama_spec import ERROR_SCHEMA, JSON, NDJSON, ollama_spec, request_schema, response_schema
+from tests.support.ollama_spec import (
+    ERROR_SCHEMA,
+    JSON,
+    NDJSON,
+    ollama_routes,
+    ollama_spec,
+    request_schema,
+    response_schema,
+)
 
 VERSION = "0.12.6"
 MODIFIED_AT = "2025-01-01T00:00:00Z"
@@ -208,15 +215,7 @@ class OllamaPeer:
         self._spec = ollama_spec()
         self._client: httpx.AsyncClient | None = None
         self.app = Starlette(
-            routes=[
-                Route("/", self._root, methods=["GET", "HEAD"]),
-                Route("/api/version", self._version, methods=["GET"]),
-                Route("/api/tags", self._tags, methods=["GET"]),
-                Route("/api/ps", self._ps, methods=["GET"]),
-                Route("/api/show", self._show, methods=["POST"]),
-                Route("/api/chat", self._chat, methods=["POST"]),
-                Route("/api/generate", self._generate, methods=["POST"]),
-            ],
+            routes=ollama_routes(self),
             exception_handlers={_HttpError: self._on_error},
             lifespan=self._lifespan,
         )

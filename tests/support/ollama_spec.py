@@ -11,6 +11,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from starlette.routing import Route
+
 import referencing
 import referencing.jsonschema
 import yaml
@@ -23,7 +25,28 @@ ERROR_SCHEMA = "/components/schemas/ErrorResponse"
 JSON = "application/json"
 NDJSON = "application/x-ndjson"
 
-__all__ = ["ERROR_SCHEMA", "JSON", "NDJSON", "OllamaSpec", "ollama_spec", "request_schema", "response_schema"]
+__all__ = ["ERROR_SCHEMA", "JSON", "NDJSON", "OllamaSpec", "ollama_routes", "ollama_spec", "request_schema", "response_schema"]
+
+
+# Ollama's paths, the handler method a fake serves each with, and their HTTP methods.
+_ROUTES = {
+    "/": ("_root", ["GET", "HEAD"]),
+    "/api/version": ("_version", ["GET"]),
+    "/api/tags": ("_tags", ["GET"]),
+    "/api/ps": ("_ps", ["GET"]),
+    "/api/show": ("_show", ["POST"]),
+    "/api/chat": ("_chat", ["POST"]),
+    "/api/generate": ("_generate", ["POST"]),
+}
+
+
+def ollama_routes(fake: object) -> list[Route]:
+    """Starlette routes for every Ollama path the fake has a handler for (``_chat`` for /api/chat, ...)."""
+    return [
+        Route(path, getattr(fake, handler), methods=methods)
+        for path, (handler, methods) in _ROUTES.items()
+        if hasattr(fake, handler)
+    ]
 
 
 def _pointer_segment(segment: str) -> str:

@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.support.ollama_spec import NDJSON
+from tests.support.ollama_spec import NDJSON, ollama_routes
 
 MODEL = "bench:latest"
 REPLY = "Plants turn light, water and carbon dioxide into sugar and oxygen."
@@ -69,17 +69,7 @@ class SlotPeer:
         self.reply = reply
         self.stats = PeerStats()
         self._slots = asyncio.Semaphore(slots)
-        self.app = Starlette(
-            routes=[
-                Route("/", self._root, methods=["GET", "HEAD"]),
-                Route("/api/version", self._version, methods=["GET"]),
-                Route("/api/tags", self._tags, methods=["GET"]),
-                Route("/api/ps", self._ps, methods=["GET"]),
-                Route("/api/show", self._show, methods=["POST"]),
-                Route("/api/chat", self._chat, methods=["POST"]),
-                Route("/_peer/stats", self._stats, methods=["GET"]),
-            ]
-        )
+        self.app = Starlette(routes=[*ollama_routes(self), Route("/_peer/stats", self._stats, methods=["GET"])])
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self.app(scope, receive, send)
