@@ -88,6 +88,11 @@ def _stems(text: str) -> list[str]:
     return [stem(word) for word in _WORD.findall(text.lower()) if word not in ENGLISH_STOP_WORDS and len(word) > 1]
 
 
+def _content_stems(text: str) -> list[str]:
+    """Stems of the words that say what a course is about (not "course", "introduction", "week")."""
+    return [stem(word) for word in _WORD.findall(text.lower()) if word not in _NOT_SKILL]
+
+
 class CourseText:
     """The course description, with what the rules ask of it: which words it uses, and its key phrases."""
 
@@ -105,16 +110,20 @@ class CourseText:
         return fragment.lower() in self._lower
 
     def names_subject(self, name: str) -> bool:
-        """True when the name has a word of the course beyond filler ("Course Description" has none)."""
-        words = [word for word in _WORD.findall(name.lower()) if word not in _NOT_SKILL]
-        return any(stem(word) in self._stems for word in words)
+        """True when the name shares a word (beyond filler) with the course's title, or with the course
+        when it has no title: "Variables and Loops" does not name "Introduction to Python Programming"."""
+        return bool(self._subject_stems & set(_content_stems(name)))
 
     @cached_property
     def title(self) -> str | None:
-        """The course's first line when it reads as a badge name (short, naming the subject)."""
+        """The course's first line when it reads as a badge name (short, with a word beyond filler)."""
         first = next((line.strip(" .:") for line in self.text.splitlines() if line.strip()), "")
         fits = 2 <= len(first.split()) <= NAME_MAX_WORDS and len(first) <= NAME_MAX_CHARS
-        return first if fits and self.names_subject(first) else None
+        return first if fits and _content_stems(first) else None
+
+    @cached_property
+    def _subject_stems(self) -> set[str]:
+        return set(_content_stems(self.title)) if self.title else self._stems
 
     @cached_property
     def duration(self) -> str | None:

@@ -98,8 +98,24 @@ def test_soft_rules_report_names_too_long_or_without_the_subject(name: str, prob
     assert problems[0].startswith(problem)
 
 
+@pytest.mark.parametrize(
+    ("name", "names_it"),
+    [("Python Basics", True), ("Pythonic Programs", True), ("Variables and Loops", False), ("Course Badge", False)],
+)
+def test_a_name_names_the_subject_when_it_shares_a_word_with_the_courses_title(name: str, names_it: bool) -> None:
+    assert PYTHON.names_subject(name) is names_it
+
+
+def test_without_a_title_any_word_of_the_course_names_its_subject() -> None:
+    knitting = CourseText("Knitting socks on four needles, from casting on to turning the heel, for anyone who knits.")
+    assert knitting.title is None
+    assert knitting.names_subject("Heel Turning")
+    assert not knitting.names_subject("Course Description")
+
+
 def test_tidy_names_a_badge_after_the_course_when_the_model_did_not() -> None:
     assert tidy({"name": "Course Description"}, PYTHON)["name"] == "Introduction to Python Programming"
+    assert tidy({"name": "Variables and Loops"}, PYTHON)["name"] == "Introduction to Python Programming"
     # No short first line: the course's first key phrase names it.
     knitting = CourseText("Knitting socks on four needles, from casting on to turning the heel, for anyone who knits.")
     assert tidy({"name": "Tiny fox."}, knitting)["name"] == knitting.keyphrases[0].title()
