@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 purpose=${1:-run}
-case "$purpose" in run) extras="embedded" ;; test) extras="embedded,dev" ;; *) echo "usage: $0 run|test" >&2; exit 2 ;; esac
+case "$purpose" in run) extras="embedded,cli" ;; test) extras="embedded,cli,dev" ;; *) echo "usage: $0 run|test" >&2; exit 2 ;; esac
 
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv

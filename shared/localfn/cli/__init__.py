@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-import click
+try:
+    import click
+    import rich  # noqa: F401  (checked here so a missing extra gets a message, not a traceback)
+except ModuleNotFoundError as exc:  # the function image installs localfn without its CLI
+    raise SystemExit(f"the localfn command needs {exc.name}: pip install 'localfn[cli]'") from exc
 
 from localfn import __version__
 from localfn.cli.client import invoke, send_event

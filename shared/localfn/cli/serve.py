@@ -11,6 +11,7 @@ from typing import Any
 import click
 import uvicorn
 from rich.console import Console
+from uvicorn.loops.auto import auto_loop_factory
 
 from localfn.engine.embedded import EmbeddedEngineError, LlamaServer, from_settings
 from localfn.runtime import Runtime, RuntimeHolder
@@ -100,4 +101,6 @@ def serve(host: str | None, port: int | None, functions: tuple[str, ...], embedd
     overrides: dict[str, Any] = {"host": host, "port": port, "embedded": EmbeddedMode(embedded) if embedded else None}
     settings = Settings.load().model_copy(update={k: v for k, v in overrides.items() if v is not None})
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(_serve(settings, functions))
+    # The event loop uvicorn itself would choose (uvloop when installed), as functions-framework gets.
+    with asyncio.Runner(loop_factory=auto_loop_factory(use_subprocess=False)) as runner:
+        runner.run(_serve(settings, functions))
