@@ -21,7 +21,7 @@ from starlette.routing import Match, Route
 from localfn.cache import Reuse
 from localfn.capability import Capability, ExtraRoute
 from localfn.errors import BadRequest, LocalfnError, NotFound, PayloadTooLarge
-from localfn.events import IncomingEvent, encode_reply, is_cloudevent, parse_event
+from localfn.events import CloudEvent, IncomingEvent, is_cloudevent, parse_event, reply_event, to_http
 from localfn.metrics import CONTENT_TYPE
 from localfn.openapi import openapi_document
 from localfn.problems import Endpoint, invalid_input, problem_response, with_problems
@@ -126,15 +126,17 @@ class FunctionApp:
             raise BadRequest(f"{self.name} does not handle events of type {event.type!r}; send {expected}")
         payload = self.capability.request_from_event(event)
 
-        async def reply() -> tuple[dict[str, str], bytes]:
+        async def reply() -> CloudEvent:
             data, _ = await self._process(payload, runtime)
             source = f"{runtime.settings.event_source.rstrip('/')}/{self.name}"
-            return encode_reply(event, type=self.capability.reply_type(event.type, data), source=source, data=data)
+            return reply_event(event, type=self.capability.reply_type(event.type, data), source=source, data=data)
 
-        # At-least-once delivery: a redelivered (source, id) gets the stored reply, no second model call.
-        (headers, body), reuse = await runtime.replies.get_or_run(("event", self.name, event.source, event.id), reply)
+        # At-least-once delivery: a redelivered (source, id) gets the stored reply (same id, same
+        # time), no second model call, in the mode this delivery came in.
+        stored, reuse = await runtime.replies.get_or_run(("event", self.name, event.source, event.id), reply)
         if reuse is not Reuse.MISS:
             runtime.metrics.reused.labels(self.name, "redelivered").inc()
+        headers, body = to_http(stored, event.structured)
         return Response(body, headers=headers)
 
     async def _process(self, payload: Any, runtime: Runtime) -> tuple[dict[str, Any], Reuse]:

@@ -23,7 +23,10 @@ from cloudevents.http.event import CloudEvent
 
 from localfn.errors import BadRequest
 
-__all__ = ["IncomingEvent", "encode_event", "encode_reply", "is_cloudevent", "parse_event", "request_type", "response_type"]
+__all__ = [
+    "CloudEvent", "IncomingEvent", "encode_event", "is_cloudevent", "new_event", "parse_event", "reply_event", "request_type",
+    "response_type", "to_http",
+]
 
 _STRUCTURED = "application/cloudevents+json"
 _BATCH = "application/cloudevents-batch+json"
@@ -144,11 +147,23 @@ def encode_event(
     structured: bool = False, extensions: dict[str, str] | None = None,
 ) -> tuple[dict[str, str], bytes]:
     """An event with JSON data as HTTP headers and body, in binary or structured mode."""
+    return to_http(new_event(type=type, source=source, data=data, id=id, subject=subject, extensions=extensions), structured)
+
+
+def new_event(
+    *, type: str, source: str, data: Any, id: str | None = None, subject: str | None = None,
+    extensions: dict[str, str] | None = None,
+) -> CloudEvent:
+    """An event with JSON data; its id (a new UUID unless given) and time are fixed from here on."""
     attributes = {"id": id or str(uuid.uuid4()), "source": source, "type": type, "datacontenttype": "application/json"}
     if subject:
         attributes["subject"] = subject
     attributes.update(extensions or {})
-    event = CloudEvent(attributes, data)
+    return CloudEvent(attributes, data)
+
+
+def to_http(event: CloudEvent, structured: bool) -> tuple[dict[str, str], bytes]:
+    """``event`` as HTTP headers and body in the mode asked for."""
     if structured:
         return to_structured(event)
     headers, body = to_binary(event)
@@ -157,9 +172,9 @@ def encode_event(
     return encoded, body
 
 
-def encode_reply(incoming: IncomingEvent, *, type: str, source: str, data: dict[str, Any]) -> tuple[dict[str, str], bytes]:
-    """The reply to ``incoming``, in its mode, correlated by the ``requestid`` extension attribute."""
-    return encode_event(
-        type=type, source=source, data=data, subject=incoming.subject,
-        structured=incoming.structured, extensions={"requestid": incoming.id},
-    )
+def reply_event(incoming: IncomingEvent, *, type: str, source: str, data: dict[str, Any]) -> CloudEvent:
+    """The reply to ``incoming``, correlated by the ``requestid`` extension attribute.
+
+    Render it with ``to_http(reply, incoming.structured)``: a redelivery may come in the other mode.
+    """
+    return new_event(type=type, source=source, data=data, subject=incoming.subject, extensions={"requestid": incoming.id})

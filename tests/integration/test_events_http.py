@@ -64,6 +64,19 @@ async def test_redelivered_event_returns_the_stored_reply_without_a_model_call(t
     assert calls == 1
 
 
+async def test_a_redelivery_in_the_other_mode_gets_the_stored_reply_in_its_own_mode(tiny_backend: BackendSettings) -> None:
+    binary_headers, binary_body = to_binary(summarize_event(id="delivery-2"))
+    structured_headers, structured_body = to_structured(summarize_event(id="delivery-2"))
+    async with serve_client(make_settings(tiny_backend, cache_ttl_s=0)) as (client, holder):
+        first = await client.post("/summarize", headers=binary_headers, content=binary_body)
+        again = await client.post("/summarize", headers=structured_headers, content=structured_body)
+        calls = engine_calls(await holder.get())
+    assert first.status_code == again.status_code == 200
+    assert "ce-id" in first.headers and again.headers["content-type"].startswith("application/cloudevents+json")
+    assert reply_as_json(first.headers, first.content) == reply_as_json(again.headers, again.content)
+    assert calls == 1
+
+
 async def test_same_id_from_another_source_is_a_new_event(tiny_backend: BackendSettings) -> None:
     async with serve_client(make_settings(tiny_backend, cache_ttl_s=0)) as (client, holder):
         for source in ("/a", "/b"):

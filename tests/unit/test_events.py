@@ -12,7 +12,7 @@ from cloudevents.http import CloudEvent
 from cloudevents.http.conversion import from_http
 
 from localfn.errors import BadRequest
-from localfn.events import encode_event, encode_reply, is_cloudevent, parse_event, request_type, response_type
+from localfn.events import IncomingEvent, encode_event, is_cloudevent, parse_event, reply_event, request_type, response_type, to_http
 
 ATTRIBUTES = {
     "id": "evt-1",
@@ -94,10 +94,15 @@ def test_a_binary_event_without_source_is_a_bad_request_naming_it() -> None:
         parse_event(headers, body)
 
 
+def reply_to(incoming: IncomingEvent, data: dict) -> tuple[dict[str, str], bytes]:
+    """The reply to ``incoming`` in the mode it came in, as the function host sends it."""
+    return to_http(reply_event(incoming, type=response_type("summarize"), source="/localfn", data=data), incoming.structured)
+
+
 @pytest.mark.parametrize(("convert", "structured"), [(to_binary, False), (to_structured, True)], ids=["binary", "structured"])
-def test_encode_reply_answers_in_the_incoming_mode(convert, structured: bool) -> None:
+def test_a_reply_answers_in_the_incoming_mode(convert, structured: bool) -> None:
     incoming = parse_event(*convert(event()))
-    headers, body = encode_reply(incoming, type=response_type("summarize"), source="/localfn", data={"summary": "short"})
+    headers, body = reply_to(incoming, {"summary": "short"})
     reply = from_http(headers, body)
 
     assert reply["type"] == "io.localfn.summarize.response"
@@ -112,7 +117,7 @@ def test_encode_reply_answers_in_the_incoming_mode(convert, structured: bool) ->
 
 def test_a_structured_reply_matches_the_cloudevents_json_schema() -> None:
     incoming = parse_event(*to_structured(event()))
-    _, body = encode_reply(incoming, type=response_type("summarize"), source="/localfn", data={"summary": "short"})
+    _, body = reply_to(incoming, {"summary": "short"})
     document = json.loads(body)
 
     jsonschema.Draft7Validator(cloudevents_schema()).validate(document)
@@ -122,7 +127,7 @@ def test_a_structured_reply_matches_the_cloudevents_json_schema() -> None:
 
 def test_a_reply_without_subject_has_none() -> None:
     incoming = parse_event(*to_binary(CloudEvent({k: v for k, v in ATTRIBUTES.items() if k != "subject"}, DATA)))
-    reply = from_http(*encode_reply(incoming, type=response_type("summarize"), source="/localfn", data={}))
+    reply = from_http(*reply_to(incoming, {}))
     assert "subject" not in reply.get_attributes()
 
 
