@@ -2,13 +2,15 @@
 
 Everything measured runs as its own process, the way it runs in production: the engine
 stand-in (``tests.support.slot_peer``, a fake of Ollama with fixed slots and latency), each
-function under ``functions-framework --asgi`` (as the Dockerfile starts it), and llama-server.
+function under ``functions-framework --asgi`` (as the Dockerfile starts it, from a venv
+installed as the image's is: ``runtime_env``), and llama-server.
 The load comes from this process, so its CPU is never the measured process's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import http.client
 import json
 import os
@@ -25,6 +27,8 @@ from typing import Any
 
 import httpx
 import psutil
+
+from bench.perf.runtime_env import runtime_venv
 
 __all__ = [
     "FUNCTIONS",
@@ -43,7 +47,6 @@ __all__ = [
 ]
 
 REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 FUNCTIONS = ("summarize", "extract_parameters", "generate_badge", "analyze_photo", "route_query")
 READY_TIMEOUT_S = 120.0
 POLL_S = 0.005
@@ -113,23 +116,37 @@ def engine_env(peer_url: str, **settings: object) -> dict[str, str]:
 def function(name: str, env: Mapping[str, str], *, source: Path | None = None) -> Iterator[Function]:
     """Start one function as the Dockerfile does and wait until GET /health/ready answers 200.
 
+    It runs from the runtime venv (``runtime_env``: localfn installed without extras, as in
+    the image), not the dev venv, whose test and CLI packages change what a function loads.
     ``name`` is the function's target (``summarize``); ``source`` defaults to its main.py.
-    The environment is this process's without any LOCALFN_* variable, plus ``env``.
+    The environment is this process's without PYTHONPATH or any LOCALFN_* variable, plus ``env``.
     """
     port = free_port()
     source = source or REPO / "functions" / name / "main.py"
-    command = [str(BIN / "functions-framework"), "--asgi", "--target", name, "--source", str(source),
+    runtime = _runtime_bin()
+    command = [str(runtime / "functions-framework"), "--asgi", "--target", name, "--source", str(source),
                "--host", "127.0.0.1", "--port", str(port)]
-    clean = {key: value for key, value in os.environ.items() if not key.startswith("LOCALFN_")}
+    # No PYTHONPATH either: pointing at shared/ it would load the repo's localfn, not the installed one.
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("LOCALFN_") and key != "PYTHONPATH"}
     # As in the Dockerfile: one worker, no bytecode writes (the image's files are read-only).
+    environment = {**clean, "WORKERS": "1", "PYTHONDONTWRITEBYTECODE": "1", **env}
+    # The cwd is outside the repo, which the image does not have, so nothing finds it by accident.
+    # (It is not on sys.path either way: functions-framework loads --source by path, and its
+    # gunicorn does not add the cwd; checked with a probe function.)
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPO, env={**clean, "WORKERS": "1", "PYTHONDONTWRITEBYTECODE": "1", **env})
+    process = subprocess.Popen(command, cwd=runtime.parent, env=environment)
     try:
         url = f"http://127.0.0.1:{port}"
         ready_s = _wait_ok(f"{url}/health/ready", process, started)
         yield Function(name, url, process, ready_s)
     finally:
         _stop(process)
+
+
+@functools.cache
+def _runtime_bin() -> Path:
+    """The runtime venv's bin/, checked (and built if stale) once per run, so a run measures one build."""
+    return runtime_venv() / "bin"
 
 
 def _wait_ok(url: str, process: subprocess.Popen[bytes], started: float) -> float:
