@@ -28,12 +28,14 @@ from localfn.functions.extract_parameters.schemas import call_schema, choice_sch
 from localfn.prompts import Prompt, load_prompts
 from localfn.runtime import Runtime
 from localfn.structured import chat_structured
+from localfn.tokens import estimate_tokens
 
-__all__ = ["ExtractParameters"]
+__all__ = ["ExtractParameters", "call_token_cap"]
 
 # Generation caps: a runaway model stops here and is asked again, instead of filling the context.
 _CHOICE_TOKENS = 256
-_CALL_TOKENS = 1024
+_CALL_TOKENS_MIN = 128  # room for a no_call_reason sentence
+_CALL_TOKENS_MAX = 1024
 _NO_REASON = "the message does not ask for any of the functions"
 
 
@@ -71,13 +73,15 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
 
     async def _call(self, message: str, function: FunctionSchema) -> ExtractParametersResponse:
         parameters = function.parameters
+        parameters_json = json.dumps(parameters, ensure_ascii=False)
         system, user = self._prompts["call"].render(
             name=function.name,
             description=function.description or "(no description)",
-            parameters=json.dumps(parameters, ensure_ascii=False),
+            parameters=parameters_json,
             message=message,
         )
-        request = ChatRequest(messages=(system, user), max_tokens=_CALL_TOKENS, temperature=self.runtime.settings.temperature)
+        max_tokens = call_token_cap(message, parameters_json)
+        request = ChatRequest(messages=(system, user), max_tokens=max_tokens, temperature=self.runtime.settings.temperature)
 
         def faults(call: Call) -> list[str]:
             return judge(call.arguments, parameters).problems if call.function else []
@@ -108,6 +112,18 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
                 f"the function schemas take {size} bytes as JSON, over the limit of {limit} "
                 "(LOCALFN_EXTRACT_PARAMETERS_MAX_SCHEMA_BYTES); send fewer or smaller functions"
             )
+
+
+def call_token_cap(message: str, parameters_json: str) -> int:
+    """The most tokens a call's JSON can need: its names and enum values come from the schema
+    (twice over, for quotes, braces and commas), its values from the message (four times over:
+    an array of objects repeats its keys for every item the message lists).
+
+    A small model that loops inside its JSON stops there, not at the hard cap, which on a
+    135M model on CPU is the difference between seconds and half a minute per failed attempt.
+    """
+    estimate = 2 * estimate_tokens(parameters_json) + 4 * estimate_tokens(message)
+    return max(_CALL_TOKENS_MIN, min(_CALL_TOKENS_MAX, estimate))
 
 
 def _no_call(reason: str | None, result: ChatResult) -> ExtractParametersResponse:

@@ -9,9 +9,10 @@ import pytest
 from pydantic import ValidationError
 
 from localfn.errors import PayloadTooLarge
-from localfn.functions.extract_parameters.capability import ExtractParameters
+from localfn.functions.extract_parameters.capability import ExtractParameters, call_token_cap
 from localfn.functions.extract_parameters.models import ExtractParametersRequest
 from localfn.settings import Settings
+from localfn.tokens import estimate_tokens
 from tests.unit.scripted_engine import ScriptedEngine, run_capability
 
 WEATHER = {
@@ -139,3 +140,20 @@ async def test_schemas_over_the_size_limit_are_413_without_a_model_call() -> Non
 def test_bad_requests_are_refused_by_the_request_model(request_body: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         ExtractParametersRequest.model_validate(request_body)
+
+
+def test_the_call_token_cap_grows_with_the_schema_and_the_message_within_its_bounds() -> None:
+    schema = json.dumps(FLIGHT["parameters"])
+    short = call_token_cap("A flight to Madrid.", schema)
+    longer = call_token_cap("A flight to Madrid. " * 10, schema)
+    assert estimate_tokens(schema) < short < longer
+    assert call_token_cap("", "{}") == 128
+    assert call_token_cap("x" * 10_000, schema) == 1024
+
+
+async def test_the_call_is_sent_with_the_cap_its_schema_and_message_need() -> None:
+    engine = ScriptedEngine("gpu", [reply(function="get_weather", arguments={"location": "Lisbon", "units": None})])
+    message = "Weather in Lisbon?"
+    await run(engine, user_message=message, function_schema=WEATHER)
+
+    assert engine.requests[0].max_tokens == call_token_cap(message, json.dumps(WEATHER["parameters"], ensure_ascii=False))
