@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,8 @@ _REQUIRED = ("specversion", "id", "source", "type")
 # The attributes the JSON event format defines as strings (extensions may be other JSON types).
 _STRING_ATTRIBUTES = ("specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject", "time")
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# RFC 3339 date-time (CloudEvents' Timestamp); fromisoformat then checks the values themselves.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 # HTTP binding 3.1.3.2: space, '"', '%' and everything outside printable ASCII are percent-encoded.
 _HEADER_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"%')
 
@@ -105,6 +108,16 @@ def _check_structured(body: bytes) -> None:
         raise BadRequest(f"structured-mode CloudEvent body must be a JSON object, not {type(document).__name__}")
 
 
+def _is_timestamp(value: str) -> bool:
+    if not _RFC3339.fullmatch(value):
+        return False
+    try:
+        datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:  # 2025-02-30, 25:00 and the like
+        return False
+    return True
+
+
 def parse_event(headers: Mapping[str, str], body: bytes) -> IncomingEvent:
     """Decode a CloudEvent from an HTTP request, or raise ``BadRequest`` saying what is wrong."""
     content_type = _content_type(headers)
@@ -131,6 +144,8 @@ def parse_event(headers: Mapping[str, str], body: bytes) -> IncomingEvent:
     not_strings = [name for name in _STRING_ATTRIBUTES if not isinstance(attributes.get(name, ""), str)]
     if not_strings:
         raise BadRequest(f"CloudEvent attributes must be strings: {', '.join(not_strings)}")
+    if "time" in attributes and not _is_timestamp(attributes["time"]):
+        raise BadRequest(f"CloudEvent attribute time {attributes['time']!r} is not an RFC 3339 timestamp such as 2025-06-01T12:00:00Z")
     return IncomingEvent(
         id=str(attributes["id"]),
         source=str(attributes["source"]),

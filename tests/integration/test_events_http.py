@@ -137,6 +137,8 @@ MALFORMED = {
     "binary-array-data": (to_binary, replaced_body(b"[1, 2]"), "JSON object"),
     "binary-broken-json-data": (to_binary, replaced_body(b'{"mode": '), "JSON object"),
     "structured-string-data": (to_structured, member("data", "summarize this"), "JSON object"),
+    "binary-time-not-a-timestamp": (to_binary, header("ce-time", "yesterday"), "RFC 3339"),
+    "structured-time-out-of-range": (to_structured, member("time", "2025-02-30T10:00:00Z"), "RFC 3339"),
     "binary-unknown-type": (to_binary, header("ce-type", UNKNOWN_TYPE), UNKNOWN_TYPE),
     "structured-unknown-type": (to_structured, member("type", UNKNOWN_TYPE), UNKNOWN_TYPE),
     "batch": (to_structured, header("content-type", "application/cloudevents-batch+json"), "batch"),

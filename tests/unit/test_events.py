@@ -145,3 +145,14 @@ def test_a_structured_event_is_read_from_its_body_even_with_ce_headers() -> None
     headers, body = to_structured(event())
     incoming = parse_event({**headers, "ce-specversion": "1.0", "ce-id": "header-id"}, body)
     assert (incoming.id, incoming.data, incoming.structured) == ("evt-1", DATA, True)
+
+
+@pytest.mark.parametrize("time", ["2025-06-01T12:00:00Z", "2025-06-01t12:00:00.123456+02:00", "2024-02-29T23:59:59-05:30"])
+def test_an_rfc3339_time_is_accepted(time: str) -> None:
+    assert parse_event(*to_binary(event(time=time))).id == "evt-1"
+
+
+@pytest.mark.parametrize("time", ["yesterday", "2025-06-01", "2025-06-01 12:00:00Z", "2025-02-30T10:00:00Z", "2025-06-01T12:00:00"])
+def test_a_time_that_is_not_an_rfc3339_timestamp_is_a_bad_request(time: str) -> None:
+    with pytest.raises(BadRequest, match="RFC 3339"):
+        parse_event(*to_structured(event(time=time)))
