@@ -9,10 +9,11 @@ is written only once the badge is complete and valid.
 
 from __future__ import annotations
 
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from localfn.capability import Capability, ExtraRoute
+from localfn.capability import Capability, ExtraRoute, RouteDoc
 from localfn.errors import FieldError, InvalidInput, NotFound
 from localfn.functions.generate_badge import compat, vocabulary
 from localfn.functions.generate_badge.generator import BadgeGenerator
@@ -21,9 +22,13 @@ from localfn.functions.generate_badge.image import svg_from_data_uri
 from localfn.functions.generate_badge.openbadges import achievement_problems, credential_problems
 from localfn.functions.generate_badge.models import (
     BadgeField,
+    BadgeOptions,
+    BadgePath,
     ClearQuery,
+    ClearResult,
     GenerateBadgeRequest,
     GenerateBadgeResponse,
+    HistoryPage,
     HistoryQuery,
     RegenerateRequest,
 )
@@ -35,6 +40,14 @@ __all__ = ["GenerateBadge"]
 # The earlier API returned its whole (in-memory, at most 50) history at once.
 _LEGACY_HISTORY_LIMIT = 50
 
+# What the extra routes take and answer, for the OpenAPI document: the models the handlers use.
+# Every route reads the store (503 history-unavailable); a model call may fail as the engine does.
+_STORE, _ENGINE = (503,), (502, 503, 504)
+_STORED = RouteDoc(path_params=BadgePath, response=GenerateBadgeResponse, errors=(404, *_STORE))
+_REGENERATE = RouteDoc(body=RegenerateRequest, response=GenerateBadgeResponse, errors=(404, *_ENGINE))
+_LEGACY_GENERATE = RouteDoc(body=compat.LegacyGenerateRequest, response=compat.LegacyBadge, errors=_ENGINE)
+_LEGACY_REGENERATE = RouteDoc(body=compat.LegacyRegenerateRequest, response=compat.LegacyBadge, errors=(404, *_ENGINE))
+
 
 class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
     name = "generate-badge"
@@ -43,17 +56,31 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
     response_model = GenerateBadgeResponse
     cacheable = False  # every call stores a new badge
     extra_routes = (
-        ExtraRoute("/options", ("GET",), "options"),
-        ExtraRoute("/regenerate", ("POST",), "regenerate"),
-        ExtraRoute("/history", ("GET", "DELETE"), "history"),
-        ExtraRoute("/history/{badge_id}", ("GET", "DELETE"), "history_item"),
-        ExtraRoute("/image/{badge_id}", ("GET",), "image"),
+        ExtraRoute("/options", ("GET",), "options", RouteDoc(response=BadgeOptions)),
+        ExtraRoute("/regenerate", ("POST",), "regenerate", _REGENERATE),
+        ExtraRoute(
+            "/history", ("GET", "DELETE"), "history",
+            RouteDoc(query=HistoryQuery, response=HistoryPage, errors=_STORE),
+            (("DELETE", RouteDoc(query=ClearQuery, response=ClearResult, errors=_STORE)),),
+        ),
+        ExtraRoute(
+            "/history/{badge_id}", ("GET", "DELETE"), "history_item", _STORED,
+            (("DELETE", RouteDoc(path_params=BadgePath, status=204, errors=(404, *_STORE))),),
+        ),
+        ExtraRoute(
+            "/image/{badge_id}", ("GET",), "image",
+            RouteDoc(path_params=BadgePath, media_type="image/svg+xml", errors=(404, *_STORE)),
+        ),
     )
     root_routes = (
-        ExtraRoute("/api/v1/generate-badge-suggestions", ("POST",), "legacy_generate"),
-        ExtraRoute("/api/v1/regenerate_badge", ("POST",), "legacy_regenerate"),
-        ExtraRoute("/api/v1/badge_history", ("GET", "DELETE"), "legacy_history"),
-        ExtraRoute("/api/v1/styles", ("GET",), "legacy_styles"),
+        ExtraRoute("/api/v1/generate-badge-suggestions", ("POST",), "legacy_generate", _LEGACY_GENERATE),
+        ExtraRoute("/api/v1/regenerate_badge", ("POST",), "legacy_regenerate", _LEGACY_REGENERATE),
+        ExtraRoute(
+            "/api/v1/badge_history", ("GET", "DELETE"), "legacy_history",
+            RouteDoc(response=compat.LegacyHistory, errors=_STORE),
+            (("DELETE", RouteDoc(query=ClearQuery, response=compat.LegacyCleared, errors=_STORE)),),
+        ),
+        ExtraRoute("/api/v1/styles", ("GET",), "legacy_styles", RouteDoc(response=compat.LegacyStyles)),
     )
 
     def __init__(self, runtime: Runtime) -> None:
@@ -73,9 +100,11 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
     # Extra routes
 
     async def options(self, request: Request) -> Response:
-        return JSONResponse(vocabulary.options())
+        """List every value a badge request may use, with its meaning."""
+        return _answer(BadgeOptions.model_validate(vocabulary.options()))
 
     async def regenerate(self, request: Request) -> Response:
+        """Make a new version of a badge (stored, or sent whole), or of one field of it."""
         body = await json_body(request, RegenerateRequest, self._body_limit())
         if body.badge is not None:
             _check_foreign(body.badge)
@@ -83,26 +112,28 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
         else:
             assert body.badge_id is not None  # the model holds one or the other
             previous = await self._stored(body.badge_id)
-        badge = await self._regenerate(previous, body.field, body.instructions)
-        return JSONResponse(badge.model_dump(mode="json"))
+        return _answer(await self._regenerate(previous, body.field, body.instructions))
 
     async def history(self, request: Request) -> Response:
+        """GET: a page of the stored badges, newest first. DELETE with confirm=true: delete them all."""
         if request.method == "DELETE":
             query(request, ClearQuery)
-            return JSONResponse({"deleted": await self.store.clear()})
+            return _answer(ClearResult(deleted=await self.store.clear()))
         page = query(request, HistoryQuery)
-        return JSONResponse((await self.store.page(page.limit, page.offset)).model_dump(mode="json"))
+        return _answer(await self.store.page(page.limit, page.offset))
 
     async def history_item(self, request: Request) -> Response:
-        badge_id = request.path_params["badge_id"]
+        """GET: one stored badge, as generated. DELETE: delete it."""
+        badge_id = BadgePath.model_validate(request.path_params).badge_id
         if request.method == "DELETE":
             if not await self.store.delete(badge_id):
                 raise _not_stored(badge_id)
             return Response(status_code=204)
-        return JSONResponse((await self._stored(badge_id)).model_dump(mode="json"))
+        return _answer(await self._stored(badge_id))
 
     async def image(self, request: Request) -> Response:
-        badge = await self._stored(request.path_params["badge_id"])
+        """A stored badge's image, as SVG."""
+        badge = await self._stored(BadgePath.model_validate(request.path_params).badge_id)
         svg = svg_from_data_uri(badge.achievement["image"]["id"])
         if svg is None:
             raise NotFound(f"badge {badge.id} has no image rendered by localfn")
@@ -112,12 +143,14 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
     # The earlier badge API, at `localfn serve`'s root
 
     async def legacy_generate(self, request: Request) -> Response:
+        """The earlier API: make a badge (its fields, answered in its shape)."""
         body = await json_body(request, compat.LegacyGenerateRequest, self._body_limit())
         with self.runtime.in_flight:
             badge = await self.run(body.to_request())
-        return JSONResponse(compat.legacy_badge(badge))
+        return _answer(compat.legacy_badge(badge))
 
     async def legacy_regenerate(self, request: Request) -> Response:
+        """The earlier API: a new version of a stored badge (badge_id), or a new badge (course_input)."""
         body = await json_body(request, compat.LegacyRegenerateRequest, self._body_limit())
         if body.badge_id is None:
             with self.runtime.in_flight:
@@ -125,17 +158,18 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
         else:
             previous = await self._stored(body.badge_id)
             badge = await self._regenerate(previous, body.field, body.custom_instructions)
-        return JSONResponse(compat.legacy_badge(badge))
+        return _answer(compat.legacy_badge(badge))
 
     async def legacy_history(self, request: Request) -> Response:
+        """The earlier API: GET the newest 50 stored badges; DELETE with confirm=true: delete them all."""
         if request.method == "DELETE":
             query(request, ClearQuery)
-            deleted = await self.store.clear()
-            return JSONResponse({"message": f"{deleted} stored badges deleted", "deleted": deleted})
-        return JSONResponse(compat.legacy_history(await self.store.page(_LEGACY_HISTORY_LIMIT, 0)))
+            return _answer(compat.legacy_cleared(await self.store.clear()))
+        return _answer(compat.legacy_history(await self.store.page(_LEGACY_HISTORY_LIMIT, 0)))
 
     async def legacy_styles(self, request: Request) -> Response:
-        return JSONResponse(compat.legacy_styles())
+        """The earlier API: each style, tone, criterion style and level with its meaning."""
+        return _answer(compat.legacy_styles())
 
     # Helpers
 
@@ -165,6 +199,11 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
                 "send a shorter description"
             )
             raise InvalidInput(f"course_input has {message}", errors=[FieldError("course_input", message)])
+
+
+def _answer(model: BaseModel) -> JSONResponse:
+    """A handler's answer, always through the model its route declares (so the OpenAPI document holds)."""
+    return JSONResponse(model.model_dump(mode="json"))
 
 
 def _not_stored(badge_id: str) -> NotFound:

@@ -16,7 +16,18 @@ from localfn.functions.generate_badge.models import BadgeField, GenerateBadgeReq
 from localfn.functions.generate_badge.vocabulary import options
 from localfn.problems import invalid_input
 
-__all__ = ["LegacyGenerateRequest", "LegacyRegenerateRequest", "legacy_badge", "legacy_history", "legacy_styles"]
+__all__ = [
+    "LegacyBadge",
+    "LegacyCleared",
+    "LegacyGenerateRequest",
+    "LegacyHistory",
+    "LegacyRegenerateRequest",
+    "LegacyStyles",
+    "legacy_badge",
+    "legacy_cleared",
+    "legacy_history",
+    "legacy_styles",
+]
 
 _OPTIONAL = ("badge_style", "badge_tone", "criterion_style", "badge_level", "institution", "custom_instructions")
 
@@ -50,29 +61,75 @@ class LegacyRegenerateRequest(LegacyGenerateRequest):
     field: BadgeField | None = Field(default=None, description="The one field to change; none: the whole badge.")
 
 
-def legacy_badge(badge: GenerateBadgeResponse) -> dict[str, Any]:
-    return {"badge_id": badge.id, "credentialSubject": {"achievement": badge.achievement}}
+class LegacySubject(BaseModel):
+    achievement: dict[str, Any] = Field(description="An Open Badges 3.0 Achievement.")
 
 
-def legacy_history(page: HistoryPage) -> dict[str, Any]:
+class LegacyBadge(BaseModel):
+    """The earlier API's answer for a badge."""
+
+    badge_id: str
+    credentialSubject: LegacySubject  # the earlier API's name
+
+
+class LegacyHistoryItem(BaseModel):
+    id: str
+    badge_id: str
+    badge_name: str
+    course_input: str = Field(description="The start of the course description.")
+    timestamp: str
+    version: int
+    parent_id: str | None
+
+
+class LegacyHistory(BaseModel):
+    """The earlier API's history: the newest badges, at most 50."""
+
+    history: list[LegacyHistoryItem]
+    total_count: int
+
+
+class LegacyCleared(BaseModel):
+    message: str
+    deleted: int
+
+
+class LegacyStyles(BaseModel):
+    """Each choice's values mapped to their meanings."""
+
+    badge_styles: dict[str, str]
+    badge_tones: dict[str, str]
+    criterion_styles: dict[str, str]
+    badge_levels: dict[str, str]
+
+
+def legacy_badge(badge: GenerateBadgeResponse) -> LegacyBadge:
+    return LegacyBadge(badge_id=badge.id, credentialSubject=LegacySubject(achievement=badge.achievement))
+
+
+def legacy_history(page: HistoryPage) -> LegacyHistory:
     history = [
-        {
-            "id": item.id,
-            "badge_id": item.id,
-            "badge_name": item.name,
-            "course_input": item.course_excerpt,
-            "timestamp": item.created_at.isoformat(),
-            "version": item.version,
-            "parent_id": item.parent_id,
-        }
+        LegacyHistoryItem(
+            id=item.id,
+            badge_id=item.id,
+            badge_name=item.name,
+            course_input=item.course_excerpt,
+            timestamp=item.created_at.isoformat(),
+            version=item.version,
+            parent_id=item.parent_id,
+        )
         for item in page.items
     ]
-    return {"history": history, "total_count": page.total}
+    return LegacyHistory(history=history, total_count=page.total)
 
 
-def legacy_styles() -> dict[str, dict[str, str]]:
-    return {
+def legacy_cleared(deleted: int) -> LegacyCleared:
+    return LegacyCleared(message=f"{deleted} stored badges deleted", deleted=deleted)
+
+
+def legacy_styles() -> LegacyStyles:
+    return LegacyStyles.model_validate({
         key: {o["value"]: o["meaning"] for o in values}
         for key, values in options().items()
         if key != "achievement_types"
-    }
+    })

@@ -14,7 +14,10 @@ from localfn.functions.generate_badge.vocabulary import BadgeLevel, BadgeStyle, 
 __all__ = [
     "BadgeField",
     "BadgeInput",
+    "BadgeOptions",
+    "BadgePath",
     "ClearQuery",
+    "ClearResult",
     "GenerateBadgeRequest",
     "GenerateBadgeResponse",
     "Generation",
@@ -23,6 +26,7 @@ __all__ = [
     "HistoryQuery",
     "IconChoice",
     "Issuer",
+    "Option",
     "RegenerateRequest",
     "SuggestedIcon",
 ]
@@ -257,3 +261,30 @@ class ClearQuery(BaseModel):
         if not value:
             raise ValueError("add confirm=true to delete every stored badge")
         return value
+
+
+class BadgePath(BaseModel):
+    """Path parameters of /history/{badge_id} and /image/{badge_id}."""
+
+    badge_id: str = Field(description="The id of a stored badge version; GET /history lists them.")
+
+
+class ClearResult(BaseModel):
+    """The answer to DELETE /history."""
+
+    deleted: int = Field(description="How many stored badges were deleted.")
+
+
+class Option(BaseModel):
+    value: str = Field(description="What a request sends.")
+    meaning: str
+
+
+class BadgeOptions(BaseModel):
+    """The answer to GET /options: every value a request may use, with its meaning."""
+
+    badge_styles: list[Option]
+    badge_tones: list[Option]
+    criterion_styles: list[Option]
+    badge_levels: list[Option]
+    achievement_types: list[Option] = Field(description="Every Open Badges 3.0 achievementType.")

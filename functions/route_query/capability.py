@@ -14,7 +14,7 @@ import time
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from localfn.capability import Capability, ExtraRoute
+from localfn.capability import Capability, ExtraRoute, RouteDoc
 from localfn.errors import FieldError, InvalidInput
 from localfn.functions.route_query.classifier import TierClassifier, load_examples
 from localfn.functions.route_query.cloud import cloud_model
@@ -24,6 +24,7 @@ from localfn.functions.route_query.models import (
     Probabilities,
     RouteQueryRequest,
     RouteQueryResponse,
+    RouteStats,
     Tokens,
     TokenUsage,
 )
@@ -43,7 +44,7 @@ class RouteQuery(Capability[RouteQueryRequest, RouteQueryResponse]):
     # Not the generic result cache: it would skip the statistics and keep degraded answers after
     # the cloud is back. Simple answers have their own cache (paths.py).
     cacheable = False
-    extra_routes = (ExtraRoute("/stats", ("GET",), "stats"),)
+    extra_routes = (ExtraRoute("/stats", ("GET",), "stats", RouteDoc(response=RouteStats)),)
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)
@@ -88,7 +89,7 @@ class RouteQuery(Capability[RouteQueryRequest, RouteQueryResponse]):
         )
 
     async def stats(self, request: Request) -> Response:
-        """GET /stats: this process's counts, tokens, latency, cost and saving."""
+        """This process's counts, tokens, latency, cost and saving since it started."""
         return JSONResponse(self._metrics.snapshot().model_dump(mode="json"))
 
     def _check_size(self, request: RouteQueryRequest) -> None:

@@ -23,19 +23,46 @@ from localfn.events import IncomingEvent, request_type, response_type
 if TYPE_CHECKING:
     from localfn.runtime import Runtime
 
-__all__ = ["Capability", "ExtraRoute"]
+__all__ = ["Capability", "ExtraRoute", "RouteDoc"]
 
 Req = TypeVar("Req", bound=BaseModel)
 Resp = TypeVar("Resp", bound=BaseModel)
 
 
 @dataclass(frozen=True)
+class RouteDoc:
+    """What one method of an extra route takes and answers, for the OpenAPI document (none: nothing).
+
+    Declare the models the handler itself validates with and answers through, so the document
+    cannot drift from the code. The 4xx a body or query implies (400, 413, 422) are added by
+    ``openapi.py``; ``errors`` lists the other problem statuses the handler raises.
+    """
+
+    body: type[BaseModel] | None = None  # JSON request body
+    query: type[BaseModel] | None = None  # query parameters, one per field
+    path_params: type[BaseModel] | None = None  # describes the path's {names}; none: each is a string
+    response: type[BaseModel] | None = None  # JSON body of the success answer
+    status: int = 200  # of the success answer; 204 answers carry no body
+    media_type: str = "application/json"  # of the success answer; a non-JSON one is documented as a string
+    errors: tuple[int, ...] = ()  # further problem+json statuses, e.g. (404,) or the engine's (502, 503, 504)
+
+
+@dataclass(frozen=True)
 class ExtraRoute:
-    """A route beside the main one, e.g. ``GET /options``; ``handler`` names a method of the capability."""
+    """A route beside the main one, e.g. ``GET /options``; ``handler`` names a method of the capability.
+
+    ``doc`` describes every method for the OpenAPI document; ``method_docs`` replaces it for
+    the methods where it differs, e.g. ``(("DELETE", RouteDoc(status=204)),)``.
+    """
 
     path: str
     methods: tuple[str, ...]
     handler: str
+    doc: RouteDoc = RouteDoc()
+    method_docs: tuple[tuple[str, RouteDoc], ...] = ()
+
+    def doc_for(self, method: str) -> RouteDoc:
+        return dict(self.method_docs).get(method, self.doc)
 
 
 class Capability(ABC, Generic[Req, Resp]):

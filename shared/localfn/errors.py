@@ -4,6 +4,7 @@
     ├── BadRequest                 400  malformed JSON or CloudEvent
     ├── Forbidden                  403  caller not allowed
     ├── NotFound                   404  unknown route or stored object
+    ├── MethodNotAllowed           405  a route that does not take that method
     ├── PayloadTooLarge            413  body or part of it over a configured limit
     ├── InvalidInput               422  well-formed but breaks the request schema (field paths)
     ├── NotImplementedYet          501  a function this release does not have yet
@@ -36,6 +37,7 @@ __all__ = [
     "Forbidden",
     "InvalidInput",
     "LocalfnError",
+    "MethodNotAllowed",
     "ModelNotFound",
     "NotFound",
     "NotImplementedYet",
@@ -84,6 +86,10 @@ class Forbidden(LocalfnError):
 
 class NotFound(LocalfnError):
     status, slug, title = 404, "not-found", "Not found"
+
+
+class MethodNotAllowed(LocalfnError):
+    status, slug, title = 405, "method-not-allowed", "Method not allowed"
 
 
 class PayloadTooLarge(LocalfnError):

@@ -14,17 +14,18 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from localfn.app import FunctionApp, read_body
 from localfn.capability import Capability
-from localfn.errors import BadRequest, NotImplementedYet
+from localfn.errors import BadRequest, LocalfnError, MethodNotAllowed, NotFound, NotImplementedYet
 from localfn.events import is_cloudevent, parse_event
 from localfn.metrics import CONTENT_TYPE
 from localfn.openapi import openapi_document
-from localfn.problems import with_problems
+from localfn.problems import problem_response, with_problems
 from localfn.runtime import RuntimeHolder
 
 __all__ = ["FUNCTIONS", "build_app", "load_capabilities"]
@@ -128,4 +129,19 @@ def build_app(holder: RuntimeHolder, names: Sequence[str] | None = None) -> Star
         finally:
             await holder.aclose()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    async def no_route(request: Request, exc: Exception) -> Response:
+        """Starlette's own 404 and 405 (no route, or not that method), as problems like every other error."""
+        what = f"{request.method} {request.url.path}"
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        error: LocalfnError = (
+            NotFound(f"{what} is not a route of localfn serve; GET /openapi.json lists them")
+            if status == 404
+            else MethodNotAllowed(f"{what}: the route does not take {request.method}; GET /openapi.json lists its methods")
+            if status == 405
+            else LocalfnError(f"{what} failed with HTTP {status}")
+        )
+        response = problem_response(error, instance=request.url.path, retry_after_s=holder.settings.retry_after_s)
+        response.headers.update(getattr(exc, "headers", None) or {})  # a 405's Allow
+        return response
+
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: no_route})

@@ -1,7 +1,9 @@
 """Every function's OpenAPI document drives schemathesis against `localfn serve` on the tiny model.
 
-Each function's document (``GET /<name>/openapi.json``) generates requests that fit it
-(positive) and requests that break it (negative); each goes over loopback to the whole app,
+Each operation of each function's document (``GET /<name>/openapi.json``: the main route and
+the extra ones) and each root route of the merged one (``GET /openapi.json``, the earlier
+badge API) generates requests that fit it (positive) and requests that break it (negative;
+only where there is something to break: a body or query parameters). Each goes over loopback to the whole app,
 whose engine is the session's real tiny llama-server (schemathesis' ASGI client is not used:
 it starts an event loop per request, and the runtime's shared httpx client lives on one).
 
@@ -15,7 +17,11 @@ What must hold for every answer:
 * status code, content type and body conform to the document (schemathesis' own checks),
   and requests that break the document are refused with a 4xx.
 
-``LOCALFN_FUZZ_MAX_EXAMPLES`` (default 25) bounds the examples per function and mode.
+``LOCALFN_FUZZ_MAX_EXAMPLES`` (default 25) bounds the examples per operation and mode.
+
+``DELETE /generate-badge/history?confirm=true`` (and its earlier-API twin) are fuzzed too: the
+app's history is a throwaway SQLite file (conftest.py), and no check here depends on what it
+holds; generated badge ids match no stored badge whether or not it was just wiped.
 """
 
 from __future__ import annotations
@@ -37,7 +43,8 @@ from schemathesis.specs.openapi.checks import (
 
 from localfn.errors import EngineError
 from localfn.problems import PROBLEM_TYPE
-from localfn.serve import FUNCTIONS
+from localfn.openapi import openapi_document
+from localfn.serve import load_capabilities
 from tests.fuzz.budget import FUZZ, REQUEST_TIMEOUT_S
 from tests.support.http_checks import PROBLEM
 
@@ -85,12 +92,33 @@ CHECKS = [
 ]
 
 
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda mode: mode.value)
-@pytest.mark.parametrize("function", list(FUNCTIONS))
-def test_generated_requests_get_documented_answers(served: str, function: str, mode: GenerationMode) -> None:
-    base_url = f"{served}/{function}"
+def _operations() -> list[Any]:
+    """(document's function, or "" for the merged one's root routes; method; path; mode), each with an id."""
+    capabilities = [cls for cls in load_capabilities().values() if cls is not None]
+    documents = [(cls.name, openapi_document([cls])["paths"]) for cls in capabilities]
+    merged = openapi_document(capabilities, prefixed=True)["paths"]
+    roots = {route.path for cls in capabilities for route in cls.root_routes}
+    documents.append(("", {path: item for path, item in merged.items() if path in roots}))
+    params = []
+    for function, paths in documents:
+        for path, item in paths.items():
+            for method, operation in item.items():
+                modes = [GenerationMode.POSITIVE]
+                # A path parameter is any text: only a body or query parameters can be broken.
+                if operation.get("requestBody") or any(p["in"] != "path" for p in operation.get("parameters", ())):
+                    modes.append(GenerationMode.NEGATIVE)
+                label = f"{function or 'root'} {method.upper()} {path}"
+                params += [pytest.param(function, method.upper(), path, mode, id=f"{label} {mode.value}") for mode in modes]
+    return params
+
+
+@pytest.mark.parametrize(("function", "method", "path", "mode"), _operations())
+def test_generated_requests_get_documented_answers(
+    served: str, function: str, method: str, path: str, mode: GenerationMode
+) -> None:
+    base_url = f"{served}/{function}" if function else served
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
-    operation = schema["/"]["POST"]
+    operation = schema[path][method]
 
     @FUZZ
     @given(case=operation.as_strategy(generation_mode=mode))

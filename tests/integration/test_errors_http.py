@@ -97,3 +97,22 @@ async def test_function_not_built_yet_is_501_naming_it(tiny_backend: BackendSett
     async with serve_client(make_settings(tiny_backend), ["summarize", "translate"]) as (client, _):
         response = await client.post("/translate", json={"text": "hi"})
     assert "translate" in assert_problem(response, 501, "not-implemented")["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "slug"),
+    [
+        ("GET", "/nowhere", 404, "not-found"),
+        ("GET", "/generate-badge/history/a%2Fb", 404, "not-found"),  # an id with a '/' matches no route
+        ("PUT", "/generate-badge/options", 405, "method-not-allowed"),
+        ("GET", "/summarize", 405, "method-not-allowed"),
+    ],
+)
+async def test_unknown_routes_and_methods_are_problems_too(
+    tiny_backend: BackendSettings, method: str, path: str, status: int, slug: str
+) -> None:
+    async with serve_client(make_settings(tiny_backend), ["summarize", "generate-badge"]) as (client, _):
+        response = await client.request(method, path)
+    assert "GET /openapi.json" in assert_problem(response, status, slug)["detail"]
+    if status == 405:
+        assert response.headers["allow"]
