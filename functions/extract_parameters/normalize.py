@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from localfn.functions.extract_parameters.numbers import parse_number
+from localfn.functions.extract_parameters.number_words import parse_number
 
 __all__ = ["read_call"]
 

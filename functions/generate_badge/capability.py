@@ -17,7 +17,7 @@ from localfn.capability import Capability, ExtraRoute, RouteDoc
 from localfn.errors import FieldError, InvalidInput, NotFound
 from localfn.functions.generate_badge import compat, vocabulary
 from localfn.functions.generate_badge.generator import BadgeGenerator
-from localfn.functions.generate_badge.http import json_body, query
+from localfn.functions.generate_badge.route_input import json_body, query
 from localfn.functions.generate_badge.image import svg_from_data_uri
 from localfn.functions.generate_badge.openbadges import achievement_problems, credential_problems
 from localfn.functions.generate_badge.models import (

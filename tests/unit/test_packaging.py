@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 import tomllib
 from pathlib import Path
 
@@ -76,3 +77,11 @@ def test_spec_files_are_verbatim_copies(file: str, sha256: str) -> None:
     path = SPECS / file
     assert path.is_file()
     assert hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+
+
+@pytest.mark.parametrize("function", sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "main.py").is_file()))
+def test_no_module_of_a_function_shadows_the_standard_library(function: str) -> None:
+    # functions-framework puts the function's folder on sys.path to load main.py: a `numbers.py`
+    # there would stand in for the standard library's for anything imported after it.
+    modules = {path.stem for path in (ROOT / "functions" / function).rglob("*.py")}
+    assert not modules & set(sys.stdlib_module_names), sorted(modules & set(sys.stdlib_module_names))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from localfn.functions.extract_parameters.numbers import parse_number
+from localfn.functions.extract_parameters.number_words import parse_number
 
 
 @pytest.mark.parametrize(
