@@ -27,6 +27,7 @@ REQUESTS_PER_CLIENT = {1: 100, 64: 20}
 TARGET_P99_MS = 5.0
 WARMUP_ROUNDS = 2  # untimed requests per client first: connections open, code paths warm
 SLOTS = 512  # far more than clients: nothing ever queues in the engine
+TRIALS = 3  # direct and through the function, alternately; the median trial is reported
 
 
 async def timed(url: str, body: Callable[[int], Any], concurrency: int, requests: int) -> Load:
@@ -50,19 +51,31 @@ def summary(loads: dict[str, Load]) -> dict[str, Any]:
     return row
 
 
+def median_trial(trials: list[dict[str, Any]]) -> dict[str, Any]:
+    """The trial whose p99 added latency is the median, with every trial's p99 added beside it.
+
+    A shared machine stalls now and then for tens of milliseconds, which lands in one trial's
+    tail and not the next's: the median of three says what the function does, not the host.
+    """
+    ranked = sorted(trials, key=lambda row: row["p99_ms"]["added"])
+    return {**ranked[len(ranked) // 2], "trials_p99_added_ms": [row["p99_ms"]["added"] for row in trials]}
+
+
 def run(options: Options) -> Result:
     rows: dict[str, Any] = {}
     with slot_peer(slots=SLOTS, latency_ms=LATENCY_MS) as peer, function("summarize", engine_env(peer, cache_ttl_s=0)) as fn:
         for concurrency in CONCURRENCY:
             requests = options.count(REQUESTS_PER_CLIENT[concurrency] * concurrency, least=2 * concurrency)
-            rows[str(concurrency)] = summary(asyncio.run(measure(peer, fn.url, concurrency, requests)))
+            trials = [summary(asyncio.run(measure(peer, fn.url, concurrency, requests))) for _ in range(TRIALS)]
+            rows[str(concurrency)] = median_trial(trials)
     checks = [Check.at_most("p99 added at concurrency 64", rows["64"]["p99_ms"]["added"], TARGET_P99_MS, "ms")]
     checks += [Check.info(f"p{p} added at concurrency {c}", rows[str(c)][f"p{p}_ms"]["added"], "ms")
                for c in CONCURRENCY for p in (50, 99) if (c, p) != (64, 99)]
     return Result(
         benchmark=NAME,
         parameters={"engine_latency_ms": LATENCY_MS, "engine_slots": SLOTS, "concurrency": list(CONCURRENCY),
-                    "function": "summarize, context over its budget, LOCALFN_CACHE_TTL_S=0", "warmup_rounds": WARMUP_ROUNDS},
+                    "function": "summarize, context over its budget, LOCALFN_CACHE_TTL_S=0", "warmup_rounds": WARMUP_ROUNDS,
+                    "trials": TRIALS},
         raw=rows,
         checks=checks,
     )

@@ -78,8 +78,11 @@ class Runtime:
         timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
         # Connection limits are the engines' job (Ollama queues, llama-server has slots); don't cap twice.
         # Idle connections are dropped after 2 s, before servers that close them after 5 s (llama-server,
-        # uvicorn) do: reusing one the server is closing at that moment fails the call.
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=64, keepalive_expiry=2.0)
+        # uvicorn) do: reusing one the server is closing at that moment fails the call. That expiry is
+        # also the only bound on idle ones: httpcore 1.0 compares its keep-alive cap with *all* its
+        # connections, so with any cap, a burst past it closes connections as they go idle and the next
+        # requests reconnect (encode/httpcore#1035).
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=None, keepalive_expiry=2.0)
         self.http = httpx.AsyncClient(timeout=timeout, limits=limits, verify=tls_verification(settings))
         self.pool = EnginePool(
             engines if engines is not None else build_engines(settings, self.http),
