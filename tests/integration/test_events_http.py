@@ -52,28 +52,26 @@ async def test_request_event_gets_a_reply_event(tiny_backend: BackendSettings, e
     assert structured is (encode is to_structured)
 
 
-async def test_redelivered_event_returns_the_stored_reply_without_a_model_call(tiny_backend: BackendSettings) -> None:
-    headers, body = to_binary(summarize_event(id="delivery-1"))
+@pytest.mark.parametrize(
+    ("first_mode", "again_mode"),
+    [(to_binary, to_binary), (to_structured, to_structured), (to_binary, to_structured), (to_structured, to_binary)],
+    ids=["binary", "structured", "binary-then-structured", "structured-then-binary"],
+)
+async def test_a_redelivered_event_gets_the_stored_reply_in_its_own_mode_without_a_model_call(
+    tiny_backend: BackendSettings, first_mode: Any, again_mode: Any
+) -> None:
     async with serve_client(make_settings(tiny_backend, cache_ttl_s=0)) as (client, holder):
-        first = await client.post("/summarize", headers=headers, content=body)
-        again = await client.post("/summarize", headers=headers, content=body)
+        replies = []
+        for encode in (first_mode, again_mode):
+            headers, body = encode(summarize_event(id="delivery-1"))
+            replies.append(await client.post("/summarize", headers=headers, content=body))
         calls = engine_calls(await holder.get())
-    assert first.status_code == again.status_code == 200
-    assert first.content == again.content
-    assert first.headers["ce-id"] == again.headers["ce-id"]
-    assert calls == 1
-
-
-async def test_a_redelivery_in_the_other_mode_gets_the_stored_reply_in_its_own_mode(tiny_backend: BackendSettings) -> None:
-    binary_headers, binary_body = to_binary(summarize_event(id="delivery-2"))
-    structured_headers, structured_body = to_structured(summarize_event(id="delivery-2"))
-    async with serve_client(make_settings(tiny_backend, cache_ttl_s=0)) as (client, holder):
-        first = await client.post("/summarize", headers=binary_headers, content=binary_body)
-        again = await client.post("/summarize", headers=structured_headers, content=structured_body)
-        calls = engine_calls(await holder.get())
-    assert first.status_code == again.status_code == 200
-    assert "ce-id" in first.headers and again.headers["content-type"].startswith("application/cloudevents+json")
-    assert reply_as_json(first.headers, first.content) == reply_as_json(again.headers, again.content)
+    assert [reply.status_code for reply in replies] == [200, 200]
+    for reply, encode in zip(replies, (first_mode, again_mode)):
+        structured = reply.headers["content-type"].startswith("application/cloudevents+json")
+        assert structured is (encode is to_structured)
+    # Same id, time, attributes and data: the stored reply, not a second one.
+    assert reply_as_json(replies[0].headers, replies[0].content) == reply_as_json(replies[1].headers, replies[1].content)
     assert calls == 1
 
 
