@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 

@@ -131,17 +131,17 @@ def build_app(holder: RuntimeHolder, names: Sequence[str] | None = None) -> Star
 
     async def no_route(request: Request, exc: Exception) -> Response:
         """Starlette's own 404 and 405 (no route, or not that method), as problems like every other error."""
+        assert isinstance(exc, HTTPException)  # the only exception this handler is registered for
         what = f"{request.method} {request.url.path}"
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
-        error: LocalfnError = (
-            NotFound(f"{what} is not a route of localfn serve; GET /openapi.json lists them")
-            if status == 404
-            else MethodNotAllowed(f"{what}: the route does not take {request.method}; GET /openapi.json lists its methods")
-            if status == 405
-            else LocalfnError(f"{what} failed with HTTP {status}")
-        )
+        error: LocalfnError
+        if exc.status_code == 404:
+            error = NotFound(f"{what} is not a route of localfn serve; GET /openapi.json lists them")
+        elif exc.status_code == 405:
+            error = MethodNotAllowed(f"{what}: the route does not take {request.method}; GET /openapi.json lists its methods")
+        else:
+            error = LocalfnError(f"{what} failed with HTTP {exc.status_code}")
         response = problem_response(error, instance=request.url.path, retry_after_s=holder.settings.retry_after_s)
-        response.headers.update(getattr(exc, "headers", None) or {})  # a 405's Allow
+        response.headers.update(exc.headers or {})  # a 405's Allow
         return response
 
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: no_route})
