@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -170,24 +170,30 @@ def _wait_ok(url: str, process: subprocess.Popen[bytes], started: float) -> floa
 
 @dataclass
 class Load:
-    """What ``drive`` measured: each request's latency and the wall time of the whole run."""
+    """What ``drive`` measured: each request's latency and status, and the wall time of the whole run."""
 
     latencies_s: list[float]
     elapsed_s: float
+    statuses: list[int] = field(default_factory=list)
 
     @property
     def throughput(self) -> float:
         return len(self.latencies_s) / self.elapsed_s
 
 
-async def drive(client: httpx.AsyncClient, url: str, bodies: Iterable[Any], *, concurrency: int, stagger_s: float = 0) -> Load:
+async def drive(
+    client: httpx.AsyncClient, url: str, bodies: Iterable[Any], *, concurrency: int, stagger_s: float = 0,
+    refusals: bool = False,
+) -> Load:
     """POST each body to ``url`` with ``concurrency`` requests in flight; every answer must be 2xx.
 
     With ``stagger_s`` the clients start evenly spread over that many seconds: against a fixed
     engine latency they then arrive as a steady stream instead of all at once every round.
+    With ``refusals``, a 503 (the function shedding load) is recorded in ``statuses`` too.
     """
     queue = iter(bodies)
     latencies: list[float] = []
+    statuses: list[int] = []
 
     async def worker(index: int) -> None:
         await asyncio.sleep(stagger_s * index / concurrency)
@@ -195,12 +201,13 @@ async def drive(client: httpx.AsyncClient, url: str, bodies: Iterable[Any], *, c
             sent = time.perf_counter()
             response = await client.post(url, json=body)
             latencies.append(time.perf_counter() - sent)
-            if not response.is_success:
+            statuses.append(response.status_code)
+            if not (response.is_success or (refusals and response.status_code == 503)):
                 raise RuntimeError(f"POST {url} answered {response.status_code}: {response.text[:500]}")
 
     started = time.perf_counter()
     await asyncio.gather(*(worker(index) for index in range(concurrency)))
-    return Load(latencies, time.perf_counter() - started)
+    return Load(latencies, time.perf_counter() - started, statuses)
 
 
 def client(concurrency: int) -> httpx.AsyncClient:

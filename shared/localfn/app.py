@@ -70,6 +70,9 @@ class FunctionApp:
     async def invoke(self, request: Request, body: bytes | None = None) -> Response:
         """One invocation, counted and bounded: JSON in and out, or a CloudEvent in and a reply out.
 
+        Every request holds a slot of ``LOCALFN_MAX_REQUESTS``; only one that computes an answer also
+        takes one of ``LOCALFN_MAX_IN_FLIGHT`` (in ``_process``).
+
         ``body`` is given when the caller had to read it already (``POST /events`` does, to route).
         """
         runtime = await self._holder.get()
@@ -79,7 +82,7 @@ class FunctionApp:
         gauge = runtime.metrics.in_flight.labels(self.name)
         gauge.inc()
         try:
-            with runtime.in_flight:
+            with runtime.held:
                 limit = runtime.settings.max_body_bytes or self.capability.max_body_bytes
                 if body is None:
                     body = await read_body(request, limit)
@@ -147,7 +150,10 @@ class FunctionApp:
         capability = runtime.capability(self.capability)
 
         async def compute() -> dict[str, Any]:
-            response = await capability.run(request)
+            # Only work is bounded by the in-flight limit: a cache hit, or a waiter on this flight, is not
+            # work. Refused here, before the first await, no waiter can have joined the flight yet.
+            with runtime.in_flight:
+                response = await capability.run(request)
             return response.model_dump(mode="json")
 
         if not self.capability.cacheable or not runtime.results.enabled:

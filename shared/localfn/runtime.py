@@ -51,17 +51,22 @@ def tls_verification(settings: Settings) -> ssl.SSLContext | bool:
 
 
 class InFlightLimit:
-    """Refuses work beyond a fixed number of concurrent requests instead of queueing without bound."""
+    """Refuses more than ``limit`` of something at once instead of queueing without bound (503, Retry-After).
 
-    def __init__(self, limit: int, retry_after_s: int) -> None:
+    ``what`` and ``setting`` name the thing counted and the setting that bounds it, for the refusal's detail.
+    """
+
+    def __init__(self, limit: int, retry_after_s: int, *, what: str, setting: str) -> None:
         self.limit = limit
         self._retry_after_s = retry_after_s
+        self._what = what
+        self._setting = setting
         self.current = 0
 
     def __enter__(self) -> InFlightLimit:
         if self.current >= self.limit:
             raise Overloaded(
-                f"{self.current} requests in flight, the limit is {self.limit} (LOCALFN_MAX_IN_FLIGHT); "
+                f"{self.current} {self._what} at once, the limit is {self.limit} ({self._setting}); "
                 f"retry in {self._retry_after_s} s"
             )
         self.current += 1
@@ -92,7 +97,16 @@ class Runtime:
         )
         self.results: Memo[Any] = Memo(ttl_s=settings.cache_ttl_s, max_entries=settings.cache_max_entries)
         self.replies: Memo[Any] = Memo(ttl_s=settings.dedupe_ttl_s, max_entries=settings.dedupe_max_entries)
-        self.in_flight = InFlightLimit(settings.max_in_flight, settings.retry_after_s)
+        # Two bounds (README, "Limits"): work that costs something (a cache miss: preparing and making
+        # engine calls), and every request held, whatever it waits on (its body, an identical request's
+        # flight, a redelivered event's first delivery). A cache hit or a waiter costs a future and a
+        # socket, so it is shed only at the second, much higher bound.
+        self.in_flight = InFlightLimit(
+            settings.max_in_flight, settings.retry_after_s, what="requests computing an answer", setting="LOCALFN_MAX_IN_FLIGHT"
+        )
+        self.held = InFlightLimit(
+            settings.max_requests, settings.retry_after_s, what="requests held", setting="LOCALFN_MAX_REQUESTS"
+        )
         self._capabilities: dict[type, Any] = {}
 
     def capability(self, cls: type[C]) -> C:

@@ -141,7 +141,14 @@ class Settings(BaseSettings):
         None, gt=0, description="Request body limit; default per function (1 MiB for text functions)."
     )
     max_in_flight: int = Field(
-        64, ge=1, description="Requests a process handles at once; more get 503 with Retry-After."
+        64, ge=1,
+        description="Requests computing an answer at once (cache misses: engine calls and their preparation); "
+        "more get 503 with Retry-After. Cache hits and waiters on an identical request do not count.",
+    )
+    max_requests: int = Field(
+        1024, ge=1,
+        description="Requests a process holds at once, whatever they wait on (their body, the engine, an identical "
+        "request's answer); more get 503 with Retry-After.",
     )
     retry_after_s: int = Field(5, ge=1, description="Retry-After sent with 503 answers.")
     event_source: str = Field("/localfn", description="CloudEvents `source` of reply events.")
