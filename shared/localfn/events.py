@@ -47,6 +47,8 @@ _TOKEN = r"[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+"
 _MEDIA_TYPE = re.compile(rf'{_TOKEN}/{_TOKEN}(?:[ \t]*;[ \t]*{_TOKEN}=(?:{_TOKEN}|"(?:[^"\\\r\n]|\\.)*"))*')
 # RFC 3986 URI: a scheme, ':', then URI characters or percent-escapes (a fragment may follow, as the JSON schema's "uri").
 _ABSOLUTE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
+# How a binary-mode problem names the event, so an attribute named in it can be found among the headers.
+_BINARY_EVENT = "binary-mode CloudEvent (attributes in ce-* headers, datacontenttype in Content-Type)"
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # RFC 3339 date-time (CloudEvents' Timestamp); fromisoformat then checks the values themselves.
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
@@ -157,7 +159,6 @@ def _shown(value: Any) -> str:
 
 
 def _is_extension_value(value: Any) -> bool:
-    # bool first: Python's True is an int.
     return isinstance(value, str | bool) or (isinstance(value, int) and value in _INTEGER)
 
 
@@ -176,6 +177,10 @@ def _attribute_problem(name: str, value: Any) -> str | None:
         return f"{name} {_shown(value)} is not a string (CloudEvents 1.0: String)"
     broken = next((rule for rule in _ATTRIBUTE_RULES.get(name, ()) if not rule.keeps(value)), None)
     return f"{name} {_shown(value)} {broken.broken}" if broken else None
+
+
+def _attribute_problems(attributes: Mapping[str, Any]) -> list[FieldError]:
+    return [FieldError(name, problem) for name, value in attributes.items() if (problem := _attribute_problem(name, value))]
 
 
 def _is_base64(value: Any) -> bool:
@@ -198,14 +203,10 @@ def _data_problems(document: Mapping[str, Any]) -> list[FieldError]:
     return []
 
 
-def _check_attributes(attributes: Mapping[str, Any], problems: list[FieldError], mode: str) -> None:
-    """Raise one ``BadRequest`` listing every broken attribute rule, each with the attribute as its path."""
-    problems = [
-        *(FieldError(name, problem) for name, value in attributes.items() if (problem := _attribute_problem(name, value))),
-        *problems,
-    ]
+def _refuse_any(problems: list[FieldError], event: str) -> None:
+    """One ``BadRequest`` naming every broken rule, each with its attribute as the error's path."""
     if problems:
-        raise BadRequest(f"{mode} CloudEvent breaks CloudEvents 1.0: {'; '.join(p.message for p in problems)}", errors=problems)
+        raise BadRequest(f"{event} breaks CloudEvents 1.0: {'; '.join(p.message for p in problems)}", errors=problems)
 
 
 def _structured_attributes(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -240,13 +241,13 @@ def parse_event(headers: Mapping[str, str], body: bytes) -> IncomingEvent:
         raise BadRequest("batched CloudEvents are not supported: send one event per request")
     if content_type == _STRUCTURED:
         document = _structured_document(body)
-        _check_attributes(_structured_attributes(document), _data_problems(document), "structured-mode")
+        _refuse_any(_attribute_problems(_structured_attributes(document)) + _data_problems(document), "structured-mode CloudEvent")
         # Structured mode may repeat attributes as ce-* headers (binding 3.2.3), but the body is
         # the event; the SDK would take those headers for binary mode.
         headers = {name: value for name, value in headers.items() if not name.lower().startswith("ce-")}
     elif _is_binary(headers):
         headers = _binary_headers(headers)
-        _check_attributes(_binary_attributes(headers), [], "binary-mode (attributes in ce-* headers, datacontenttype in Content-Type)")
+        _refuse_any(_attribute_problems(_binary_attributes(headers)), _BINARY_EVENT)
     else:
         raise BadRequest(f"not a CloudEvent: send ce-* attribute headers (binary mode) or a {_STRUCTURED} body (structured mode)")
     try:

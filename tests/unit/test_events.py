@@ -68,6 +68,11 @@ def test_a_batch_is_a_bad_request() -> None:
         parse_event({"content-type": "application/cloudevents-batch+json"}, b"[" + body + b"]")
 
 
+def test_a_request_in_neither_mode_is_a_bad_request_saying_how_to_send_an_event() -> None:
+    with pytest.raises(BadRequest, match="not a CloudEvent: send ce-"):
+        parse_event({"content-type": "application/json"}, json.dumps(DATA).encode())
+
+
 def test_a_structured_body_that_is_not_json_is_a_bad_request() -> None:
     with pytest.raises(BadRequest):
         parse_event({"content-type": "application/cloudevents+json"}, b"{not json")
