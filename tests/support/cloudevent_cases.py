@@ -2,9 +2,10 @@
 
 A case is a mode (the SDK's ``to_binary`` or ``to_structured``) and a mutation of the headers
 and body it made. ``BROKEN_RULES`` breaks one CloudEvents 1.0 attribute rule each, in each mode
-the rule can be broken in: binary mode carries every value as a header string, so the extension
-value rules and the ``data_base64`` rules are structured-mode only. ``KEPT_RULES`` are events at
-the edges of those rules that are valid and must stay accepted.
+the rule can be broken in: binary mode carries every value as a header string and header names
+are case-insensitive, so the extension value rules, the ``data_base64`` rules and upper-case
+names are structured-mode only. ``KEPT_RULES`` are events at the edges of those rules that are
+valid and must stay accepted.
 """
 
 from __future__ import annotations
@@ -80,28 +81,43 @@ NAMING = "attribute naming"
 TYPES = "type system"
 BASE64 = "not base64"
 
+
+def _in_both_modes(attribute: str, value: str) -> dict[str, tuple[Encode, Mutation]]:
+    """``attribute`` set to ``value`` in each mode: its ``ce-`` header (datacontenttype: Content-Type), or its JSON member."""
+    name = "content-type" if attribute == "datacontenttype" else f"ce-{attribute}"
+    return {"binary": (to_binary, header(name, value)), "structured": (to_structured, member(attribute, value))}
+
+
+# (case, attribute, value, words of the rule it breaks), the same in both modes.
+_BROKEN_IN_BOTH_MODES = [
+    ("datacontenttype-empty", "datacontenttype", "", EMPTY),
+    ("datacontenttype-no-subtype", "datacontenttype", "json", MEDIA_TYPE),
+    ("datacontenttype-space-in-type", "datacontenttype", "application/ json", MEDIA_TYPE),
+    ("datacontenttype-bare-parameter", "datacontenttype", "application/json; utf-8", MEDIA_TYPE),
+    ("subject-empty", "subject", "", EMPTY),
+    ("dataschema-empty", "dataschema", "", EMPTY),
+    ("dataschema-relative", "dataschema", "schemas/summarize.json", URI),
+    ("dataschema-path", "dataschema", "/schemas/summarize.json", URI),
+    ("dataschema-space", "dataschema", "https://example.com/a b", URI),
+    ("extension-name-underscore", "trace_parent", "x", NAMING),
+    ("extension-name-hyphen", "trace-parent", "x", NAMING),
+]
+# (case, attribute, value) at the edge of a rule, valid in both modes.
+_KEPT_IN_BOTH_MODES = [
+    ("extension-string", "tenant", "acme"),
+    ("datacontenttype-parameters", "datacontenttype", 'application/json; charset=utf-8;profile="a b"'),
+    ("dataschema-url-with-fragment", "dataschema", "https://example.com/s.json#/defs/a"),
+    ("dataschema-urn", "dataschema", "urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66"),
+]
+
 BROKEN_RULES: dict[str, Broken] = {
-    "binary-datacontenttype-empty": Broken(to_binary, header("content-type", ""), "datacontenttype", EMPTY),
-    "structured-datacontenttype-empty": Broken(to_structured, member("datacontenttype", ""), "datacontenttype", EMPTY),
-    "binary-datacontenttype-no-subtype": Broken(to_binary, header("content-type", "json"), "datacontenttype", MEDIA_TYPE),
-    "structured-datacontenttype-no-subtype": Broken(to_structured, member("datacontenttype", "json"), "datacontenttype", MEDIA_TYPE),
-    "binary-datacontenttype-space-in-type": Broken(to_binary, header("content-type", "application/ json"), "datacontenttype", MEDIA_TYPE),
-    "structured-datacontenttype-bare-parameter": Broken(
-        to_structured, member("datacontenttype", "application/json; utf-8"), "datacontenttype", MEDIA_TYPE,
-    ),
-    "binary-subject-empty": Broken(to_binary, header("ce-subject", ""), "subject", EMPTY),
-    "structured-subject-empty": Broken(to_structured, member("subject", ""), "subject", EMPTY),
-    "binary-dataschema-empty": Broken(to_binary, header("ce-dataschema", ""), "dataschema", EMPTY),
-    "structured-dataschema-empty": Broken(to_structured, member("dataschema", ""), "dataschema", EMPTY),
-    "binary-dataschema-relative": Broken(to_binary, header("ce-dataschema", "schemas/summarize.json"), "dataschema", URI),
-    "structured-dataschema-relative": Broken(to_structured, member("dataschema", "/schemas/summarize.json"), "dataschema", URI),
-    "binary-dataschema-space": Broken(to_binary, header("ce-dataschema", "https://example.com/a%20b c"), "dataschema", URI),
-    "structured-dataschema-space": Broken(to_structured, member("dataschema", "https://example.com/a b"), "dataschema", URI),
-    # Header names are case-insensitive: ce-TraceParent is the valid traceparent, so binary mode breaks the rule with other characters.
-    "binary-extension-name-underscore": Broken(to_binary, header("ce-trace_parent", "x"), "trace_parent", NAMING),
-    "binary-extension-name-hyphen": Broken(to_binary, header("ce-trace-parent", "x"), "trace-parent", NAMING),
+    **{
+        f"{mode}-{case}": Broken(encode, mutate, attribute, rule)
+        for case, attribute, value, rule in _BROKEN_IN_BOTH_MODES
+        for mode, (encode, mutate) in _in_both_modes(attribute, value).items()
+    },
+    # Header names are case-insensitive (ce-TraceParent is the valid traceparent); JSON member names are not.
     "structured-extension-name-upper-case": Broken(to_structured, member("traceParent", "x"), "traceParent", NAMING),
-    "structured-extension-name-hyphen": Broken(to_structured, member("trace-parent", "x"), "trace-parent", NAMING),
     "structured-extension-fraction": Broken(to_structured, member("priority", 1.5), "priority", TYPES),
     # An Integer is written without a fraction: 2.0 is a float to every JSON reader that tells them apart.
     "structured-extension-integral-float": Broken(to_structured, member("priority", 2.0), "priority", TYPES),
@@ -116,9 +132,12 @@ BROKEN_RULES: dict[str, Broken] = {
     "structured-data-base64-number": Broken(to_structured, base64_data(7), "data_base64", BASE64),
 }
 
-
 KEPT_RULES: dict[str, Kept] = {
-    "binary-extension-string": Kept(to_binary, header("ce-tenant", "acme")),
+    **{
+        f"{mode}-{case}": Kept(encode, mutate)
+        for case, attribute, value in _KEPT_IN_BOTH_MODES
+        for mode, (encode, mutate) in _in_both_modes(attribute, value).items()
+    },
     "binary-extension-integer-as-digits": Kept(to_binary, header("ce-priority", "7")),
     "binary-extension-name-upper-case": Kept(to_binary, header("ce-TraceParent", "00-abc-01")),
     "structured-extension-string-empty": Kept(to_structured, member("tenant", "")),
@@ -129,9 +148,5 @@ KEPT_RULES: dict[str, Kept] = {
     "structured-null-dataschema": Kept(to_structured, member("dataschema", None)),
     "structured-null-datacontenttype": Kept(to_structured, member("datacontenttype", None)),
     "structured-null-extension": Kept(to_structured, member("tenant", None)),
-    "binary-datacontenttype-parameters": Kept(to_binary, header("content-type", 'application/json; charset=utf-8;profile="a b"')),
-    "structured-datacontenttype-parameters": Kept(to_structured, member("datacontenttype", "application/json;charset=UTF-8")),
-    "binary-dataschema-url-with-fragment": Kept(to_binary, header("ce-dataschema", "https://example.com/s.json#/defs/a")),
-    "structured-dataschema-urn": Kept(to_structured, member("dataschema", "urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66")),
     "structured-data-base64": Kept(to_structured, base64_data()),
 }
