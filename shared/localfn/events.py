@@ -145,7 +145,9 @@ class _Rule:
 _PRESENT = _Rule(bool, "is empty: leave the attribute out instead (CloudEvents 1.0: an optional attribute, if present, is not empty)")
 # The rules beyond "is a string", checked in order, the first broken one reported.
 _ATTRIBUTE_RULES: dict[str, tuple[_Rule, ...]] = {
-    "datacontenttype": (_PRESENT, _Rule(_MEDIA_TYPE.fullmatch, "is not an RFC 2046 media type such as application/json (CloudEvents 1.0: datacontenttype)")),
+    "datacontenttype": (
+        _PRESENT, _Rule(_MEDIA_TYPE.fullmatch, "is not an RFC 2046 media type such as application/json (CloudEvents 1.0: datacontenttype)"),
+    ),
     "dataschema": (_PRESENT, _Rule(_ABSOLUTE_URI.fullmatch, "is not an absolute URI (CloudEvents 1.0: URI)")),
     "subject": (_PRESENT,),
     "time": (_Rule(_is_timestamp, "is not an RFC 3339 timestamp such as 2025-06-01T12:00:00Z (CloudEvents 1.0: Timestamp)"),),
@@ -165,7 +167,7 @@ def _is_extension_value(value: Any) -> bool:
 def _attribute_problem(name: str, value: Any) -> str | None:
     """What is wrong with one attribute as it arrived, or None when it keeps every rule."""
     if not _ATTRIBUTE_NAME.fullmatch(name):
-        return f"attribute name {name!r} may hold only lower-case letters a-z and digits 0-9 (CloudEvents 1.0: attribute naming)"
+        return f"attribute name {_shown(name)} may hold only lower-case letters a-z and digits 0-9 (CloudEvents 1.0: attribute naming)"
     if name not in _STRING_ATTRIBUTES:
         if _is_extension_value(value):
             return None
@@ -204,9 +206,11 @@ def _data_problems(document: Mapping[str, Any]) -> list[FieldError]:
 
 
 def _refuse_any(problems: list[FieldError], event: str) -> None:
-    """One ``BadRequest`` naming every broken rule, each with its attribute as the error's path."""
+    """One ``BadRequest``: every broken rule in ``errors`` (the attribute as path), the first five in the detail."""
     if problems:
-        raise BadRequest(f"{event} breaks CloudEvents 1.0: {'; '.join(p.message for p in problems)}", errors=problems)
+        more = f"; and {len(problems) - 5} more in errors" if len(problems) > 5 else ""
+        summary = "; ".join(problem.message for problem in problems[:5])
+        raise BadRequest(f"{event} breaks CloudEvents 1.0: {summary}{more}", errors=problems)
 
 
 def _structured_attributes(document: Mapping[str, Any]) -> dict[str, Any]:

@@ -36,7 +36,8 @@ ATTRIBUTE_HEADERS = ["ce-id", "ce-source", "ce-type", "ce-specversion", "ce-subj
 PIECES = st.sampled_from(["%", "%2", "%C3", "%A9", "%C0%A0", "%zz", *string.printable[:95]])
 GARBAGE = st.lists(PIECES, max_size=8).map(lambda pieces: "".join(pieces).strip())
 # The binding forbids control characters in attribute values; anything else may travel encoded.
-TEXT = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=30)
+CHARACTERS = st.characters(exclude_categories=("Cs", "Cc"))
+TEXT = st.text(CHARACTERS, min_size=1, max_size=30)
 # The binding's percent-encoding, written out here rather than taken from localfn.
 HEADER_SAFE = "".join(c for c in string.printable[:94] if c not in '"%')
 
@@ -108,10 +109,12 @@ TIMES = st.datetimes(
 RESERVED = {"specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject", "time", "data", "extensions"}
 EXTENSIONS = st.dictionaries(
     st.from_regex(r"[a-z0-9]{1,20}", fullmatch=True).filter(lambda name: name not in RESERVED),
-    st.one_of(st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=20), st.booleans(), st.integers(-(2**31), 2**31 - 1)),
+    st.one_of(st.text(CHARACTERS, max_size=20), st.booleans(), st.integers(-(2**31), 2**31 - 1)),
     max_size=4,
 )
-OPTIONAL = st.fixed_dictionaries({}, optional={"subject": TEXT, "datacontenttype": MEDIA_TYPES, "dataschema": provisional.urls(), "time": TIMES})
+OPTIONAL = st.fixed_dictionaries(
+    {}, optional={"subject": TEXT, "datacontenttype": MEDIA_TYPES, "dataschema": provisional.urls(), "time": TIMES},
+)
 
 
 def header_value(value: Any) -> str:

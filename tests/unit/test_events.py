@@ -207,3 +207,13 @@ def test_a_problem_does_not_echo_a_large_extension_value() -> None:
     with pytest.raises(BadRequest, match="tenant") as raised:
         parse_event(headers, body)
     assert len(raised.value.detail) < 400
+
+
+def test_a_problem_details_five_broken_rules_and_lists_them_all() -> None:
+    headers, body = to_structured(event())
+    for number in range(8):
+        headers, body = member(f"ext{number}", [number])(headers, body)
+    with pytest.raises(BadRequest, match="and 3 more in errors") as raised:
+        parse_event(headers, body)
+    assert [error.path for error in raised.value.errors] == [f"ext{number}" for number in range(8)]
+    assert "ext4" in raised.value.detail and "ext5" not in raised.value.detail
