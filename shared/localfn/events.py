@@ -47,13 +47,13 @@ _TOKEN = r"[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+"
 _MEDIA_TYPE = re.compile(rf'{_TOKEN}/{_TOKEN}(?:[ \t]*;[ \t]*{_TOKEN}=(?:{_TOKEN}|"(?:[^"\\\r\n]|\\.)*"))*')
 # RFC 3986 URI: a scheme, ':', then URI characters or percent-escapes (a fragment may follow, as the JSON schema's "uri").
 _ABSOLUTE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
-# How a binary-mode problem names the event, so an attribute named in it can be found among the headers.
-_BINARY_EVENT = "binary-mode CloudEvent (attributes in ce-* headers, datacontenttype in Content-Type)"
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # RFC 3339 date-time (CloudEvents' Timestamp); fromisoformat then checks the values themselves.
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 # HTTP binding 3.1.3.2: space, '"', '%' and everything outside printable ASCII are percent-encoded.
 _HEADER_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"%')
+# How a binary-mode problem names the event, so an attribute named in it can be found among the headers.
+_BINARY_EVENT = "binary-mode CloudEvent (attributes in ce-* headers, datacontenttype in Content-Type)"
 
 
 def request_type(function: str) -> str:
