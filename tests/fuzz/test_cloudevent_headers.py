@@ -1,10 +1,12 @@
-"""Binary-mode CloudEvents with generated ``ce-*`` header values, against `localfn serve`.
+"""CloudEvents with generated attributes: ``ce-*`` header values against `localfn serve`, and parse_event.
 
 The HTTP binding percent-encodes header values (space, '"', '%' and everything outside
 printable ASCII) and wants a receiver to refuse broken escapes and invalid UTF-8. Garbage in
 those headers must get a reply event or a 400 problem, never anything else. Any text at all
 in ``id`` and ``subject``, however it was encoded (lower-case hex, escapes where none were
-needed: both allowed), must come back in the reply encoded the one canonical way.
+needed: both allowed), must come back in the reply encoded the one canonical way. And any
+event the cloudevents SDK builds from valid attributes, in either mode, passes parse_event's
+attribute rules.
 """
 
 from __future__ import annotations
@@ -12,14 +14,18 @@ from __future__ import annotations
 import itertools
 import re
 import string
+from datetime import timedelta, timezone
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
-from cloudevents.conversion import to_binary
+from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http.event import CloudEvent
-from hypothesis import given
+from hypothesis import given, provisional
 from hypothesis import strategies as st
+
+from localfn.events import parse_event
 
 from tests.fuzz.budget import FUZZ, REQUEST_TIMEOUT_S
 from tests.support.http_checks import PROBLEM
@@ -30,7 +36,8 @@ ATTRIBUTE_HEADERS = ["ce-id", "ce-source", "ce-type", "ce-specversion", "ce-subj
 PIECES = st.sampled_from(["%", "%2", "%C3", "%A9", "%C0%A0", "%zz", *string.printable[:95]])
 GARBAGE = st.lists(PIECES, max_size=8).map(lambda pieces: "".join(pieces).strip())
 # The binding forbids control characters in attribute values; anything else may travel encoded.
-TEXT = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=30)
+CHARACTERS = st.characters(exclude_categories=("Cs", "Cc"))
+TEXT = st.text(CHARACTERS, min_size=1, max_size=30)
 # The binding's percent-encoding, written out here rather than taken from localfn.
 HEADER_SAFE = "".join(c for c in string.printable[:94] if c not in '"%')
 
@@ -84,3 +91,46 @@ def test_any_text_in_id_and_subject_comes_back_in_the_reply(served: str) -> None
         assert response.headers["ce-subject"] == canonical(subject)
 
     round_trips()
+
+
+# Valid attributes, written from the spec rather than from localfn's checks.
+# Source: a URI-reference, absolute or a path.
+SOURCES = st.one_of(provisional.urls(), st.from_regex(r"/[A-Za-z0-9._~!$&'()*+,;=:@/-]{0,30}", fullmatch=True))
+# datacontenttype: RFC 2046 type/subtype of token characters, perhaps with a parameter.
+TOKEN = st.text(string.ascii_letters + string.digits + "!#$&^_.+-", min_size=1, max_size=12)
+MEDIA_TYPES = st.builds(
+    lambda kind, subtype, parameter: f"{kind}/{subtype}{parameter}",
+    TOKEN, TOKEN, st.sampled_from(["", "; charset=utf-8", ';profile="a b"']),
+)
+TIMES = st.datetimes(
+    timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))])
+).map(lambda moment: moment.isoformat())
+# The SDK cannot build extensions named like its own attributes and members (an "extensions" one would replace the rest).
+RESERVED = {"specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject", "time", "data", "extensions"}
+EXTENSIONS = st.dictionaries(
+    st.from_regex(r"[a-z0-9]{1,20}", fullmatch=True).filter(lambda name: name not in RESERVED),
+    st.one_of(st.text(CHARACTERS, max_size=20), st.booleans(), st.integers(-(2**31), 2**31 - 1)),
+    max_size=4,
+)
+OPTIONAL = st.fixed_dictionaries(
+    {}, optional={"subject": TEXT, "datacontenttype": MEDIA_TYPES, "dataschema": provisional.urls(), "time": TIMES},
+)
+
+
+def header_value(value: Any) -> str:
+    """An attribute as the HTTP binding writes it: its canonical string, percent-encoded (the 1.x SDK does neither)."""
+    return canonical(str(value).lower() if isinstance(value, bool) else str(value))
+
+
+@FUZZ
+@given(event_id=TEXT, source=SOURCES, optional=OPTIONAL, extensions=EXTENSIONS, structured=st.booleans())
+def test_an_sdk_event_of_valid_attributes_is_accepted(
+    event_id: str, source: str, optional: dict[str, str], extensions: dict[str, Any], structured: bool,
+) -> None:
+    attributes = {"type": "io.localfn.summarize.request", "id": event_id, "source": source, **optional, **extensions}
+    headers, body = (to_structured if structured else to_binary)(CloudEvent(attributes, REQUEST))
+    if not structured:
+        headers = {name: header_value(value) if name.startswith("ce-") else value for name, value in headers.items()}
+    incoming = parse_event(headers, body)
+    assert (incoming.id, incoming.source, incoming.subject) == (event_id, source, optional.get("subject"))
+    assert (incoming.datacontenttype, incoming.data, incoming.structured) == (optional.get("datacontenttype"), REQUEST, structured)

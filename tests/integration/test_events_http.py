@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from cloudevents.http.conversion import from_http
 from cloudevents.http.event import CloudEvent
 
 from localfn.settings import BackendSettings
+from tests.support.cloudevent_cases import BROKEN_RULES, KEPT_RULES, Broken, Kept, Mutation, header, member, replaced_body
 from tests.support.http_checks import assert_problem
 from tests.support.localfn_app import backend, engine_calls, make_settings, serve_client
 from tests.support.ollama_peer import OllamaPeer
@@ -93,31 +93,6 @@ async def test_event_of_another_function_type_is_400(tiny_backend: BackendSettin
     assert routed.status_code == 400 and "no function handles" in routed.json()["detail"]
 
 
-Mutation = Callable[[dict[str, str], bytes], tuple[dict[str, str], bytes]]
-
-
-def header(name: str, value: str | None) -> Mutation:
-    """The event with header ``name`` set to ``value`` (None: removed)."""
-    def mutate(headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]:
-        headers = {k: v for k, v in headers.items() if k != name}
-        return ({**headers, name: value} if value is not None else headers), body
-
-    return mutate
-
-
-def member(name: str, value: Any = None) -> Mutation:
-    """A structured-mode event with member ``name`` of the JSON object set to ``value`` (None: removed)."""
-    def mutate(headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]:
-        document = {k: v for k, v in json.loads(body).items() if k != name}
-        return headers, json.dumps({**document, name: value} if value is not None else document).encode()
-
-    return mutate
-
-
-def replaced_body(content: bytes) -> Mutation:
-    return lambda headers, _: (headers, content)
-
-
 UNKNOWN_TYPE = "io.localfn.translate.request"
 # (mode, mutation of a valid SDK-made event, words the problem's detail must contain)
 MALFORMED = {
@@ -154,6 +129,32 @@ async def test_malformed_events_are_400_naming_the_fault_without_a_model_call(
         response = await client.post(path, headers=headers, content=content)
     assert named in assert_problem(response, 400, "bad-request")["detail"]
     assert peer.requests == [], "a malformed event reached the engine"
+
+
+@pytest.mark.parametrize("path", ["/events", "/summarize"])
+@pytest.mark.parametrize("case", BROKEN_RULES.values(), ids=BROKEN_RULES.keys())
+async def test_events_breaking_an_attribute_rule_are_400_naming_the_attribute_and_rule(
+    ollama_peer: tuple[OllamaPeer, str], path: str, case: Broken,
+) -> None:
+    peer, url = ollama_peer
+    headers, content = case.mutate(*case.encode(summarize_event(id="evt-1")))
+    async with serve_client(make_settings(backend("peer", url, "tiny", kind="ollama"))) as (client, _):
+        response = await client.post(path, headers=headers, content=content)
+    problem = assert_problem(response, 400, "bad-request")
+    assert case.attribute in problem["detail"] and case.rule in problem["detail"]
+    assert [error["path"] for error in problem["errors"]] == [case.attribute]
+    assert peer.requests == [], "an event breaking an attribute rule reached the engine"
+
+
+@pytest.mark.parametrize("path", ["/events", "/summarize"])
+@pytest.mark.parametrize("case", KEPT_RULES.values(), ids=KEPT_RULES.keys())
+async def test_events_at_the_edge_of_an_attribute_rule_get_a_reply(tiny_backend: BackendSettings, path: str, case: Kept) -> None:
+    headers, content = case.mutate(*case.encode(summarize_event(id="evt-1")))
+    async with serve_client(make_settings(tiny_backend)) as (client, _):
+        response = await client.post(path, headers=headers, content=content)
+    assert response.status_code == 200, response.text
+    reply = reply_as_json(response.headers, response.content)
+    assert (reply["type"], reply["requestid"]) == ("io.localfn.summarize.response", "evt-1")
 
 
 async def test_an_analyze_photo_event_with_a_numeric_datacontenttype_is_400(tiny_backend: BackendSettings) -> None:

@@ -13,6 +13,7 @@ from cloudevents.http.conversion import from_http
 
 from localfn.errors import BadRequest
 from localfn.events import IncomingEvent, encode_event, is_cloudevent, parse_event, reply_event, request_type, response_type, to_http
+from tests.support.cloudevent_cases import BROKEN_RULES, KEPT_RULES, Broken, Kept, member
 
 ATTRIBUTES = {
     "id": "evt-1",
@@ -65,6 +66,11 @@ def test_a_batch_is_a_bad_request() -> None:
     _, body = to_structured(event())
     with pytest.raises(BadRequest, match="batch"):
         parse_event({"content-type": "application/cloudevents-batch+json"}, b"[" + body + b"]")
+
+
+def test_a_request_in_neither_mode_is_a_bad_request_saying_how_to_send_an_event() -> None:
+    with pytest.raises(BadRequest, match="not a CloudEvent: send ce-"):
+        parse_event({"content-type": "application/json"}, json.dumps(DATA).encode())
 
 
 def test_a_structured_body_that_is_not_json_is_a_bad_request() -> None:
@@ -156,3 +162,58 @@ def test_an_rfc3339_time_is_accepted(time: str) -> None:
 def test_a_time_that_is_not_an_rfc3339_timestamp_is_a_bad_request(time: str) -> None:
     with pytest.raises(BadRequest, match="RFC 3339"):
         parse_event(*to_structured(event(time=time)))
+
+
+@pytest.mark.parametrize("case", BROKEN_RULES.values(), ids=BROKEN_RULES.keys())
+def test_an_event_breaking_an_attribute_rule_is_a_bad_request_naming_the_attribute_and_rule(case: Broken) -> None:
+    with pytest.raises(BadRequest) as raised:
+        parse_event(*case.mutate(*case.encode(event())))
+    assert case.attribute in raised.value.detail and case.rule in raised.value.detail
+    assert [error.path for error in raised.value.errors] == [case.attribute]
+
+
+@pytest.mark.parametrize("case", KEPT_RULES.values(), ids=KEPT_RULES.keys())
+def test_an_event_at_the_edge_of_an_attribute_rule_is_accepted(case: Kept) -> None:
+    incoming = parse_event(*case.mutate(*case.encode(event())))
+    assert (incoming.id, incoming.data, incoming.structured) == ("evt-1", DATA, case.encode is to_structured)
+
+
+def test_null_optional_attributes_in_json_are_absent() -> None:
+    headers, body = to_structured(event())
+    for name in ("subject", "datacontenttype", "dataschema"):
+        headers, body = member(name, None)(headers, body)
+    incoming = parse_event(headers, body)
+    assert (incoming.subject, incoming.datacontenttype, incoming.data) == (None, None, DATA)
+
+
+def test_every_broken_attribute_rule_is_named_in_one_bad_request() -> None:
+    headers, body = to_structured(event(subject="", dataschema="schema.json"))
+    headers, body = member("Tenant", "acme")(*member("priority", 0.5)(headers, body))
+    with pytest.raises(BadRequest) as raised:
+        parse_event(headers, body)
+    assert sorted(error.path for error in raised.value.errors) == ["Tenant", "dataschema", "priority", "subject"]
+    assert all(error.message in raised.value.detail for error in raised.value.errors)
+
+
+def test_a_binary_event_names_the_header_datacontenttype_came_in() -> None:
+    headers, body = to_binary(event())
+    with pytest.raises(BadRequest, match="datacontenttype 'json' .* RFC 2046") as raised:
+        parse_event({**headers, "content-type": "json"}, body)
+    assert "Content-Type" in raised.value.detail
+
+
+def test_a_problem_does_not_echo_a_large_extension_value() -> None:
+    headers, body = member("tenant", {"rows": list(range(1000))})(*to_structured(event()))
+    with pytest.raises(BadRequest, match="tenant") as raised:
+        parse_event(headers, body)
+    assert len(raised.value.detail) < 400
+
+
+def test_a_problem_details_five_broken_rules_and_lists_them_all() -> None:
+    headers, body = to_structured(event())
+    for number in range(8):
+        headers, body = member(f"ext{number}", [number])(headers, body)
+    with pytest.raises(BadRequest, match="and 3 more in errors") as raised:
+        parse_event(headers, body)
+    assert [error.path for error in raised.value.errors] == [f"ext{number}" for number in range(8)]
+    assert "ext4" in raised.value.detail and "ext5" not in raised.value.detail
