@@ -197,3 +197,14 @@ async def test_an_unreachable_store_still_answers_and_counts_the_error(prefix: s
 async def test_a_wrong_password_still_answers_and_counts_the_error(prefix: str) -> None:
     with redis_server(password="right") as protected:
         await answers_alone_and_counts(f"redis://:wrong@127.0.0.1:{protected.port}/0", prefix, "auth")
+
+
+async def test_a_stalled_store_costs_one_timeout_and_the_request_goes_on(redis: RedisServer, prefix: str) -> None:
+    engine = Engine()
+    engine.release.set()
+    async with process(redis.url, prefix) as (memo, metrics):
+        await memo.get_or_run("warm-up", engine("subscribed"))  # the listener is connected before the stall
+        # Every client's commands now wait 3 s for an answer, as from a Redis stalled by a slow command or a failover.
+        assert redis.command("CLIENT", "PAUSE", "3000", "ALL") == b"+OK"
+        assert await memo.get_or_run("key", engine("answer")) == ("answer", Reuse.MISS)
+    assert {why for _, why in errors(metrics)} == {"timeout"}

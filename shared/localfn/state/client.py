@@ -220,6 +220,7 @@ class StateClient:
                             if not future.done():
                                 future.set_result(None)
             except (RedisError, OSError, TimeoutError) as exc:
-                self._subscribed.clear()
                 self._failed("subscribe", exc)
                 await asyncio.sleep(PAUSE_S)
+            finally:
+                self._subscribed.clear()
