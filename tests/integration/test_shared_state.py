@@ -85,6 +85,15 @@ async def test_an_answer_computed_in_one_process_is_a_hit_in_another(redis: Redi
     assert engine.calls == 1
 
 
+async def test_a_unix_socket_url_reaches_the_same_store(redis: RedisServer, prefix: str) -> None:
+    engine = Engine()
+    engine.release.set()
+    async with process(redis.url, prefix) as (tcp, _), process(redis.socket_url, prefix) as (unix, metrics):
+        assert await tcp.get_or_run("key", engine("answer")) == ("answer", Reuse.MISS)
+        assert await unix.get_or_run("key", engine("other")) == ("answer", Reuse.HIT)
+        assert errors(metrics) == {}
+
+
 async def test_identical_flights_in_two_processes_compute_once(redis: RedisServer, prefix: str) -> None:
     engine = Engine()
     async with process(redis.url, prefix) as (a, _), process(redis.url, prefix) as (b, _):

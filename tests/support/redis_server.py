@@ -29,7 +29,7 @@ START_TIMEOUT_S = 20.0
 
 @dataclass
 class RedisServer:
-    """A redis-server on 127.0.0.1:``port``; ``url`` carries no password (``password`` is separate)."""
+    """A redis-server on 127.0.0.1:``port`` and a Unix socket in ``root``; its URLs carry no password."""
 
     port: int
     root: Path
@@ -40,12 +40,18 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def socket_url(self) -> str:
+        """The same server through its Unix socket."""
+        return f"unix://{self.root / 'redis.sock'}?db=0"
+
     def start(self) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is missing: run `bash scripts/setup.sh test` (installs the 'redis-server' package)")
         command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                   "--dir", str(self.root), "--enable-debug-command", "local"]
+                   "--dir", str(self.root),
+                   "--unixsocket", str(self.root / "redis.sock"), "--unixsocketperm", "700"]
         if self.password is not None:
             command += ["--requirepass", self.password]
         with (self.root / "redis.log").open("ab") as log:
