@@ -108,13 +108,22 @@ async def test_identical_flights_in_two_processes_compute_once(redis: RedisServe
 
 
 async def test_a_waiter_takes_over_when_the_owner_dies(redis: RedisServer, prefix: str) -> None:
-    engine = Engine()
-    engine.release.set()
-    async with process(redis.url, prefix, state_lease_ms=300) as (a, _), process(redis.url, prefix) as (b, _):
-        dead_owner = a._client  # claims the lease and then never renews nor finishes, as a killed process
-        assert (await dead_owner.claim(flight_keys(prefix, "results", "key"), "dead")).owned
-        assert await b.get_or_run("key", engine("answer")) == ("answer", Reuse.MISS)
-    assert engine.calls == 1
+    # A process that claims the lease and then never renews it nor finishes: one that was killed.
+    dead = StateClient(Settings(state_url=redis.url, state_prefix=prefix, state_lease_ms=300), Metrics())
+    try:
+        assert (await dead.claim(flight_keys(prefix, "results", "key"), "dead")).owned
+    finally:
+        await dead.aclose()
+    lease_when_computing: list[bytes] = []
+
+    async def compute() -> str:
+        lease_when_computing.append(redis.command("GET", flight_keys(prefix, "results", "key").lease))
+        return "answer"
+
+    async with process(redis.url, prefix) as (b, _):
+        assert await b.get_or_run("key", compute) == ("answer", Reuse.MISS)
+    # B computed only once the dead owner's lease had run out and B held its own (a 32-character token).
+    assert lease_when_computing == [b"$32"]
 
 
 async def test_a_failed_flight_frees_its_lease_and_is_not_stored(redis: RedisServer, prefix: str) -> None:

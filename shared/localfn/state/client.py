@@ -91,7 +91,8 @@ def _reason(exc: BaseException) -> str:
 
 class StateClient:
     def __init__(self, settings: Settings, metrics: Metrics, clock: Callable[[], float] = time.monotonic) -> None:
-        assert settings.state_url is not None, "only built when LOCALFN_STATE_URL is set"
+        if settings.state_url is None:
+            raise ValueError("a StateClient needs LOCALFN_STATE_URL")
         self.prefix = settings.state_prefix
         self.lease_ms = settings.state_lease_ms
         self.max_value_bytes = settings.state_max_value_bytes
