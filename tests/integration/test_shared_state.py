@@ -25,6 +25,7 @@ from localfn.state.keys import flight_keys
 from tests.support.redis_server import RedisServer, redis_server
 
 SECRET_INPUT = "the user's private text"
+GENEROUS_TIMEOUT_MS = 2000
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +36,12 @@ def redis() -> Iterator[RedisServer]:
 
 @asynccontextmanager
 async def process(url: str, prefix: str, **settings: Any) -> AsyncIterator[tuple[SharedMemo[Any], Metrics]]:
-    """One process's result store, as the runtime builds it."""
-    config = Settings(state_url=url, state_prefix=prefix, **settings)
+    """One process's result store, as the runtime builds it.
+
+    The timeout is generous unless a test sets it: these tests check what is shared, and on a
+    busy machine a first connection may take longer than the production default of 50 ms.
+    """
+    config = Settings(state_url=url, state_prefix=prefix, **{"state_timeout_ms": GENEROUS_TIMEOUT_MS, **settings})
     metrics = Metrics()
     client = StateClient(config, metrics)
     try:
@@ -109,7 +114,8 @@ async def test_identical_flights_in_two_processes_compute_once(redis: RedisServe
 
 async def test_a_waiter_takes_over_when_the_owner_dies(redis: RedisServer, prefix: str) -> None:
     # A process that claims the lease and then never renews it nor finishes: one that was killed.
-    dead = StateClient(Settings(state_url=redis.url, state_prefix=prefix, state_lease_ms=300), Metrics())
+    settings = Settings(state_url=redis.url, state_prefix=prefix, state_lease_ms=300, state_timeout_ms=GENEROUS_TIMEOUT_MS)
+    dead = StateClient(settings, Metrics())
     try:
         assert (await dead.claim(flight_keys(prefix, "results", "key"), "dead")).owned
     finally:
@@ -182,7 +188,7 @@ async def test_a_redelivered_event_gets_the_first_reply_byte_for_byte_in_its_own
     async def second_reply() -> Any:
         return reply_event(incoming, type="io.localfn.summarize.response", source="/localfn/summarize", data={})
 
-    settings = Settings(state_url=redis.url, state_prefix=prefix)
+    settings = Settings(state_url=redis.url, state_prefix=prefix, state_timeout_ms=GENEROUS_TIMEOUT_MS)
     clients = [StateClient(settings, Metrics()) for _ in range(2)]
     try:
         a, b = (SharedMemo(Memo(ttl_s=60, max_entries=10), c, kind="replies", codec=EVENTS, ttl_s=60) for c in clients)
@@ -220,7 +226,7 @@ async def test_a_wrong_password_still_answers_and_counts_the_error(prefix: str) 
 async def test_a_stalled_store_costs_one_timeout_and_the_request_goes_on(redis: RedisServer, prefix: str) -> None:
     engine = Engine()
     engine.release.set()
-    async with process(redis.url, prefix) as (memo, metrics):
+    async with process(redis.url, prefix, state_timeout_ms=50) as (memo, metrics):
         await memo.get_or_run("warm-up", engine("subscribed"))  # the listener is connected before the stall
         # Every client's commands now wait 3 s for an answer, as from a Redis stalled by a slow command or a failover.
         assert redis.command("CLIENT", "PAUSE", "3000", "ALL") == b"+OK"

@@ -28,6 +28,8 @@ TEXT = (Path(__file__).parents[1] / "fixtures" / "photosynthesis.txt").read_text
 ENGINE_LATENCY_S = 0.5
 IDENTICAL = 100
 LEASE_MS = 1000  # short, so a dead worker's event is taken over soon
+# Generous: these tests check what is shared, and a busy test machine can take longer than the default 50 ms.
+TIMEOUT_MS = 1000
 
 
 @contextmanager
@@ -38,7 +40,8 @@ def two_processes(
     with ExitStack() as stack:
         a, b = (
             stack.enter_context(
-                localfn_serve(peer_url, tmp / name, state_url=state_url, state_prefix="it", state_lease_ms=LEASE_MS, **settings)
+                localfn_serve(peer_url, tmp / name, state_url=state_url, state_prefix="it", state_lease_ms=LEASE_MS,
+                              state_timeout_ms=TIMEOUT_MS, **settings)
             )
             for name in ("a", "b")
         )
