@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
+from localfn import __version__
 from localfn.state.keys import done_pattern, flight_keys
 
 
 def test_keys_carry_the_prefix_kind_and_a_digest_never_the_input() -> None:
     key = ("summarize", '{"context": "my secret notes"}', (("gpu", "llama3.2:1b"),))
     keys = flight_keys("localfn:prod", "results", key)
-    digest = hashlib.sha256(repr(key).encode()).hexdigest()
+    digest = hashlib.sha256(repr((__version__, key)).encode()).hexdigest()
     assert (keys.value, keys.lease, keys.done) == tuple(
         f"localfn:prod:results:{{{digest}}}:{part}" for part in ("value", "lease", "done")
     )
     assert all("secret" not in name for name in (keys.value, keys.lease, keys.done))
+
+
+def test_another_localfn_version_never_shares_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = flight_keys("p", "results", ("x",)).value
+    monkeypatch.setattr("localfn.state.keys.__version__", "0.0.0-other")
+    assert flight_keys("p", "results", ("x",)).value != before
 
 
 def test_different_keys_kinds_and_prefixes_never_share_a_key() -> None:

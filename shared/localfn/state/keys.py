@@ -6,6 +6,8 @@ import hashlib
 from collections.abc import Hashable
 from dataclasses import dataclass
 
+from localfn import __version__
+
 __all__ = ["FlightKeys", "done_pattern", "flight_keys"]
 
 
@@ -23,9 +25,11 @@ def flight_keys(prefix: str, kind: str, key: Hashable) -> FlightKeys:
 
     ``key`` is a tuple of strings and numbers (``Capability.cache_key``, the event's source and id),
     whose ``repr`` is the same in every process. The digest sits in braces, a Redis Cluster hash tag,
-    so a flight's keys share a slot and one script may touch them all.
+    so a flight's keys share a slot and one script may touch them all. The localfn version is hashed
+    in too: during a rolling upgrade, old and new pods never take each other's answers, whose shape
+    may differ.
     """
-    digest = hashlib.sha256(repr(key).encode()).hexdigest()
+    digest = hashlib.sha256(repr((__version__, key)).encode()).hexdigest()
     base = f"{prefix}:{kind}:{{{digest}}}"
     return FlightKeys(value=f"{base}:value", lease=f"{base}:lease", done=f"{base}:done")
 
