@@ -4,8 +4,8 @@ As the W3C vc-di-eddsa specification defines it: the proof configuration (the pr
 ``proofValue``, carrying the document's ``@context``) and the document without its proof are
 each canonicalized with RDF Dataset Canonicalization (RDFC-1.0, pyld's URDNA2015) and hashed
 with SHA-256; the Ed25519 signature over the two hashes (proof's first) is the proof value,
-multibase base58btc ('z'). pyld runs in safe mode: a property no context defines is an error,
-not silently left out of what the signature covers.
+multibase base58btc ('z'). A property no context defines is an error, not silently left out
+of what the signature covers (jsonld.js's "safe mode"; pyld reports dropped properties to a hook).
 """
 
 from __future__ import annotations
@@ -30,11 +30,18 @@ class ProofInvalid(ValueError):
     """The proof does not hold; the message says why."""
 
 
+def _refuse_dropped(expanded: str | None) -> None:
+    raise ProofInvalid(f"the property {expanded!r} is defined by no context, so no signature could cover it")
+
+
 def canonical(document: dict[str, Any], loader: DocumentLoader) -> str:
-    """RDFC-1.0 canonical N-Quads of a JSON-LD document (contexts from ``loader`` only)."""
-    options = {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader, "safe": True}
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document (contexts from ``loader`` only).
+
+    A property no context defines is refused (JSON-LD would drop it, unsigned, while the JSON shows it).
+    """
+    options = {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader}
     try:
-        return str(jsonld.normalize(document, options))
+        return str(jsonld.JsonLdProcessor(on_property_dropped=_refuse_dropped).normalize(document, options))
     except jsonld.JsonLdError as exc:
         raise ProofInvalid(f"the document cannot be canonicalized: {_cause(exc)}") from None
 

@@ -66,13 +66,13 @@ def resolve(url: str) -> ResolvedKey:
         data = base58.b58decode(encoded[1:])
     except ValueError as exc:
         raise DidKeyError(f"{url!r} is not valid base58btc") from exc
+    if not ((data.startswith(_ED25519_PUB) and len(data) == 34) or (data.startswith(_P256_PUB) and len(data) == 35)):
+        raise DidKeyError(f"{url!r} holds neither an Ed25519 nor a P-256 public key")
     try:
-        if data.startswith(_ED25519_PUB) and len(data) == 34:
+        if data.startswith(_ED25519_PUB):
             key: PublicKey = Ed25519PublicKey.from_public_bytes(data[2:])
-        elif data.startswith(_P256_PUB) and len(data) == 35:
-            key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), data[2:])
         else:
-            raise DidKeyError(f"{url!r} holds neither an Ed25519 nor a P-256 public key")
+            key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), data[2:])
     except ValueError as exc:  # a point not on the curve
         raise DidKeyError(f"{url!r} does not hold a valid public key") from exc
     return ResolvedKey(did=did, verification_method=verification_method(did), key=key)
