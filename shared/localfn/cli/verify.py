@@ -6,12 +6,8 @@ import json
 from typing import IO, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 __all__ = ["verify"]
-
-console = Console()
 
 
 def _credential(text: str) -> dict[str, Any] | str:
@@ -38,11 +34,9 @@ def verify(file: IO[str]) -> None:
     from localfn.functions.generate_badge.signing.verify import verify_credential
 
     result = verify_credential(_credential(file.read()))
-    table = Table(title=f"{'valid' if result.valid else 'NOT VALID'} ({result.proof} proof)")
-    for column in ("check", "ok", "detail"):
-        table.add_column(column)
+    # One line per check, unwrapped: readable, and easy to grep in scripts.
+    click.echo(f"{'valid' if result.valid else 'NOT VALID'} ({result.proof} proof)")
     for check in result.checks:
-        table.add_row(check.name, "[green]ok[/]" if check.ok else "[red]no[/]", check.detail)
-    console.print(table)
+        click.echo(f"  {'ok' if check.ok else 'FAILED':6} {check.name}: {check.detail}")
     if not result.valid:
         raise SystemExit(1)
