@@ -42,3 +42,14 @@ if [ "$purpose" = test ] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/de
     exit 1
   fi
 fi
+
+# The shared-state tests start their own throwaway redis-server (tests/support/redis_server.py); the
+# package's system service is not used.
+if [ "$purpose" = test ] && ! command -v redis-server >/dev/null; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "the tests need redis-server: install the 'redis-server' package (as root: apt-get install redis-server)" >&2
+    exit 1
+  fi
+fi

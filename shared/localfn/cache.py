@@ -1,8 +1,9 @@
 """Reusing answers: a bounded TTL store plus single-flight, so identical work runs once.
 
-One ``Memo`` serves two purposes with different keys and lifetimes: the result cache
+One ``Store`` serves two purposes with different keys and lifetimes: the result cache
 (same function, same normalised input, same models) and CloudEvent redelivery
-(same source and id). Failures are shared with callers already waiting but never stored.
+(same source and id). ``Memo`` keeps them in the process; ``localfn.state.SharedMemo``
+shares them between processes through Redis when ``LOCALFN_STATE_URL`` is set.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from enum import Enum
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
-__all__ = ["Memo", "Reuse"]
+__all__ = ["Memo", "Reuse", "Store"]
 
 V = TypeVar("V")
 
@@ -27,7 +28,27 @@ class Reuse(str, Enum):
     COALESCED = "coalesced"  # shared with an identical request in flight
 
 
+class Store(Protocol[V]):
+    """Where answers are kept and identical work is coalesced. Every implementation keeps these rules:
+
+    - ``get_or_run`` returns the stored value (``HIT``), or the value of an identical call in flight
+      (``COALESCED``), or ``compute()``'s (``MISS``); only the caller that owns a flight runs
+      ``compute``, so whatever ``compute`` takes (the in-flight limit) is taken by one caller.
+    - A failure reaches the callers waiting on that flight in the process but is never stored; a
+      flight whose owner goes away (cancelled, or its process dead) is taken over by a waiter.
+    - Values live at most their TTL and the store is bounded: nothing grows without limit.
+    - ``enabled`` False (a zero TTL or size): ``compute`` runs every time, nothing is coalesced.
+    """
+
+    @property
+    def enabled(self) -> bool: ...
+
+    async def get_or_run(self, key: Hashable, compute: Callable[[], Awaitable[V]]) -> tuple[V, Reuse]: ...
+
+
 class Memo(Generic[V]):
+    """The in-process ``Store``: a TTL + LRU dictionary and a future per flight."""
+
     def __init__(self, *, ttl_s: float, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl_s = ttl_s
         self._max_entries = max_entries

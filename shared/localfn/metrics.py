@@ -46,6 +46,10 @@ class Metrics:
             "localfn_engine_failovers", "Times a backend failed and the next one in the pool was tried.",
             ["backend", "reason"], registry=r,
         )
+        self.state_errors = Counter(
+            "localfn_state_errors", "Shared-state (Redis) operations that failed or timed out; the request went on "
+            "with this process's own state.", ["op", "reason"], registry=r,
+        )
         self.repairs = Counter(
             "localfn_structured_repairs", "Re-asks after a reply broke its JSON Schema.", [], registry=r,
         )

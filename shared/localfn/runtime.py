@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from localfn.cache import Memo
+from localfn.cache import Memo, Store
 from localfn.engine.base import Engine
 from localfn.engine.ollama import OllamaEngine
 from localfn.engine.openai import OpenAIEngine
@@ -24,6 +24,9 @@ from localfn.metrics import Metrics
 from localfn.settings import BackendSettings, Settings
 
 __all__ = ["InFlightLimit", "Runtime", "RuntimeHolder", "build_engines", "tls_verification"]
+
+if TYPE_CHECKING:
+    from localfn.state import StateClient
 
 C = TypeVar("C")
 
@@ -95,8 +98,7 @@ class Runtime:
             cooldown_s=settings.engine_cooldown_s,
             health_cache_s=settings.health_cache_s,
         )
-        self.results: Memo[Any] = Memo(ttl_s=settings.cache_ttl_s, max_entries=settings.cache_max_entries)
-        self.replies: Memo[Any] = Memo(ttl_s=settings.dedupe_ttl_s, max_entries=settings.dedupe_max_entries)
+        self.state, self.results, self.replies = _stores(settings, self.metrics)
         # Two bounds (README, "Limits"): work that costs something (a cache miss: preparing and making
         # engine calls), and every request held, whatever it waits on (its body, an identical request's
         # flight, a redelivered event's first delivery). A cache hit or a waiter costs a future and a
@@ -121,6 +123,25 @@ class Runtime:
             if close is not None:
                 await close()
         await self.http.aclose()
+        if self.state is not None:
+            await self.state.aclose()
+
+
+def _stores(settings: Settings, metrics: Metrics) -> tuple[StateClient | None, Store[Any], Store[Any]]:
+    """The result cache and the redelivery store: in-process, or shared through Redis when LOCALFN_STATE_URL is set."""
+    results: Memo[Any] = Memo(ttl_s=settings.cache_ttl_s, max_entries=settings.cache_max_entries)
+    replies: Memo[Any] = Memo(ttl_s=settings.dedupe_ttl_s, max_entries=settings.dedupe_max_entries)
+    if settings.state_url is None:
+        return None, results, replies
+    # Imported here: a process without a Redis does not pay for importing redis-py (a cold-start cost).
+    from localfn.state import EVENTS, JSON, SharedMemo, StateClient
+
+    client = StateClient(settings, metrics)
+    return (
+        client,
+        SharedMemo(results, client, kind="results", codec=JSON, ttl_s=settings.cache_ttl_s),
+        SharedMemo(replies, client, kind="replies", codec=EVENTS, ttl_s=settings.dedupe_ttl_s),
+    )
 
 
 class RuntimeHolder:

@@ -53,6 +53,7 @@ _DEFAULT_ENGINES = [
 ]
 
 SECRETS_DIR = Path("/var/run/secrets/localfn")
+_STATE_SCHEMES = ("redis", "rediss", "unix")
 
 PositiveSeconds = Annotated[float, Field(gt=0)]
 UsdPerMillionTokens = Annotated[float, Field(ge=0)]
@@ -193,6 +194,44 @@ class Settings(BaseSettings):
     dedupe_ttl_s: float = Field(600.0, ge=0, description="How long a CloudEvent reply is kept for redelivery.")
     dedupe_max_entries: int = Field(10000, ge=0, description="Stored replies bound.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+
+    # Shared state (Redis or Valkey): redelivery, result cache and single-flight across processes
+    state_url: SecretStr | None = Field(
+        None,
+        description="redis://host:6379/0, rediss:// (TLS) or unix:///path.sock; unset: each process keeps its own.",
+    )
+    state_password: SecretStr | None = Field(None, description="Redis password when the URL carries none.")
+    state_prefix: str = Field("localfn", description="Start of every key: one per installation sharing a Redis.")
+    state_timeout_ms: int = Field(
+        50, ge=1, description="Longest wait for one Redis operation; past it the request goes on without Redis."
+    )
+    state_lease_ms: int = Field(
+        10_000, ge=100, description="A flight's claim, renewed while it works; a dead owner's work is taken over after it."
+    )
+    state_max_value_bytes: int = Field(1_048_576, ge=1, description="Larger answers are not shared (still cached here).")
+    state_max_connections: int = Field(32, ge=2, description="Connections to Redis per process, pub/sub's one included.")
+
+    @field_validator("state_url", "state_password", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        # The chart writes "" when no Redis is configured.
+        return None if value == "" else value
+
+    @field_validator("state_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().partition("://")[0] not in _STATE_SCHEMES:
+            raise ValueError(f"LOCALFN_STATE_URL must start with {', '.join(s + '://' for s in _STATE_SCHEMES)}")
+        return value
+
+    @field_validator("state_prefix")
+    @classmethod
+    def _prefix_is_plain(cls, value: str) -> str:
+        if not value or any(c.isspace() or c in "{}*?[]" for c in value):
+            raise ValueError(
+                "LOCALFN_STATE_PREFIX: use a non-empty prefix without spaces, braces or glob characters, e.g. 'localfn:prod'"
+            )
+        return value
 
     # Summarize
     summarize_chunk_tokens: int = Field(

@@ -153,18 +153,13 @@ def test_one_trigger_per_function_on_its_request_type(scenario: str, docs: list[
     for fn, wl in functions.items():
         matching = by_type.get(f"io.localfn.{fn}.request", [])
         assert len(matching) == 1, f"{fn}: {len(matching)} triggers"
-        assert matching[0]["spec"]["subscriber"]["ref"] == {
-            "apiVersion": "serving.knative.dev/v1",
-            "kind": "Service",
-            "name": wl["metadata"]["name"],
-        }
+        assert cs.delivery_targets(docs, matching[0]["spec"]["subscriber"]["ref"]) == [wl], f"{fn}: wrong subscriber"
     # Replies are of another type, so no Trigger feeds a function its own reply.
     for t in triggers:
         assert not t["spec"]["filter"]["attributes"]["type"].endswith(".response"), t["metadata"]["name"]
 
 
 def test_triggers_have_retrying_delivery_with_a_dead_letter_sink(docs: list[cs.Doc]) -> None:
-    ksvcs = cs.by_name(cs.knative_services(docs))
     brokers = cs.by_name(cs.of_kind(docs, "Broker"))
     errors = []
     for t in cs.of_kind(docs, "Trigger"):
@@ -175,8 +170,8 @@ def test_triggers_have_retrying_delivery_with_a_dead_letter_sink(docs: list[cs.D
         assert delivery["backoffPolicy"] in ("exponential", "linear"), name
         sink = delivery["deadLetterSink"]
         if "ref" in sink and sink["ref"]["kind"] == "Service":
-            assert sink["ref"]["name"] in ksvcs, f"{name}: dead-letter sink {sink['ref']['name']} is not rendered"
-        assert t["spec"]["subscriber"]["ref"]["name"] in ksvcs, f"{name}: subscriber is not rendered"
+            assert cs.delivery_targets(docs, sink["ref"]), f"{name}: dead-letter sink {sink['ref']} reaches no pod"
+        assert cs.delivery_targets(docs, t["spec"]["subscriber"]["ref"]), f"{name}: subscriber reaches no pod"
         assert t["spec"]["broker"] in brokers, f"{name}: broker {t['spec']['broker']} is not rendered"
     for b in brokers.values():
         errors += cs.delivery_violations(b["spec"].get("delivery"), b["metadata"]["name"])
@@ -227,19 +222,77 @@ def test_kafka_source_feeds_the_broker_for_analyze_photo(helm: str) -> None:
         t for t in cs.of_kind(docs, "Trigger") if t["spec"]["filter"]["attributes"]["type"] == "dev.knative.kafka.event"
     ]
     assert len(kafka_triggers) == 1
-    target = kafka_triggers[0]["spec"]["subscriber"]["ref"]["name"]
-    assert cs.function_of(cs.by_name(cs.knative_services(docs))[target]) == "analyze-photo"
+    (target,) = cs.delivery_targets(docs, kafka_triggers[0]["spec"]["subscriber"]["ref"])
+    assert cs.function_of(target) == "analyze-photo"
     assert broker["metadata"]["annotations"]["eventing.knative.dev/broker.class"] == "Kafka"
     assert broker["spec"]["config"]["kind"] == "ConfigMap"
 
 
-def test_dead_letter_logger_is_the_localfn_image(default_docs: list[cs.Doc]) -> None:
-    ksvcs = cs.by_name(cs.knative_services(default_docs))
-    sink = cs.of_kind(default_docs, "Trigger")[0]["spec"]["delivery"]["deadLetterSink"]["ref"]["name"]
-    logger = cs.main_container(ksvcs[sink])
-    function_image = cs.main_container(cs.function_workloads(default_docs)[0])["image"]
-    assert logger["image"] == function_image
-    source = logger["args"][logger["args"].index("--signature-type=cloudevent") - 1]
-    assert source.startswith("--source=") and source.endswith("dead_letter.py")
-    configmap = next(c for c in cs.of_kind(default_docs, "ConfigMap") if "dead_letter.py" in c.get("data", {}))
-    assert "def dead_letter(" in configmap["data"]["dead_letter.py"]
+@pytest.mark.parametrize(("scenario_name", "kind"), [("default", "Service"), ("deployment-eventing", "Deployment")])
+def test_dead_letter_logger_is_the_localfn_image(helm: str, scenario_name: str, kind: str) -> None:
+    docs = cs.render_scenario(scenario_name)
+    workload = cs.dead_letter_logger(docs)
+    assert workload["kind"] == kind
+    logger = cs.main_container(workload)
+    assert logger["image"] == cs.main_container(cs.function_workloads(docs)[0])["image"]
+    source = cs.flag_value(logger["args"], "source")
+    (mount,) = [m for m in logger["volumeMounts"] if source.startswith(m["mountPath"] + "/")]
+    volume = next(v for v in cs.pod_template(workload)[1]["volumes"] if v["name"] == mount["name"])
+    configmap = cs.by_name(cs.of_kind(docs, "ConfigMap"))[volume["configMap"]["name"]]
+    assert configmap["data"][source.rpartition("/")[2]] == (cs.CHART / "files" / "dead_letter.py").read_text()
+
+
+def test_dead_letter_logger_is_probed_like_the_functions(scenario: str, docs: list[cs.Doc]) -> None:
+    values = cs.scenario_values(scenario)
+    if not (values["eventing"]["enabled"] and values["eventing"]["deadLetter"]["create"]):
+        return
+    logger = cs.main_container(cs.dead_letter_logger(docs))
+    port_name = logger["ports"][0]["name"]
+    for kind in ("readiness", "liveness"):
+        probe = logger[f"{kind}Probe"]
+        expected = values["functionDefaults"]["probes"][kind]
+        assert probe["httpGet"]["path"] == expected["path"], kind
+        assert {k: probe[k] for k in ("periodSeconds", "timeoutSeconds", "failureThreshold")} == {
+            k: expected[k] for k in ("periodSeconds", "timeoutSeconds", "failureThreshold")
+        }, kind
+        # Knative fills in the serving port; a Deployment's probe must name it.
+        assert probe["httpGet"].get("port") == (None if values["serving"]["mode"] == "knative" else port_name), kind
+
+
+@pytest.mark.parametrize("scenario_name", ["default", "deployment-eventing"])
+def test_triggers_match_the_trigger_crd_in_both_modes(helm: str, scenario_name: str) -> None:
+    docs = cs.render_scenario(scenario_name)
+    triggers = cs.of_kind(docs, "Trigger")
+    assert len(triggers) >= len(cs.FUNCTIONS)
+    for t in triggers:
+        assert cs.crd_errors(t) == [], t["metadata"]["name"]
+        for ref in (t["spec"]["subscriber"]["ref"], t["spec"]["delivery"]["deadLetterSink"]["ref"]):
+            assert set(ref) == {"apiVersion", "kind", "name"}, ref
+    broken = copy.deepcopy(triggers[0])
+    broken["spec"]["delivery"]["deadLetterSink"]["ref"]["nmae"] = "typo"
+    assert cs.crd_errors(broken), "the CRD schema did not catch an unknown field in the dead-letter ref"
+
+
+def test_deployment_mode_with_eventing_renders_triggers_on_plain_services(helm: str) -> None:
+    """Formerly refused: Knative Eventing delivers to a v1 Service, no Knative Serving needed."""
+    docs = cs.render_scenario("deployment", "eventing.enabled=true")
+    assert not cs.knative_services(docs)
+    triggers = cs.of_kind(docs, "Trigger")
+    assert triggers and cs.of_kind(docs, "Broker")
+    refs = [t["spec"]["subscriber"]["ref"] for t in triggers]
+    refs += [t["spec"]["delivery"]["deadLetterSink"]["ref"] for t in triggers]
+    assert {(r["apiVersion"], r["kind"]) for r in refs} == {("v1", "Service")}
+    reached = [w for t in triggers for w in cs.delivery_targets(docs, t["spec"]["subscriber"]["ref"])]
+    assert sorted(cs.function_of(w) for w in reached) == sorted(cs.FUNCTIONS)
+    assert cs.dead_letter_logger(docs)["kind"] == "Deployment"
+
+
+def test_delivery_targets_catch_a_wrong_reference(helm: str) -> None:
+    docs = cs.render_scenario("deployment-eventing")
+    ref = cs.of_kind(docs, "Trigger")[0]["spec"]["subscriber"]["ref"]
+    assert cs.delivery_targets(docs, ref)
+    assert cs.delivery_targets(docs, {**ref, "apiVersion": "serving.knative.dev/v1"}) == []
+    assert cs.delivery_targets(docs, {**ref, "name": "nobody"}) == []
+    service = cs.resolve_ref(docs, ref)
+    service["spec"]["ports"][0]["port"] = 8080
+    assert cs.delivery_targets(docs, ref) == [], "Eventing addresses a v1 Service on port 80 only"

@@ -14,7 +14,15 @@ import pytest
 
 from tests.chart import chart_support as cs
 
-BRIEF_SCENARIOS = {"default", "deployment", "cpu-only", "gpu-mig", "eventing-off", "existing-secret"}
+BRIEF_SCENARIOS = {
+    "default",
+    "deployment",
+    "deployment-eventing",
+    "cpu-only",
+    "gpu-mig",
+    "eventing-off",
+    "existing-secret",
+}
 
 
 def test_ci_scenarios_cover_the_brief() -> None:

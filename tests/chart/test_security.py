@@ -115,6 +115,21 @@ def test_only_function_pods_may_reach_ollama(docs: list[cs.Doc]) -> None:
                     assert not cs.selects(selector, labels)
 
 
+def test_no_network_policy_fences_in_what_eventing_delivers_to(scenario: str, docs: list[cs.Doc]) -> None:
+    """The broker's dispatcher runs in another namespace (knative-eventing): a policy
+    selecting the function or dead-letter pods would have to admit it, so none does."""
+    if not cs.scenario_values(scenario)["eventing"]["enabled"]:
+        return
+    triggers = cs.of_kind(docs, "Trigger")
+    targets = [w for t in triggers for w in cs.delivery_targets(docs, t["spec"]["subscriber"]["ref"])]
+    targets.append(cs.dead_letter_logger(docs))
+    for policy in cs.of_kind(docs, "NetworkPolicy"):
+        selector = policy["spec"]["podSelector"].get("matchLabels", {})
+        assert not policy["spec"]["podSelector"].get("matchExpressions"), "this check reads matchLabels only"
+        fenced = [w["metadata"]["name"] for w in targets if cs.selects(selector, cs.pod_template(w)[0]["labels"])]
+        assert not fenced, f"{policy['metadata']['name']} restricts ingress to {fenced}"
+
+
 def _route_query(docs: list[cs.Doc]) -> dict:
     return cs.main_container(next(w for w in cs.function_workloads(docs) if cs.function_of(w) == "route-query"))
 

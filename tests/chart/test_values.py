@@ -138,7 +138,7 @@ def test_schema_rejects_wrong_values(helm: str, setting: str, where: str) -> Non
 
 # Each combination must make the validateValues helper fail, naming the problem.
 BAD_COMBINATIONS = [
-    (["serving.mode=deployment"], "eventing.enabled=true needs Knative"),
+    (["serving.mode=deployment", "serving.deployment.servicePort=8080"], "delivers to a v1 Service on port 80"),
     (["serving.mode=deployment", "eventing.enabled=false", "functionDefaults.autoscaling.minScale=0"], "scale to zero"),
     (
         ["serving.mode=deployment", "eventing.enabled=false", "functions.summarize.overrides.autoscaling.maxScale=0"],
@@ -191,13 +191,14 @@ def test_validate_values_lists_every_problem_at_once(helm: str) -> None:
     err = cs.render_error(
         set_values=[
             "serving.mode=deployment",
+            "serving.deployment.servicePort=8080",
             "functionDefaults.autoscaling.minScale=0",
             "ollama.gpu.gpu.resourceName=",
             "eventing.broker.create=false",
         ]
     )
     problems = [line for line in err.splitlines() if line.startswith("localfn: ")]
-    assert any("needs Knative" in p for p in problems)
+    assert any("servicePort=8080" in p for p in problems)
     assert any("scale to zero" in p for p in problems)
     assert any("resourceName is empty" in p for p in problems)
     assert any("broker.name" in p for p in problems)

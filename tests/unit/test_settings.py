@@ -101,3 +101,31 @@ def test_load_without_a_secrets_dir_reads_the_environment(monkeypatch: pytest.Mo
 def test_load_reads_a_secret_file_named_like_the_variable(tmp_path: Path) -> None:
     (tmp_path / "localfn_keep_alive").write_text("10m")
     assert Settings.load(secrets_dir=tmp_path).keep_alive == "10m"
+
+
+@pytest.mark.parametrize("url", ["redis://cache:6379/0", "rediss://:secret@cache:6380/1", "unix:///run/redis.sock"])
+def test_state_url_takes_redis_tls_and_unix_socket_urls(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("LOCALFN_STATE_URL", url)
+    settings = Settings()
+    assert settings.state_url is not None and settings.state_url.get_secret_value() == url
+    assert "secret" not in repr(settings)  # a password in the URL is never printed
+
+
+def test_state_url_with_another_scheme_says_which_ones_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALFN_STATE_URL", "http://cache:6379")
+    with pytest.raises(ValidationError, match="redis://, rediss://, unix://"):
+        Settings()
+
+
+def test_empty_state_url_and_password_mean_no_shared_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALFN_STATE_URL", "")
+    monkeypatch.setenv("LOCALFN_STATE_PASSWORD", "")
+    settings = Settings()
+    assert (settings.state_url, settings.state_password, settings.state_timeout_ms) == (None, None, 50)
+
+
+@pytest.mark.parametrize("prefix", ["", "has space", "a{b}", "glob*"])
+def test_state_prefix_must_be_plain(monkeypatch: pytest.MonkeyPatch, prefix: str) -> None:
+    monkeypatch.setenv("LOCALFN_STATE_PREFIX", prefix)
+    with pytest.raises(ValidationError, match="LOCALFN_STATE_PREFIX|prefix"):
+        Settings()

@@ -290,42 +290,44 @@ checksum/secret: {{ include (print .root.Template.BasePath "/secret.yaml") .root
 {{- end -}}
 
 {{/*
-The function container, shared by Knative Services and Deployments.
-dict: root, function, config. Knative takes probes without a port (it fills in
-the serving port) and one port named http1; Deployments name the port http.
+The serving port and the probes of a container of the localfn image (the
+functions and the dead-letter logger), for either serving mode. dict: root,
+probes (readiness and liveness: path, periodSeconds, timeoutSeconds,
+failureThreshold). Knative takes probes without a port (it fills in the serving
+port) and one port named http1; Deployments name the port http.
 */}}
+{{- define "localfn.container.serving" -}}
+{{- $knative := eq .root.Values.serving.mode "knative" -}}
+ports:
+  - name: {{ ternary "http1" "http" $knative }}
+    containerPort: 8080
+    protocol: TCP
+{{- range $kind := list "readiness" "liveness" }}
+{{- $probe := index $.probes $kind }}
+{{ $kind }}Probe:
+  httpGet:
+    path: {{ $probe.path }}
+    {{- if not $knative }}
+    port: http
+    {{- end }}
+  periodSeconds: {{ $probe.periodSeconds | int }}
+  timeoutSeconds: {{ $probe.timeoutSeconds | int }}
+  failureThreshold: {{ $probe.failureThreshold | int }}
+  {{- if eq $kind "readiness" }}
+  successThreshold: 1
+  {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* The function container, shared by Knative Services and Deployments. dict: root, function, config. */}}
 {{- define "localfn.function.container" -}}
 {{- $root := .root -}}
-{{- $knative := eq $root.Values.serving.mode "knative" -}}
-{{- $probes := .config.probes -}}
 - name: function
   image: {{ include "localfn.image" $root | quote }}
   imagePullPolicy: {{ $root.Values.image.pullPolicy }}
-  ports:
-    - name: {{ ternary "http1" "http" $knative }}
-      containerPort: 8080
-      protocol: TCP
+  {{- include "localfn.container.serving" (dict "root" $root "probes" .config.probes) | nindent 2 }}
   env:
     {{- include "localfn.function.env" . | nindent 4 }}
-  readinessProbe:
-    httpGet:
-      path: {{ $probes.readiness.path }}
-      {{- if not $knative }}
-      port: http
-      {{- end }}
-    periodSeconds: {{ $probes.readiness.periodSeconds | int }}
-    timeoutSeconds: {{ $probes.readiness.timeoutSeconds | int }}
-    failureThreshold: {{ $probes.readiness.failureThreshold | int }}
-    successThreshold: 1
-  livenessProbe:
-    httpGet:
-      path: {{ $probes.liveness.path }}
-      {{- if not $knative }}
-      port: http
-      {{- end }}
-    periodSeconds: {{ $probes.liveness.periodSeconds | int }}
-    timeoutSeconds: {{ $probes.liveness.timeoutSeconds | int }}
-    failureThreshold: {{ $probes.liveness.failureThreshold | int }}
   {{- with .config.resources }}
   resources:
     {{- toYaml . | nindent 4 }}
@@ -345,9 +347,66 @@ the serving port) and one port named http1; Deployments name the port http.
 {{- end -}}
 {{- end -}}
 
-{{/* Name of the chart's dead-letter logger. */}}
+{{/*
+KReference to one of the release's HTTP Services, as Triggers and delivery
+specs name it: the Knative Service, or in deployment mode the plain v1 Service
+(Knative Eventing resolves that to http://<name>.<namespace>.svc/, port 80).
+dict: root, name.
+*/}}
+{{- define "localfn.serviceRef" -}}
+apiVersion: {{ ternary "serving.knative.dev/v1" "v1" (eq .root.Values.serving.mode "knative") }}
+kind: Service
+name: {{ .name }}
+{{- end -}}
+
+{{/* Name of the chart's dead-letter logger (its ConfigMap, Service and, in deployment mode, Deployment). */}}
 {{- define "localfn.deadLetterName" -}}
 {{- printf "%s-dead-letter" (include "localfn.fullname" . | trunc 51 | trimSuffix "-") -}}
+{{- end -}}
+
+{{/* The labels that select the dead-letter logger's pods. */}}
+{{- define "localfn.deadLetter.selectorLabels" -}}
+{{ include "localfn.selectorLabels" . }}
+app.kubernetes.io/component: dead-letter
+{{- end -}}
+
+{{/*
+The dead-letter logger's container, shared by its Knative Service and its
+Deployment: files/dead_letter.py (mounted from the ConfigMap) served by
+functions-framework, probed like the functions (functionDefaults.probes).
+*/}}
+{{- define "localfn.deadLetter.container" -}}
+- name: dead-letter
+  image: {{ include "localfn.image" . | quote }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  command: ["functions-framework"]
+  args:
+    - --target=dead_letter
+    - --source=/etc/localfn/dead-letter/dead_letter.py
+    - --signature-type=http
+    - --host=0.0.0.0
+  {{- include "localfn.container.serving" (dict "root" . "probes" .Values.functionDefaults.probes) | nindent 2 }}
+  {{- with .Values.eventing.deadLetter.resources }}
+  resources:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  securityContext:
+    {{- toYaml .Values.containerSecurityContext | nindent 4 }}
+  volumeMounts:
+    - name: tmp
+      mountPath: /tmp
+    - name: source
+      mountPath: /etc/localfn/dead-letter
+      readOnly: true
+{{- end -}}
+
+{{/* Volumes of the dead-letter logger's pod. */}}
+{{- define "localfn.deadLetter.volumes" -}}
+- name: tmp
+  emptyDir: {}
+- name: source
+  configMap:
+    name: {{ include "localfn.deadLetterName" . }}
 {{- end -}}
 
 {{/* spec.delivery of the Broker and the Triggers: retries, backoff, dead-letter sink. */}}
@@ -357,9 +416,7 @@ the serving port) and one port named http1; Deployments name the port http.
 deadLetterSink:
   {{- if $dl.create }}
   ref:
-    apiVersion: serving.knative.dev/v1
-    kind: Service
-    name: {{ include "localfn.deadLetterName" . }}
+    {{- include "localfn.serviceRef" (dict "root" . "name" (include "localfn.deadLetterName" .)) | nindent 4 }}
   {{- else if $dl.ref }}
   ref:
     {{- toYaml $dl.ref | nindent 4 }}

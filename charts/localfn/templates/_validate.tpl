@@ -19,12 +19,9 @@ line (or nothing); localfn.validateValues fails once, listing every problem.
 {{- end -}}
 {{- end -}}
 
-{{/* Features that exist only with Knative, chosen in deployment mode. */}}
+{{/* Features that exist only with Knative Serving, chosen in deployment mode. */}}
 {{- define "localfn.validateValues.knativeOnly" -}}
 {{- if eq .Values.serving.mode "deployment" -}}
-{{- if .Values.eventing.enabled }}
-localfn: eventing.enabled=true needs Knative (Broker, Triggers); set serving.mode=knative or eventing.enabled=false
-{{- end }}
 {{- range $function, $fn := .Values.functions }}
 {{- if $fn.enabled }}
 {{- $cfg := include "localfn.function.config" (dict "root" $ "function" $function) | fromYaml }}
@@ -166,6 +163,9 @@ localfn: eventing.broker.create=false needs eventing.broker.name (the existing B
 {{- end }}
 {{- if and (not $ev.deadLetter.create) (not $ev.deadLetter.uri) (not $ev.deadLetter.ref) }}
 localfn: eventing.deadLetter.create=false needs eventing.deadLetter.uri or eventing.deadLetter.ref (undeliverable events must go somewhere)
+{{- end }}
+{{- if and (eq .Values.serving.mode "deployment") (ne (.Values.serving.deployment.servicePort | int) 80) }}
+localfn: serving.deployment.servicePort={{ .Values.serving.deployment.servicePort | int }} with eventing.enabled=true: Knative Eventing delivers to a v1 Service on port 80 (it adds no port to the Service's address); keep servicePort=80 or set eventing.enabled=false
 {{- end }}
 {{- if $ev.kafkaSource.enabled }}
 {{- $target := index .Values.functions $ev.kafkaSource.function }}
