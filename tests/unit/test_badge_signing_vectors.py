@@ -1,14 +1,15 @@
-"""Signing against published data: the W3C eddsa-rdfc-2022 test vector and the did:key method's examples.
+"""Signing against published data: W3C's eddsa-rdfc-2022 vector, the OB 3.0 guide's example, did:key's examples.
 
-The vectors are copied verbatim under tests/fixtures (SOURCE.md there says from where); the
-vector's credential uses the W3C examples context, which the product does not ship, so the
-test hands it to the same document loader the product uses.
+The vectors are copied verbatim under tests/fixtures (each folder's SOURCE.md says from where).
+They name contexts the product does not ship (W3C's examples context; the VC 1.1 and older OB
+contexts of the guide), so the tests hand those to the same document loader the product uses.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +136,49 @@ def test_p256_did_keys_are_the_specs_examples(did: str) -> None:
 def test_what_is_not_a_resolvable_did_key_says_why(url: str, reason: str) -> None:
     with pytest.raises(didkey.DidKeyError, match=reason):
         didkey.resolve(url)
+
+
+# The Open Badges 3.0 implementation guide's signed example, read from the guide's own text.
+
+GUIDE = FIXTURES / "ob3-guide"
+
+
+def guide_sections() -> dict[str, str]:
+    """Each '### Heading' of the guide -> its first code block, or its first `inline` value."""
+    sections = {}
+    for part in (GUIDE / "linked-data-proof-ob.md").read_text().split("\n### ")[1:]:
+        heading, _, body = part.partition("\n")
+        block = re.search(r"```[a-z]*\n(.*?)```", body, re.S) or re.search(r"`([^`]+)`", body)
+        assert block is not None, heading
+        sections[heading.strip()] = block.group(1)
+    return sections
+
+
+def guide_loader() -> dataintegrity.DocumentLoader:
+    files = {
+        "https://www.w3.org/2018/credentials/v1": "credentials-v1.jsonld",
+        "https://purl.imsglobal.org/spec/ob/v3p0/context/ob_v3p0.jsonld": "ob_v3p0.jsonld",
+        "https://w3id.org/security/data-integrity/v1": "data-integrity-v1.jsonld",
+    }
+    return document_loader({url: json.loads((GUIDE / name).read_text()) for url, name in files.items()})
+
+
+def test_the_ob3_guides_signed_example_is_reproduced_bit_for_bit() -> None:
+    guide = guide_sections()
+    private_hex = re.search(r"Private key \(hex\): `([0-9a-f]+)`", (GUIDE / "linked-data-proof-ob.md").read_text())
+    assert private_hex is not None
+    key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(private_hex.group(1))[:32])  # seed, then public key
+    document = json.loads(guide["Document with cryptosuite context"])
+    options = json.loads(guide["Proof before signing"])
+    loader = guide_loader()
+
+    assert dataintegrity.canonical(document, loader) == guide["Document normalized"]
+    assert dataintegrity.canonical({**options, "@context": document["@context"]}, loader) == guide["Proof normalized"]
+    assert hashlib.sha256(guide["Document normalized"].encode()).hexdigest() == guide["Document hash (hex)"]
+    assert hashlib.sha256(guide["Proof normalized"].encode()).hexdigest() == guide["Proof hash (hex)"]
+    proof = dataintegrity.create_proof(
+        document, key, verification_method=options["verificationMethod"], created=options["created"], loader=loader
+    )
+    assert base58.b58decode(proof["proofValue"][1:]).hex() == guide["Signature (hex)"]
+    assert proof["proofValue"] == guide["Proof value (hex)"]
+    assert proof == json.loads(guide["Proof"]) == json.loads(guide["Signed credential"])["proof"]
