@@ -293,3 +293,11 @@ def test_jwt_claims_that_disagree_with_the_credential_are_reported(issuer: Crede
     resigned = joserfc_jwt.encode(header, payload, keys.p256)
     result = verify_credential(resigned)
     assert failed(result) == {"claims": "the JWT claims jti do not match the credential they carry"}
+
+
+def test_a_credential_naming_a_context_localfn_does_not_ship_is_not_fetched_nor_valid() -> None:
+    # W3C's published signed credential: genuine, but its examples context is not one localfn ships.
+    signed = json.loads((Path(__file__).parents[1] / "fixtures" / "vc-di-eddsa" / "signedDataInt.json").read_text())
+    result = verify_credential({**signed, "proof": [signed["proof"]]})
+    assert not result.valid
+    assert "https://www.w3.org/ns/credentials/examples/v2' is not one localfn ships" in failed(result)["signature"]
