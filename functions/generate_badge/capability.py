@@ -1,10 +1,10 @@
 """generate-badge: Open Badges 3.0 achievements from course descriptions, with icons, images and history.
 
 ``POST /`` (or the event io.localfn.generate-badge.request) makes a badge; the extra routes
-list the options, regenerate a badge or one field of it, read or delete the stored
-history, and verify a signed credential (``POST /verify``, offline). Every badge made is stored (so results are never cached): in SQLite by default, in
-PostgreSQL when LOCALFN_DATABASE_URL is set. A failed generation stores nothing: the store
-is written only once the badge is complete and valid.
+list the options, regenerate a badge or one field of it, read or delete the stored history,
+and verify a signed credential offline. Every badge made is stored (so results are never
+cached): in SQLite by default, in PostgreSQL when LOCALFN_DATABASE_URL is set. A failed
+generation stores nothing: the store is written only once the badge is complete and valid.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, HttpUrl, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, FilePath, HttpUrl, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["BackendSettings", "CloudSettings", "EmbeddedMode", "IssuerSettings", "Proof", "Settings"]
@@ -102,7 +102,8 @@ class IssuerSettings(BaseModel):
     the signing module and never reported. Without it credentials go out unsigned.
     """
 
-    keys_file: Path | None = Field(
+    # An existing file, checked when settings load: a wrong path stops the process at start, not each request.
+    keys_file: FilePath | None = Field(
         None, description="JWK Set of the issuer's private keys (Ed25519 and P-256); none: credentials are unsigned."
     )
     proof: Proof | None = Field(

@@ -98,18 +98,23 @@ def test_a_missing_keys_file_names_the_setting(tmp_path: Path) -> None:
         load_keys(tmp_path / "absent.json")
 
 
-def test_the_default_proof_follows_the_keys_file(tmp_path: Path) -> None:
+def test_the_default_proof_follows_the_keys_file(keys_file: Path) -> None:
     assert IssuerSettings().default_proof == "none"
-    assert IssuerSettings(keys_file=tmp_path / "k.json").default_proof == "data-integrity"
-    assert IssuerSettings(keys_file=tmp_path / "k.json", proof="jwt").default_proof == "jwt"
+    assert IssuerSettings(keys_file=keys_file).default_proof == "data-integrity"
+    assert IssuerSettings(keys_file=keys_file, proof="jwt").default_proof == "jwt"
     with pytest.raises(ValidationError, match="LOCALFN_ISSUER__KEYS_FILE"):
         IssuerSettings(proof="jwt")
 
 
-def test_issuer_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("LOCALFN_ISSUER__KEYS_FILE", str(tmp_path / "k.json"))
+def test_a_keys_file_that_does_not_exist_stops_the_settings_from_loading(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="keys_file"):
+        IssuerSettings(keys_file=tmp_path / "absent.json")
+
+
+def test_issuer_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch, keys_file: Path) -> None:
+    monkeypatch.setenv("LOCALFN_ISSUER__KEYS_FILE", str(keys_file))
     monkeypatch.setenv("LOCALFN_ISSUER__PROOF", "jwt")
-    assert Settings().issuer == IssuerSettings(keys_file=tmp_path / "k.json", proof="jwt")
+    assert Settings().issuer == IssuerSettings(keys_file=keys_file, proof="jwt")
 
 
 @pytest.mark.parametrize("proof", ["data-integrity", "jwt"])
