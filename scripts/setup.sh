@@ -26,6 +26,12 @@ if [ "$purpose" = test ]; then
   bash scripts/install-k8s-tools.sh .venv/bin
 fi
 
+# The independent verifier test runs the W3C / Digital Bazaar JavaScript stack (tests/verifier, pinned by
+# its package-lock.json) under node; `npm ci` installs exactly the locked versions, again on every run.
+if [ "$purpose" = test ] && command -v npm >/dev/null; then
+  npm ci --prefix tests/verifier --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
 # generate-badge's history tests start their own throwaway PostgreSQL server (tests/support/postgres.py),
 # so the tests need its binaries; nothing here starts or uses a system cluster.
 if [ "$purpose" = test ] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then

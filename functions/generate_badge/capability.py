@@ -1,15 +1,16 @@
 """generate-badge: Open Badges 3.0 achievements from course descriptions, with icons, images and history.
 
 ``POST /`` (or the event io.localfn.generate-badge.request) makes a badge; the extra routes
-list the options, regenerate a badge or one field of it, and read or delete the stored
-history. Every badge made is stored (so results are never cached): in SQLite by default, in
-PostgreSQL when LOCALFN_DATABASE_URL is set. A failed generation stores nothing: the store
-is written only once the badge is complete and valid.
+list the options, regenerate a badge or one field of it, read or delete the stored history,
+and verify a signed credential offline. Every badge made is stored (so results are never
+cached): in SQLite by default, in PostgreSQL when LOCALFN_DATABASE_URL is set. A failed
+generation stores nothing: the store is written only once the badge is complete and valid.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -31,6 +32,8 @@ from localfn.functions.generate_badge.models import (
     HistoryPage,
     HistoryQuery,
     RegenerateRequest,
+    VerifyRequest,
+    VerifyResult,
 )
 from localfn.functions.generate_badge.store import BadgeStore, open_store
 from localfn.runtime import Runtime
@@ -58,6 +61,7 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
     extra_routes = (
         ExtraRoute("/options", ("GET",), "options", RouteDoc(response=BadgeOptions)),
         ExtraRoute("/regenerate", ("POST",), "regenerate", _REGENERATE),
+        ExtraRoute("/verify", ("POST",), "verify", RouteDoc(body=VerifyRequest, response=VerifyResult)),
         ExtraRoute(
             "/history", ("GET", "DELETE"), "history",
             RouteDoc(query=HistoryQuery, response=HistoryPage, errors=_STORE),
@@ -113,6 +117,15 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
             assert body.badge_id is not None  # the model holds one or the other
             previous = await self._stored(body.badge_id)
         return _answer(await self._regenerate(previous, body.field, body.instructions))
+
+    async def verify(self, request: Request) -> Response:
+        """Check a credential (JSON with an embedded proof, or a VC-JWT) offline; each check answered on its own."""
+        body = await json_body(request, VerifyRequest, self._body_limit())
+        # Loaded on first use: cryptography, pyld and joserfc stay out of a cold start that never verifies.
+        from localfn.functions.generate_badge.signing.verify import verify_credential
+
+        # Canonicalizing is CPU work of tens of milliseconds: off the event loop.
+        return _answer(await run_in_threadpool(verify_credential, body.credential))
 
     async def history(self, request: Request) -> Response:
         """GET: a page of the stored badges, newest first. DELETE with confirm=true: delete them all."""

@@ -10,6 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from localfn.functions.generate_badge.openbadges import achievement_types, is_achievement_type, is_email, is_uri
 from localfn.functions.generate_badge.vocabulary import BadgeLevel, BadgeStyle, BadgeTone, CriterionStyle, slug
+from localfn.settings import Proof
 
 __all__ = [
     "BadgeField",
@@ -29,6 +30,9 @@ __all__ = [
     "Option",
     "RegenerateRequest",
     "SuggestedIcon",
+    "VerifyCheck",
+    "VerifyRequest",
+    "VerifyResult",
 ]
 
 # OB 3.0's pattern for Achievement.inLanguage (a BCP 47 subset).
@@ -152,6 +156,12 @@ class GenerateBadgeRequest(BadgeInput):
         description="An email address (stored only as a salted hash) or a URI such as a DID; adds a credential.",
     )
 
+    proof: Proof | None = Field(
+        default=None,
+        description="How the credential is signed: 'data-integrity' (embedded Ed25519 proof), 'jwt' (a VC-JWT, "
+        "ES256) or 'none'; default LOCALFN_ISSUER__PROOF. Only with a recipient.",
+    )
+
     @field_validator("recipient")
     @classmethod
     def _email_or_uri(cls, value: str | None) -> str | None:
@@ -166,10 +176,12 @@ class GenerateBadgeRequest(BadgeInput):
     def _credential_needs_an_issuer(self) -> GenerateBadgeRequest:
         if self.recipient is not None and self.issuer is None:
             raise ValueError("a credential for a recipient needs an issuer: send issuer {id, name}")
+        if self.proof is not None and self.recipient is None:
+            raise ValueError("proof signs a credential, made only for a recipient: send recipient too, or no proof")
         return self
 
     def badge_input(self) -> BadgeInput:
-        return BadgeInput.model_validate(self.model_dump(exclude={"recipient"}))
+        return BadgeInput.model_validate(self.model_dump(exclude={"recipient", "proof"}))
 
 
 class IconChoice(BaseModel):
@@ -198,7 +210,11 @@ class GenerateBadgeResponse(BaseModel):
     created_at: datetime
     achievement: dict[str, Any] = Field(description="An Open Badges 3.0 Achievement, valid against 1EdTech's schema.")
     credential: dict[str, Any] | None = Field(
-        description="An unsigned OpenBadgeCredential awarding the achievement, when a recipient was given."
+        description="The OpenBadgeCredential awarding the achievement, when a recipient was given: with its "
+        "Data Integrity proof, unsigned, or (proof 'jwt') the payload of credential_jwt."
+    )
+    credential_jwt: str | None = Field(
+        default=None, description="With proof 'jwt': the credential as issued, a VC-JWT (compact JWS, ES256)."
     )
     skills: list[str]
     estimated_duration: str
@@ -288,3 +304,31 @@ class BadgeOptions(BaseModel):
     criterion_styles: list[Option]
     badge_levels: list[Option]
     achievement_types: list[Option] = Field(description="Every Open Badges 3.0 achievementType.")
+
+
+class VerifyRequest(BaseModel):
+    """The body of POST /verify."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    credential: dict[str, Any] | str = Field(
+        description="An OpenBadgeCredential as JSON (with its embedded proof), or a VC-JWT (compact JWS) as a string."
+    )
+
+
+class VerifyCheck(BaseModel):
+    name: Literal["key", "signature", "claims", "schema", "validity"] = Field(
+        description="key: the verification method resolves (did:key, offline) and its controller is the issuer; "
+        "signature: the proof holds; claims: a JWT's registered claims match the credential; "
+        "schema: valid against OB 3.0's JSON Schema; validity: now is within validFrom and validUntil."
+    )
+    ok: bool
+    detail: str = Field(description="What was checked, or why it failed.")
+
+
+class VerifyResult(BaseModel):
+    """The answer to POST /verify: valid only when every check passed."""
+
+    valid: bool
+    proof: Proof = Field(description="The proof the credential carries ('none': unsigned).")
+    checks: list[VerifyCheck]

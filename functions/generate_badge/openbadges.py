@@ -35,6 +35,7 @@ __all__ = [
     "is_achievement_type",
     "is_email",
     "is_uri",
+    "now",
     "subject_for",
     "validate_achievement",
     "validate_credential",
@@ -86,7 +87,8 @@ def is_uri(value: str) -> bool:
     return bool(_URI.match(value))
 
 
-def _now() -> str:
+def now() -> str:
+    """The current time as OB 3.0 writes it (UTC, whole seconds)."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -131,7 +133,7 @@ def build_credential(achievement: dict[str, Any], *, issuer: Profile, subject: d
         "type": list(CREDENTIAL_TYPES),
         "name": achievement["name"],
         "issuer": issuer,
-        "validFrom": _now(),
+        "validFrom": now(),
         "credentialSubject": {**subject, "type": ["AchievementSubject"], "achievement": achievement},
     }
     validate_credential(credential)

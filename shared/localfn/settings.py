@@ -12,10 +12,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, HttpUrl, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, FilePath, HttpUrl, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["BackendSettings", "CloudSettings", "EmbeddedMode", "Settings"]
+__all__ = ["BackendSettings", "CloudSettings", "EmbeddedMode", "IssuerSettings", "Proof", "Settings"]
 
 
 class BackendSettings(BaseModel):
@@ -89,6 +89,43 @@ class CloudSettings(BaseModel):
     @property
     def configured(self) -> bool:
         return self.url is not None and self.model is not None
+
+
+Proof = Literal["data-integrity", "jwt", "none"]
+
+
+class IssuerSettings(BaseModel):
+    """How generate-badge signs the credentials it issues (``LOCALFN_ISSUER__KEYS_FILE``, ``LOCALFN_ISSUER__PROOF``).
+
+    The keys file is a JWK Set holding the issuer's private keys (``localfn keys generate``
+    writes one): Ed25519 for Data Integrity proofs, P-256 for JWTs. Its content is read only by
+    the signing module and never reported. Without it credentials go out unsigned.
+    """
+
+    # An existing file, checked when settings load: a wrong path stops the process at start, not each request.
+    keys_file: FilePath | None = Field(
+        None, description="JWK Set of the issuer's private keys (Ed25519 and P-256); none: credentials are unsigned."
+    )
+    proof: Proof | None = Field(
+        None, description="Proof used when a request names none; default: data-integrity with a keys file, else none."
+    )
+
+    @field_validator("keys_file", "proof", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _signing_needs_keys(self) -> IssuerSettings:
+        if self.proof not in (None, "none") and self.keys_file is None:
+            raise ValueError(f"LOCALFN_ISSUER__PROOF={self.proof} needs LOCALFN_ISSUER__KEYS_FILE (a JWK Set)")
+        return self
+
+    @property
+    def default_proof(self) -> Proof:
+        if self.proof is not None:
+            return self.proof
+        return "data-integrity" if self.keys_file is not None else "none"
 
 
 class Settings(BaseSettings):
@@ -244,6 +281,9 @@ class Settings(BaseSettings):
     )
     database_url: SecretStr | None = Field(
         None, description="PostgreSQL URL (postgresql://user:password@host/db) for badge history; replaces SQLite."
+    )
+    issuer: IssuerSettings = Field(
+        default_factory=IssuerSettings, description="Signing issued credentials (LOCALFN_ISSUER__*)."
     )
 
     # route-query

@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("sklearn", "scipy", "numpy", "kubernetes", "PIL", "psycopg", "psycopg_pool", "redis")
+HEAVY = (
+    "sklearn", "scipy", "numpy", "kubernetes", "PIL", "psycopg", "psycopg_pool", "redis", "cryptography", "pyld", "joserfc",
+)
 # What each function needs at start-up; psycopg only loads when LOCALFN_DATABASE_URL is set, redis when
-# LOCALFN_STATE_URL is.
+# LOCALFN_STATE_URL is, generate-badge's signing libraries (cryptography, pyld, joserfc) when
+# LOCALFN_ISSUER__KEYS_FILE is.
 NEEDS = {
     "summarize": set(),
     "extract_parameters": set(),

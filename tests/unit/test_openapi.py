@@ -20,6 +20,7 @@ BADGE_ROUTES = {
     "/": {"post"},
     "/options": {"get"},
     "/regenerate": {"post"},
+    "/verify": {"post"},
     "/history": {"get", "delete"},
     "/history/{badge_id}": {"get", "delete"},
     "/image/{badge_id}": {"get"},

@@ -11,7 +11,9 @@ except ModuleNotFoundError as exc:  # the function image installs localfn withou
 from localfn import __version__
 from localfn.cli.client import invoke, send_event
 from localfn.cli.inspect import doctor, models
+from localfn.cli.keys import keys
 from localfn.cli.serve import serve
+from localfn.cli.verify import verify
 
 __all__ = ["main"]
 
@@ -22,5 +24,5 @@ def main() -> None:
     """Local-LLM capabilities as serverless functions."""
 
 
-for command in (serve, invoke, send_event, doctor, models):
+for command in (serve, invoke, send_event, doctor, models, keys, verify):
     main.add_command(command)

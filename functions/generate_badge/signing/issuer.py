@@ -1,0 +1,76 @@
+"""Issuing: a built credential, signed with the proof a request chose (or the configured default).
+
+A signed credential's ``issuer.id`` is the did:key of the key that signs it (Ed25519 for
+Data Integrity, P-256 for a JWT): verifiers check that the verification method's controller
+is the issuer, and a did:key is its own controller. The profile's name and url stay as sent.
+The signing modules (cryptography, pyld, joserfc) are imported only once keys are configured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from localfn.errors import FieldError, InvalidInput
+from localfn.functions.generate_badge.openbadges import now, validate_credential
+from localfn.settings import IssuerSettings, Proof
+
+if TYPE_CHECKING:
+    from localfn.functions.generate_badge.signing.keys import IssuerKeys
+
+__all__ = ["CredentialIssuer", "Issued"]
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What was issued: the credential (with its embedded proof, if any) and, for a JWT, the token itself."""
+
+    credential: dict[str, Any]
+    jwt: str | None = None
+
+
+class CredentialIssuer:
+    def __init__(self, settings: IssuerSettings) -> None:
+        self.default_proof: Proof = settings.default_proof
+        self.keys: IssuerKeys | None = None
+        if settings.keys_file is not None:
+            from localfn.functions.generate_badge.signing.keys import load_keys
+
+            self.keys = load_keys(settings.keys_file)
+
+    def choose(self, proof: Proof | None) -> Proof:
+        """The proof to use (``proof``, else the default); a 422 naming what to set when no key can make it."""
+        chosen = proof or self.default_proof
+        missing = {
+            "data-integrity": self.keys is None or self.keys.ed25519 is None,
+            "jwt": self.keys is None or self.keys.p256 is None,
+            "none": False,
+        }[chosen]
+        if missing:
+            kind = "an Ed25519" if chosen == "data-integrity" else "a P-256"
+            message = (
+                f"a {chosen} proof needs {kind} key in the issuer's keys file (LOCALFN_ISSUER__KEYS_FILE; "
+                "`localfn keys generate` writes one); send proof 'none' for an unsigned credential"
+            )
+            raise InvalidInput(f"proof: {message}", errors=[FieldError("proof", message)])
+        return chosen
+
+    def issue(self, credential: dict[str, Any], proof: Proof) -> Issued:
+        """``credential`` (built unsigned by openbadges.build_credential) signed as ``proof``; call ``choose`` first."""
+        if proof == "none":
+            return Issued(credential)
+        assert self.keys is not None, "choose() refuses signed proofs without keys"
+        from localfn.functions.generate_badge.signing import dataintegrity, didkey, vcjwt
+
+        key = self.keys.p256 if proof == "jwt" else self.keys.ed25519
+        assert key is not None, "choose() refuses a proof whose key is missing"
+        did = didkey.did_key(key.private_key.public_key())
+        method = didkey.verification_method(did)
+        credential = {**credential, "issuer": {**credential["issuer"], "id": did}}
+        if proof == "jwt":
+            validate_credential(credential)
+            return Issued(credential, vcjwt.encode(credential, key, method))
+        made = dataintegrity.create_proof(credential, key.private_key, verification_method=method, created=now())
+        signed = {**credential, "proof": [made]}  # OB 3.0: proof is always an array
+        validate_credential(signed)
+        return Issued(signed)

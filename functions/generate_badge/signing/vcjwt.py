@@ -1,0 +1,59 @@
+"""Enveloping proofs: a VC-JWT, the compact JWS (ES256) whose payload is the credential, as OB 3.0 defines it.
+
+Besides the credential's own properties the payload carries the registered claims OB 3.0
+requires: ``iss`` (issuer id), ``jti`` (credential id), ``nbf`` (validFrom), ``sub`` (the
+subject's id, when it has one) and ``exp`` (validUntil, when set). The header's ``kid`` is
+the signing key's verification method, a did:key URL, so a verifier resolves it offline.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey
+
+__all__ = ["JwtInvalid", "claims_for", "encode", "header", "verify"]
+
+ALGORITHM = "ES256"
+
+
+class JwtInvalid(ValueError):
+    """The JWT cannot be read or its signature does not hold; the message says why."""
+
+
+def _epoch(timestamp: str) -> int:
+    return int(datetime.fromisoformat(timestamp).timestamp())
+
+
+def claims_for(credential: dict[str, Any]) -> dict[str, Any]:
+    """The JWT registered claims ``credential`` implies."""
+    claims = {"iss": credential["issuer"]["id"], "jti": credential["id"], "nbf": _epoch(credential["validFrom"])}
+    if "id" in credential["credentialSubject"]:
+        claims["sub"] = credential["credentialSubject"]["id"]
+    if "validUntil" in credential:
+        claims["exp"] = _epoch(credential["validUntil"])
+    return claims
+
+
+def encode(credential: dict[str, Any], key: ECKey, kid: str) -> str:
+    return jwt.encode({"alg": ALGORITHM, "typ": "JWT", "kid": kid}, {**credential, **claims_for(credential)}, key)
+
+
+def header(token: str) -> dict[str, Any]:
+    """The protected header, read before the signature is checked (to find the key)."""
+    try:
+        return dict(jws.extract_compact(token.encode()).protected)
+    except (JoseError, ValueError) as exc:
+        raise JwtInvalid(f"not a compact JWS: {exc}") from None
+
+
+def verify(token: str, key: ec.EllipticCurvePublicKey) -> dict[str, Any]:
+    """The payload, once the ES256 signature holds with ``key``."""
+    try:
+        return dict(jwt.decode(token, ECKey.import_key(key), algorithms=[ALGORITHM]).claims)
+    except (JoseError, ValueError) as exc:
+        raise JwtInvalid(f"the signature does not hold ({type(exc).__name__}): it was changed or signed by another key") from None

@@ -1,0 +1,42 @@
+"""`localfn verify FILE`: check a credential offline, each check on its own line."""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+import click
+
+__all__ = ["verify"]
+
+
+def _credential(text: str) -> dict[str, Any] | str:
+    """A credential JSON, a VC-JWT, or a generate-badge response (its credential_jwt, else its credential)."""
+    text = text.strip()
+    if not text.startswith("{"):
+        return text
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise click.ClickException(f"the file is neither a VC-JWT nor valid JSON: {exc}") from None
+    if isinstance(data.get("credential_jwt"), str):
+        return str(data["credential_jwt"])
+    credential = data.get("credential", data)
+    if not isinstance(credential, dict):
+        raise click.ClickException("the response holds no credential: it was made without a recipient")
+    return credential
+
+
+@click.command()
+@click.argument("file", type=click.File("r"))
+def verify(file: IO[str]) -> None:
+    """Verify a credential offline (FILE: JSON with an embedded proof, a VC-JWT, or '-'); exit 1 when not valid."""
+    from localfn.functions.generate_badge.signing.verify import verify_credential
+
+    result = verify_credential(_credential(file.read()))
+    # One line per check, unwrapped: readable, and easy to grep in scripts.
+    click.echo(f"{'valid' if result.valid else 'NOT VALID'} ({result.proof} proof)")
+    for check in result.checks:
+        click.echo(f"  {'ok' if check.ok else 'FAILED':6} {check.name}: {check.detail}")
+    if not result.valid:
+        raise SystemExit(1)
