@@ -9,6 +9,7 @@
     ├── InvalidInput               422  well-formed but breaks the request schema (field paths)
     ├── NotImplementedYet          501  a function this release does not have yet
     ├── Overloaded                 503  in-flight limit reached (Retry-After)
+    ├── Misconfigured              503  a setting names something unusable (the detail says which and why)
     └── EngineError                     anything that went wrong calling a model
         ├── EngineUnavailable      503  cannot connect, or the engine failed (Retry-After)
         │   ├── EngineBusy         503  engine says its queue is full
@@ -38,6 +39,7 @@ __all__ = [
     "InvalidInput",
     "LocalfnError",
     "MethodNotAllowed",
+    "Misconfigured",
     "ModelNotFound",
     "NotFound",
     "NotImplementedYet",
@@ -107,6 +109,10 @@ class NotImplementedYet(LocalfnError):
 class Overloaded(LocalfnError):
     status, slug, title = 503, "overloaded", "Too many requests in flight"
     retryable = True
+
+
+class Misconfigured(LocalfnError):
+    status, slug, title = 503, "misconfigured", "Misconfigured"
 
 
 class EngineError(LocalfnError):

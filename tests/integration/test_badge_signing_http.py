@@ -124,3 +124,14 @@ async def test_verify_answers_not_valid_never_a_500(tiny_backend: BackendSetting
             assert all(check["detail"] for check in result["checks"])
         assert (await client.post("/generate-badge/verify", json={"credential": 3})).status_code == 422
         assert (await client.post("/generate-badge/verify", json={})).status_code == 422
+
+
+async def test_an_unusable_keys_file_is_a_503_naming_it_without_its_content(tiny_backend: BackendSettings, tmp_path: Path) -> None:
+    keys_file = tmp_path / "keys.json"
+    keys_file.write_text('{"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "secret-looking-x"}]}')
+    async with signing_badges(tiny_backend, tmp_path, keys_file=keys_file) as client:
+        response = await client.post("/generate-badge", json={"course_input": COURSE, "issuer": ISSUER, "recipient": "ada@example.org"})
+    assert response.status_code == 503, response.text
+    problem = response.json()
+    assert problem["type"] == "urn:localfn:problem:misconfigured"
+    assert "LOCALFN_ISSUER__KEYS_FILE" in problem["detail"] and "secret-looking-x" not in response.text

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from localfn.errors import FieldError, InvalidInput
+from localfn.errors import FieldError, InvalidInput, Misconfigured
 from localfn.functions.generate_badge.openbadges import now, validate_credential
 from localfn.settings import IssuerSettings, Proof
 
@@ -34,9 +34,12 @@ class CredentialIssuer:
         self.default_proof: Proof = settings.default_proof
         self.keys: IssuerKeys | None = None
         if settings.keys_file is not None:
-            from localfn.functions.generate_badge.signing.keys import load_keys
+            from localfn.functions.generate_badge.signing.keys import KeysFileError, load_keys
 
-            self.keys = load_keys(settings.keys_file)
+            try:
+                self.keys = load_keys(settings.keys_file)
+            except KeysFileError as exc:  # its message names the file and the fault, never the keys
+                raise Misconfigured(f"{exc} (LOCALFN_ISSUER__KEYS_FILE)") from None
 
     def choose(self, proof: Proof | None) -> Proof:
         """The proof to use (``proof``, else the default); a 422 naming what to set when no key can make it."""
