@@ -2,7 +2,8 @@
 the Ollama backend stops reading a reply that loops.
 
 llama-server reports each slot's sampling parameters at ``GET /slots``, so the penalty is
-checked where it takes effect, not only in the request localfn sent.
+checked where it takes effect, not only in the request localfn sent. A looping model is
+OllamaPeer's ``loop`` fault: one sentence, 2,000 times.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from localfn.engine.embedded import LlamaServer
 from localfn.engine.ollama import OllamaEngine
 from localfn.engine.openai import OpenAIEngine
 from localfn.sentences import LOOP_REPEATS, LOOPED
-from tests.support.localfn_app import backend
+from tests.support.localfn_app import backend, make_settings, serve_client
 from tests.support.ollama_peer import LOOPING_SENTENCE, OllamaPeer
 
 HELLO = (Message("user", "Say hello."),)
@@ -58,3 +59,16 @@ async def test_the_ollama_backend_stops_reading_a_reply_that_loops(ollama_peer: 
     # The peer streams a word (with the space after it) a chunk: reading stopped at the third copy's end.
     words = len(re.findall(r"\S+", LOOPING_SENTENCE))
     assert result.completion_tokens == words * LOOP_REPEATS
+
+
+async def test_summarize_on_a_looping_ollama_returns_the_sentence_once(ollama_peer: tuple[OllamaPeer, str]) -> None:
+    peer, url = ollama_peer
+    peer.fault = "loop"
+    context = "Plants turn light, water and carbon dioxide into sugar and oxygen in their leaves. " * 20
+    settings = make_settings(backend("gpu", url, "tiny", kind="ollama"), cache_ttl_s=0)
+    async with serve_client(settings) as (client, _):
+        response = await client.post("/summarize", json={"mode": "context", "context": context, "max_summary_tokens": 60})
+    assert response.status_code == 200, response.text
+    assert response.json()["summary"] == LOOPING_SENTENCE
+    chats = [body for path, body in peer.requests if path == "/api/chat"]
+    assert [body["options"]["repeat_penalty"] for body in chats] == [settings.repeat_penalty]
