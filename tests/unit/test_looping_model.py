@@ -1,4 +1,4 @@
-"""A model stuck repeating one sentence, scripted, through generate-badge's writer and summarize.
+"""A model stuck repeating one sentence, scripted, through generate-badge's writer, summarize and route-query.
 
 The issue's case: criteria that came back as one sentence four times and then cut mid-word
 where the schema's maxLength closed the string. Each capability must return the sentence
@@ -14,6 +14,7 @@ from pathlib import Path
 from localfn.functions.generate_badge.drafts import DRAFT_MAX_CHARS
 from localfn.functions.generate_badge.models import BadgeInput
 from localfn.functions.generate_badge.writer import BadgeWriter
+from localfn.functions.route_query.capability import RouteQuery
 from localfn.functions.summarize.capability import Summarize
 from localfn.runtime import Runtime
 from localfn.settings import Settings
@@ -79,3 +80,12 @@ async def test_a_looped_summary_stopped_at_its_budget_is_one_sentence() -> None:
     assert body["summary"] == summary
     assert body["tokens_after"] <= 120 and body["compressed"]
     assert [request.repeat_penalty for request in engine.requests] == [PENALTY]
+
+
+async def test_a_looped_route_query_answer_stopped_at_its_limit_is_the_sentence_once() -> None:
+    answer = "Paris is the capital of France and its largest city."
+    engine = ScriptedEngine("looping")
+    engine.script.append(replace(engine.result(looped(answer, 500)), finish_reason="length"))
+    body = await run_capability(RouteQuery, engine, {"query": "Capital of France?", "force_tier": "simple"}, Settings())
+    assert body["answer"] == answer
+    assert engine.requests[0].repeat_penalty == Settings().repeat_penalty
