@@ -21,6 +21,9 @@ from localfn.engine.base import ChatRequest, ChatResult, Message
 from localfn.errors import BadRequest, Forbidden
 from localfn.events import IncomingEvent, request_type, response_type
 from localfn.functions.analyze_photo.models import (
+    DISH_MAX_CHARS,
+    INGREDIENT_MAX_CHARS,
+    NOTES_MAX_CHARS,
     AnalyzePhotoRequest,
     AnalyzePhotoResponse,
     MealReading,
@@ -31,6 +34,7 @@ from localfn.functions.analyze_photo.models import (
 from localfn.functions.analyze_photo.photos import Photo, PhotoLimits, read_photo
 from localfn.prompts import Prompt, load_prompts
 from localfn.runtime import Runtime
+from localfn.sentences import cut_string, reply_text
 from localfn.structured import chat_structured
 
 __all__ = ["KAFKA_EVENT", "TEXT_REPLY", "AnalyzePhoto"]
@@ -71,6 +75,7 @@ class AnalyzePhoto(Capability[AnalyzePhotoRequest, AnalyzePhotoResponse]):
             messages=(system, Message("user", user.content, images=(photo.jpeg,))),
             max_tokens=_READING_TOKENS,
             temperature=self.runtime.settings.temperature,
+            repeat_penalty=self.runtime.settings.repeat_penalty,
         )
         reading = await chat_structured(
             self.runtime.pool, request, MealReading, metrics=self.runtime.metrics, max_repairs=self.runtime.settings.max_repairs
@@ -79,9 +84,12 @@ class AnalyzePhoto(Capability[AnalyzePhotoRequest, AnalyzePhotoResponse]):
 
     async def _answer(self, prompt: str) -> TextResponse:
         system, user = self._prompts["text"].render(prompt=prompt)
-        request = ChatRequest(messages=(system, user), max_tokens=_TEXT_TOKENS, temperature=self.runtime.settings.temperature)
+        settings = self.runtime.settings
+        request = ChatRequest(
+            messages=(system, user), max_tokens=_TEXT_TOKENS, temperature=settings.temperature, repeat_penalty=settings.repeat_penalty
+        )
         result = await self.runtime.pool.chat(request)
-        return TextResponse(response=result.content.strip(), model=result.model, backend=result.backend)
+        return TextResponse(response=reply_text(result), model=result.model, backend=result.backend)
 
     def _check_user(self, user: str | None) -> None:
         allowed = self.runtime.settings.allowed_users
@@ -136,15 +144,15 @@ def _kafka_request(data: Any) -> dict[str, Any]:
 
 def _nutrition(reading: MealReading, result: ChatResult) -> NutritionResponse:
     return NutritionResponse(
-        dish_name=reading.dish_name,
-        ingredients=reading.ingredients,
+        dish_name=cut_string(reading.dish_name, DISH_MAX_CHARS),
+        ingredients=[cut_string(ingredient, INGREDIENT_MAX_CHARS) for ingredient in reading.ingredients],
         total_avg_weight=reading.total_avg_weight,
         total_weight_range=_holding(reading.total_weight_range, reading.total_avg_weight),
         estimated_avg_calories=reading.estimated_avg_calories,
         calories_range=_holding(reading.calories_range, reading.estimated_avg_calories),
         contains=reading.contains,
         confidence=reading.confidence_percent / 100,
-        notes=reading.notes,
+        notes=cut_string(reading.notes, NOTES_MAX_CHARS),
         model=result.model,
         backend=result.backend,
     )

@@ -7,6 +7,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 __all__ = [
+    "DISH_MAX_CHARS",
+    "INGREDIENT_MAX_CHARS",
+    "NOTES_MAX_CHARS",
     "AnalyzePhotoRequest",
     "AnalyzePhotoResponse",
     "Macros",
@@ -50,19 +53,25 @@ class Macros(BaseModel):
     fat: int = Field(ge=0, le=10_000, description="grams of fat")
 
 
+# maxLengths of the reading's strings: decoding closes a string there, maybe mid-word.
+DISH_MAX_CHARS = 120
+INGREDIENT_MAX_CHARS = 80
+NOTES_MAX_CHARS = 600
+
+
 class MealReading(BaseModel):
     """What the vision model is asked for. Whole grams and kcal, and confidence in percent: engines
     that constrain decoding enforce integer ranges, not ranges of decimals."""
 
-    dish_name: str = Field(max_length=120)
-    ingredients: list[Annotated[str, Field(max_length=80)]] = Field(max_length=30)
+    dish_name: str = Field(max_length=DISH_MAX_CHARS)
+    ingredients: list[Annotated[str, Field(max_length=INGREDIENT_MAX_CHARS)]] = Field(max_length=30)
     total_avg_weight: int = Field(ge=0, le=100_000, description="grams of food in the photo")
     total_weight_range: Range = Field(description="grams: the true weight very likely lies within")
     estimated_avg_calories: int = Field(ge=0, le=100_000, description="kcal")
     calories_range: Range = Field(description="kcal: the true energy very likely lies within")
     contains: Macros
     confidence_percent: int = Field(ge=0, le=100, description="how sure the estimate is; low for unclear photos or no food")
-    notes: str = Field(max_length=600, description="what limits the estimate, or that there is no food")
+    notes: str = Field(max_length=NOTES_MAX_CHARS, description="what limits the estimate, or that there is no food")
 
 
 class NutritionResponse(BaseModel):

@@ -63,7 +63,10 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
     async def _choose(self, message: str, functions: list[FunctionSchema]) -> tuple[Choice, ChatResult]:
         listing = "\n".join(f"- {f.name}: {f.description or '(no description)'}" for f in functions)
         system, user = self._prompts["choose"].render(functions=listing, message=message)
-        request = ChatRequest(messages=(system, user), max_tokens=_CHOICE_TOKENS, temperature=self.runtime.settings.temperature)
+        settings = self.runtime.settings
+        request = ChatRequest(
+            messages=(system, user), max_tokens=_CHOICE_TOKENS, temperature=settings.temperature, repeat_penalty=settings.repeat_penalty
+        )
         chosen = await chat_structured(
             self.runtime.pool, request, Choice,
             metrics=self.runtime.metrics, max_repairs=self.runtime.settings.max_repairs,
@@ -81,7 +84,10 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
             message=message,
         )
         max_tokens = call_token_cap(message, parameters_json)
-        request = ChatRequest(messages=(system, user), max_tokens=max_tokens, temperature=self.runtime.settings.temperature)
+        settings = self.runtime.settings
+        request = ChatRequest(
+            messages=(system, user), max_tokens=max_tokens, temperature=settings.temperature, repeat_penalty=settings.repeat_penalty
+        )
 
         def faults(call: Call) -> list[str]:
             return judge(call.arguments, parameters).problems if call.function else []

@@ -3,8 +3,9 @@
 The JSON Schemas of these models constrain the engine's decoding. Every free text carries a
 ``maxLength`` (about the limits the quality rules apply): a small model that starts
 repeating one sentence then has to close its string, and the reply stays valid JSON
-within its token budget instead of being cut off. The finer limits are checked after
-generation (``quality.py``).
+within its token budget instead of being cut off. The string it closed may end mid-word
+and hold copies of one sentence: ``quality.tidy`` collapses the copies and drops the
+unfinished end. The finer limits are checked after generation (``quality.py``).
 """
 
 from __future__ import annotations
@@ -15,17 +16,39 @@ from pydantic import BaseModel, Field
 
 from localfn.functions.generate_badge.vocabulary import CourseAchievementType, Framework
 
-__all__ = ["AlignmentDraft", "BadgeDraft", "CriteriaDraft", "DescriptionDraft", "NameDraft", "SkillsDraft"]
+__all__ = [
+    "DRAFT_MAX_CHARS",
+    "AlignmentDraft",
+    "BadgeDraft",
+    "CriteriaDraft",
+    "DescriptionDraft",
+    "NameDraft",
+    "SkillsDraft",
+]
 
-Name = Annotated[str, Field(max_length=100, description="A short title naming the course's subject, 2 to 6 words.")]
+# The maxLength of each text, by field ("skill": each of the skills). Constrained decoding
+# closes a string that reaches it, wherever it is: such a text may end mid-word (quality.tidy).
+DRAFT_MAX_CHARS = {"name": 100, "description": 600, "criteria": 800, "skill": 60, "competency": 100, "estimated_duration": 40}
+
+Name = Annotated[
+    str, Field(max_length=DRAFT_MAX_CHARS["name"], description="A short title naming the course's subject, 2 to 6 words.")
+]
 Description = Annotated[
-    str, Field(max_length=600, description="One to three sentences on what the badge certifies the earner can do.")
+    str,
+    Field(
+        max_length=DRAFT_MAX_CHARS["description"],
+        description="One to three sentences on what the badge certifies the earner can do.",
+    ),
 ]
 Criteria = Annotated[
-    str, Field(max_length=800, description="What the earner did to earn the badge and how it was assessed.")
+    str,
+    Field(
+        max_length=DRAFT_MAX_CHARS["criteria"],
+        description="What the earner did to earn the badge and how it was assessed.",
+    ),
 ]
 Skills = Annotated[
-    list[Annotated[str, Field(max_length=60)]],
+    list[Annotated[str, Field(max_length=DRAFT_MAX_CHARS["skill"])]],
     Field(min_length=1, max_length=6, description="Skills the course teaches, in the course's own words."),
 ]
 
@@ -33,7 +56,8 @@ Skills = Annotated[
 class AlignmentDraft(BaseModel):
     framework: Framework
     competency: str = Field(
-        max_length=100, description="The framework's competency or skill the course matches, by name."
+        max_length=DRAFT_MAX_CHARS["competency"],
+        description="The framework's competency or skill the course matches, by name.",
     )
 
 
@@ -44,7 +68,8 @@ class BadgeDraft(BaseModel):
     skills: Skills
     achievement_type: CourseAchievementType
     estimated_duration: str = Field(
-        max_length=40, description="Time to complete the course, e.g. '30 hours' or '6 weeks'."
+        max_length=DRAFT_MAX_CHARS["estimated_duration"],
+        description="Time to complete the course, e.g. '30 hours' or '6 weeks'.",
     )
     alignments: list[AlignmentDraft] = Field(
         default_factory=list, max_length=2, description="Only frameworks the course clearly matches; often none."

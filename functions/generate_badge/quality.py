@@ -6,10 +6,12 @@ Two kinds of rule:
   ``chat_structured`` re-asks, and a model that never complies gets a 502;
 * soft rules (lengths, a name that does not name the subject, skills that are not short
   names taken from the course, a duration that is none) are worth one re-ask when a repair
-  is left (``writer.py``), never an error: ``tidy`` fixes what is left. Names are cut at a
-  word (or replaced by the course's title), texts at a sentence, skills replaced by key
-  phrases of the course, durations by the one the course states. A weak model then still
-  yields a usable badge.
+  is left (``writer.py``), never an error: ``tidy`` fixes what is left. Every text is cut
+  by one rule (``localfn.sentences.cut``: a repeated sentence kept once, a cut at a
+  sentence end, else a word end, never mid-word, and a text the decoding's maxLength
+  closed loses its unfinished end); names too long lose words (or become the course's
+  title), skills not from the course are replaced by its key phrases, durations by the one
+  the course states. A weak model then still yields a usable badge.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from typing import Any
 from pydantic import BaseModel
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from localfn.tokens import trim_to_sentences
+from localfn.functions.generate_badge.drafts import DRAFT_MAX_CHARS
+from localfn.sentences import cut, cut_string
 
 __all__ = ["CourseText", "hard_checks", "soft_checks", "tidy"]
 
@@ -247,28 +250,15 @@ def soft_checks(course: CourseText) -> list[Check]:
     return [lengths, subject_name, skills_from_course, duration]
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _cut_words(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return text[: limit + 1].rsplit(" ", 1)[0].rstrip(" ,;:-") if " " in text[:limit] else text[:limit]
-
-
-def _cut_sentences(text: str, limit: int) -> str:
-    while len(text) > limit:
-        shorter = trim_to_sentences(text)
-        if not shorter or shorter == text:
-            return _cut_words(text, limit)
-        text = shorter
-    return text
+def _finished(field: str, text: str, limit: int | None = None) -> str:
+    """``text`` cut by the rule within ``limit`` (a text that reached its maxLength loses its unfinished end), on one line."""
+    return " ".join(cut_string(text, DRAFT_MAX_CHARS[field], limit).split())
 
 
 def _tidy_skills(skills: list[str], course: CourseText) -> list[str]:
+    skills = [_finished("skill", skill) for skill in skills]
     kept: list[str] = []
-    for skill in (_one_line(s).strip(" .;,") for s in skills):
+    for skill in (s.strip(" .;,") for s in skills):
         if course.fits_skill(skill) and skill.lower() not in map(str.lower, kept):
             kept.append(skill)
     for phrase in course.keyphrases:
@@ -277,14 +267,14 @@ def _tidy_skills(skills: list[str], course: CourseText) -> list[str]:
         if not any(set(_stems(phrase)) <= set(_stems(skill)) for skill in kept):
             kept.append(phrase)
     # A course too short for key phrases keeps what the model wrote rather than no skills at all.
-    return kept[:MAX_SKILLS] or [_cut_words(_one_line(s), SKILL_MAX_CHARS) for s in skills if s.strip()][:MAX_SKILLS]
+    return kept[:MAX_SKILLS] or [cut(skill, SKILL_MAX_CHARS) for skill in skills if skill][:MAX_SKILLS]
 
 
 def tidy(fields: dict[str, Any], course: CourseText) -> dict[str, Any]:
     """The written fields (any of name, description, criteria, skills, estimated_duration, alignments), cleaned."""
     tidied = dict(fields)
     if "name" in fields:
-        words = _cut_words(" ".join(fields["name"].split()[:NAME_MAX_WORDS]), NAME_MAX_CHARS).split()
+        words = cut(" ".join(_finished("name", fields["name"]).split()[:NAME_MAX_WORDS]), NAME_MAX_CHARS).split()
         # A name cut short must not end on "and" or "for".
         while len(words) > 1 and words[-1].lower().strip(" .;:,") in ENGLISH_STOP_WORDS:
             words.pop()
@@ -294,12 +284,13 @@ def tidy(fields: dict[str, Any], course: CourseText) -> dict[str, Any]:
         tidied["name"] = name
     for field, limit in TEXT_MAX_CHARS.items():
         if field in fields:
-            tidied[field] = _cut_sentences(_one_line(fields[field]), limit)
+            tidied[field] = _finished(field, fields[field], limit)
     if "estimated_duration" in fields and not _DURATION.search(tidied["estimated_duration"]):
         tidied["estimated_duration"] = course.duration or "not stated"
     if "skills" in fields:
         tidied["skills"] = _tidy_skills(fields["skills"], course)
     if "alignments" in fields:
         # Claiming a framework competency the course never mentions would mislead a verifier.
-        tidied["alignments"] = [a for a in fields["alignments"] if course.grounds(a["competency"])]
+        alignments = [a | {"competency": _finished("competency", a["competency"])} for a in fields["alignments"]]
+        tidied["alignments"] = [a for a in alignments if course.grounds(a["competency"])]
     return tidied

@@ -90,7 +90,10 @@ class BadgeWriter:
         is left, one re-ask (whose failure falls back to the first reply: tidy() fixes it)."""
         runtime, budget = self._runtime, self._runtime.settings.max_repairs
         request = ChatRequest(
-            messages=prompt.render(**values), max_tokens=max_tokens, temperature=runtime.settings.temperature
+            messages=prompt.render(**values),
+            max_tokens=max_tokens,
+            temperature=runtime.settings.temperature,
+            repeat_penalty=runtime.settings.repeat_penalty,
         )
         hard = hard_checks(course)
         written = await chat_structured(

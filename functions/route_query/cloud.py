@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from localfn.engine.base import ChatRequest, ChatResult
 from localfn.engine.openai import OpenAIEngine
@@ -50,6 +51,8 @@ class CloudModel:
         """The cloud's answer; raises ``EngineError`` subclasses only."""
         if self._clock() < self._skip_until:
             raise CloudCoolingDown(f"{CLOUD_BACKEND}: failed less than {self._cooldown_s:g} s ago", backend=CLOUD_BACKEND)
+        # repeat_penalty is llama.cpp's and Ollama's; OpenAI's API answers 400 to fields it does not know.
+        request = replace(request, repeat_penalty=None)
         try:
             async with asyncio.timeout(self._timeout_s):
                 return await self._pool.chat(request)

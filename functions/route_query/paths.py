@@ -23,6 +23,7 @@ from localfn.functions.summarize.capability import Summarize
 from localfn.functions.summarize.models import ChatTurn, SummarizeRequest, SummarizeResponse
 from localfn.prompts import load_prompts
 from localfn.runtime import Runtime
+from localfn.sentences import reply_text
 from localfn.tasks import gather_or_cancel
 
 __all__ = ["NO_CLOUD", "Answer", "Paths"]
@@ -80,7 +81,7 @@ class Paths:
             self._runtime.metrics.reused.labels("route-query", reuse.value).inc()
         usage = Usage.of(result)
         spend = Spend(local=Usage() if cached else usage, cloud=Usage(), cloud_only=usage)
-        return Answer(result.content, result.model, result.backend, "local", spend, cached=cached)
+        return Answer(reply_text(result), result.model, result.backend, "local", spend, cached=cached)
 
     async def hybrid(self, request: RouteQueryRequest) -> Answer:
         return await self._cloud_first("hybrid", request, await self._compress(request))
@@ -98,13 +99,13 @@ class Paths:
                 reason = exc.slug
             else:
                 spend = Spend(local=material.spent, cloud=Usage.of(result), cloud_only=_cloud_only(result, material))
-                return Answer(result.content, result.model, result.backend, path, spend)
+                return Answer(reply_text(result), result.model, result.backend, path, spend)
         # The local model's window is smaller than a cloud model's: it reads the context compressed.
         if not material.compressed:
             material = await self._compress(request)
         result = await self._runtime.pool.chat(self._chat(request.query, material))
         spend = Spend(local=material.spent + Usage.of(result), cloud=Usage(), cloud_only=_cloud_only(result, material))
-        return Answer(result.content, result.model, result.backend, "local", spend, degraded_reason=reason)
+        return Answer(reply_text(result), result.model, result.backend, "local", spend, degraded_reason=reason)
 
     async def _compress(self, request: RouteQueryRequest) -> _Material:
         """Context and history, each compressed by summarize (in process) to LOCALFN_ROUTE_SUMMARY_TOKENS."""
@@ -152,6 +153,7 @@ class Paths:
             messages=(Message("system", "\n\n".join(instructions)), *turns, user),
             max_tokens=settings.route_max_answer_tokens,
             temperature=settings.temperature,
+            repeat_penalty=settings.repeat_penalty,
         )
 
 

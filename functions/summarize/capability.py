@@ -2,7 +2,8 @@
 
 The budget holds by construction: the engine is told to stop at ``max_summary_tokens``
 (counted by the model's own tokenizer as it generates), and the result is counted again
-and cut at sentence ends if it still does not fit. Inputs longer than
+and cut at sentence ends if it still does not fit (``localfn.sentences.cut``: a sentence
+said twice keeps one copy, a cut falls at a sentence end, else a word end). Inputs longer than
 ``LOCALFN_SUMMARIZE_CHUNK_TOKENS`` are summarised chunk by chunk, then the partial
 summaries are merged (map-reduce), so no single call outgrows the model's context.
 """
@@ -20,7 +21,8 @@ from localfn.functions.summarize.models import ChatTurn, SummarizeRequest, Summa
 from localfn.prompts import Prompt, load_prompts
 from localfn.runtime import Runtime
 from localfn.tasks import gather_or_cancel
-from localfn.tokens import TokenCounter, TokenMethod, trim_to_sentences
+from localfn.sentences import reply_text
+from localfn.tokens import TokenCounter, TokenMethod
 
 __all__ = ["Summarize"]
 
@@ -108,13 +110,13 @@ class Summarize(Capability[SummarizeRequest, SummarizeResponse]):
     async def _call(self, prompt: Prompt, budget: int, *, text: str, focus: str) -> _Draft:
         values = {"text": text, "words": max(8, int(budget * _WORDS_PER_TOKEN)), "focus": focus}
         system, user = prompt.render(**{name: values[name] for name in prompt.variables})
-        request = ChatRequest(messages=(system, user), max_tokens=budget, temperature=self.runtime.settings.temperature)
+        settings = self.runtime.settings
+        request = ChatRequest(
+            messages=(system, user), max_tokens=budget, temperature=settings.temperature, repeat_penalty=settings.repeat_penalty
+        )
         result = await self.runtime.pool.chat(request)
-        text = result.content.strip()
-        if result.finish_reason == "length":
-            # Stopped at the budget mid-sentence: end on the last complete sentence.
-            text = trim_to_sentences(text) or text
-        return _Draft(text, 1, result)
+        # Repeated sentences go; a reply stopped at the budget ends on its last finished sentence.
+        return _Draft(reply_text(result), 1, result)
 
     def _check_size(self, request: SummarizeRequest) -> None:
         limit = self.runtime.settings.summarize_max_input_chars

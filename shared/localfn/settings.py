@@ -157,6 +157,12 @@ class Settings(BaseSettings):
         2, ge=0, le=5, description="Re-asks after the model's reply fails its JSON Schema."
     )
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature for capabilities.")
+    repeat_penalty: float = Field(
+        1.1,
+        ge=1,
+        le=2,
+        description="Makes tokens the model wrote lately less likely (Ollama's and llama.cpp's repeat_penalty); 1 is off.",
+    )
 
     # Embedded llama.cpp engine (`localfn serve` only)
     embedded: EmbeddedMode = Field(EmbeddedMode.AUTO, description="auto, always or never.")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import re
 from typing import Literal
 
 from localfn.engine.pool import EnginePool
+from localfn.sentences import cut
 
-__all__ = ["TokenCounter", "TokenMethod", "estimate_tokens", "trim_to_sentences"]
+__all__ = ["TokenCounter", "TokenMethod", "estimate_tokens"]
 
 TokenMethod = Literal["tokenizer", "estimate"]
 
@@ -16,20 +16,9 @@ TokenMethod = Literal["tokenizer", "estimate"]
 # side of over-counting, so a budget checked with the estimate is not exceeded in practice.
 CHARS_PER_TOKEN = 3.5
 
-# A sentence ends at . ! or ? plus any closing quotes or brackets, before white space.
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s)")
-
 
 def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / CHARS_PER_TOKEN)
-
-
-def trim_to_sentences(text: str) -> str:
-    """``text`` without its last sentence (or its last word, when it is one sentence)."""
-    ends = [match.end() for match in _SENTENCE_END.finditer(text.rstrip())]
-    if ends:
-        return text[: ends[-1]].rstrip()
-    return text.rsplit(maxsplit=1)[0] if " " in text.strip() else ""
 
 
 class TokenCounter:
@@ -48,9 +37,11 @@ class TokenCounter:
         return estimate_tokens(text)
 
     async def fit(self, text: str, budget: int) -> tuple[str, int]:
-        """``text`` cut at sentence ends until it fits ``budget``, with its count."""
+        """``text`` cut by ``localfn.sentences.cut`` until it fits ``budget``, with its count."""
+        text = cut(text)
         count = await self.count(text)
         while count > budget and text:
-            text = trim_to_sentences(text)
+            # Aim at the budget with this text's own characters per token; each cut shortens it.
+            text = cut(text, min(len(text) - 1, len(text) * budget // count))
             count = await self.count(text)
         return text, count

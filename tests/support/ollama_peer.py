@@ -11,7 +11,8 @@ It is strict and observable:
   spec; problems land in `violations` (requests that break the spec also get a 400);
 * every /api/* request is kept in `requests`, images in `images`;
 * `fault` and `delay_s` inject the failures a real Ollama shows under load or when it crashes,
-  or a model's reply that is not JSON or not the shape asked for; `pull` adds a model later.
+  or a model's reply that is not JSON, not the shape asked for, or one sentence looping;
+  `pull` adds a model later.
 """
 
 from __future__ import annotations
@@ -54,9 +55,13 @@ PROSE = "Sure! Here is what you asked for, in plain words rather than JSON."
 OFF_SCHEMA = '["valid JSON", "but an array where the format asked for an object"]'
 UPSTREAM_TIMEOUT = httpx.Timeout(300.0, connect=5.0)
 
-Fault = Literal["busy", "error", "not_json", "off_schema", "drop_mid_stream", "error_mid_stream"]
+# A model stuck in a loop: one sentence, again and again, far past any client's patience.
+LOOPING_SENTENCE = "The model says the same sentence once more."
+LOOP = (LOOPING_SENTENCE + " ") * 2000
+
+Fault = Literal["busy", "error", "not_json", "off_schema", "loop", "drop_mid_stream", "error_mid_stream"]
 # Faults that replace the model's text (its tokens still come from llama-server, so usage is real).
-REPLACEMENTS: dict[Fault, str] = {"not_json": PROSE, "off_schema": OFF_SCHEMA}
+REPLACEMENTS: dict[Fault, str] = {"not_json": PROSE, "off_schema": OFF_SCHEMA, "loop": LOOP}
 Wrap = Callable[[str], dict[str, Any]]
 
 # Ollama option -> llama-server request field. num_ctx has no per-request equivalent (the
@@ -69,6 +74,7 @@ OPTION_FIELDS = {
     "seed": "seed",
     "stop": "stop",
     "num_predict": "max_tokens",
+    "repeat_penalty": "repeat_penalty",
 }
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from localfn.functions.summarize.chunks import split_text
-from localfn.tokens import CHARS_PER_TOKEN, estimate_tokens, trim_to_sentences
+from localfn.tokens import CHARS_PER_TOKEN, estimate_tokens
 
 # No example database: nothing is written outside the test run; no deadline: no timing asserts.
 quick = settings(database=None, deadline=None, max_examples=200)
@@ -93,31 +93,3 @@ def test_estimate_tokens_rounds_characters_per_token_up(length: int) -> None:
     tokens = estimate_tokens("x" * length)
     assert tokens * CHARS_PER_TOKEN >= length
     assert (tokens - 1) * CHARS_PER_TOKEN < length or tokens == 0
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("One. Two! Three?", "One. Two!"),
-        ("One. Two. ", "One."),
-        ("Is it? Yes.\nNo.", "Is it? Yes."),
-        ("just some words", "just some"),
-        ("word", ""),
-        ("", ""),
-    ],
-)
-def test_trim_to_sentences_drops_the_last_sentence_or_word(text: str, expected: str) -> None:
-    assert trim_to_sentences(text) == expected
-
-
-def test_trimming_repeatedly_shrinks_to_nothing() -> None:
-    text, seen = "First one. Second one! Third one? Fourth", []
-    while text:
-        seen.append(text)
-        text = trim_to_sentences(text)
-    assert seen == ["First one. Second one! Third one? Fourth", "First one. Second one! Third one?",
-                    "First one. Second one!", "First one.", "First"]
-
-
-def test_trim_to_sentences_keeps_a_closing_quote() -> None:
-    assert trim_to_sentences('He said "Stop." Then he left.') == 'He said "Stop."'

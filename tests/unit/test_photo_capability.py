@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 from localfn.errors import BadRequest, Forbidden
 from localfn.events import IncomingEvent
 from localfn.functions.analyze_photo.capability import KAFKA_EVENT, TEXT_REPLY, AnalyzePhoto
-from localfn.functions.analyze_photo.models import AnalyzePhotoRequest
+from localfn.functions.analyze_photo.models import DISH_MAX_CHARS, NOTES_MAX_CHARS, AnalyzePhotoRequest
 from localfn.runtime import Runtime
 from localfn.settings import Settings
 from tests.unit.scripted_engine import ScriptedEngine, run_capability
@@ -59,6 +60,24 @@ async def test_a_prompt_without_a_photo_is_answered_as_text() -> None:
     body = await run(engine, {"prompt": "Protein in an egg?"})
     assert body == {"response": "An egg has about 6 g of protein.", "model": "text-model", "backend": "gpu"}
     assert not engine.requests[0].has_images
+
+
+async def test_reading_texts_closed_at_their_max_length_are_cut_at_a_sentence_or_word_end() -> None:
+    note = "Portion size is hard to judge from above."
+    notes = ((note + " ") * 20)[:NOTES_MAX_CHARS]  # a looping model, closed mid-word by the schema
+    dish = ("Omelette with chives and cheese " * 5)[:DISH_MAX_CHARS]
+    engine = ScriptedEngine("gpu", [json.dumps(READING | {"notes": notes, "dish_name": dish})], vision_model="eyes")
+    body = await run(engine, {"photo": base64.b64encode(jpeg((64, 64))).decode()})
+    assert body["notes"] == note
+    assert body["dish_name"] == dish.rsplit(" ", 1)[0]  # its last word may be unfinished: it goes
+    assert engine.requests[0].repeat_penalty == Settings().repeat_penalty
+
+
+async def test_a_text_answer_stopped_at_its_token_limit_ends_at_its_last_sentence() -> None:
+    engine = ScriptedEngine("gpu", vision_model="eyes")
+    engine.script.append(replace(engine.result("An egg has about 6 g of protein. The white holds mo"), finish_reason="length"))
+    body = await run(engine, {"prompt": "Protein in an egg?"})
+    assert body["response"] == "An egg has about 6 g of protein."
 
 
 @pytest.mark.parametrize("user", ["intruder@example.org", None, "  "])

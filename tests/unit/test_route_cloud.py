@@ -97,3 +97,9 @@ async def test_no_answer_in_time_is_a_timeout_and_cools_down(clock: FakeClock) -
         await model.chat(REQUEST)
     with pytest.raises(CloudCoolingDown):
         await model.chat(REQUEST)
+
+
+async def test_the_cloud_is_not_sent_llama_cpp_s_repeat_penalty(clock: FakeClock) -> None:
+    engine = ScriptedEngine("cloud", ["fine"])
+    await cloud(engine, clock).chat(ChatRequest(messages=(Message("user", "hi"),), repeat_penalty=1.1))
+    assert engine.requests[0].repeat_penalty is None

@@ -93,6 +93,20 @@ def test_out_of_range_values_are_rejected(monkeypatch: pytest.MonkeyPatch) -> No
     assert ("max_repairs",) in error_locations(caught.value)
 
 
+@pytest.mark.parametrize("value", ["0.9", "2.5", "-1"])
+def test_the_repeat_penalty_is_between_1_and_2(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("LOCALFN_REPEAT_PENALTY", value)
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert ("repeat_penalty",) in error_locations(caught.value)
+
+
+def test_the_repeat_penalty_comes_from_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().repeat_penalty == 1.1  # Ollama's own default, now sent to llama-server too
+    monkeypatch.setenv("LOCALFN_REPEAT_PENALTY", "1")
+    assert Settings().repeat_penalty == 1.0
+
+
 def test_load_without_a_secrets_dir_reads_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LOCALFN_KEEP_ALIVE", "5m")
     assert Settings.load(secrets_dir=tmp_path / "absent").keep_alive == "5m"

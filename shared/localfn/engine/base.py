@@ -31,6 +31,9 @@ class ChatRequest:
     temperature: float | None = None
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    # Above 1, tokens the model wrote lately are made less likely (llama.cpp's and Ollama's
+    # repeat_penalty; Ollama's default is 1.1, llama-server's 1.0).
+    repeat_penalty: float | None = None
 
     @property
     def has_images(self) -> bool:
@@ -44,7 +47,7 @@ class ChatResult:
     backend: str
     prompt_tokens: int
     completion_tokens: int
-    finish_reason: str  # "stop", "length", ...
+    finish_reason: str  # "stop", "length", "loop" (stopped repeating itself: localfn.sentences), ...
     seconds: float
 
 
@@ -110,5 +113,6 @@ def sampling(request: ChatRequest, *, max_tokens_key: str) -> dict[str, Any]:
         max_tokens_key: request.max_tokens,
         "seed": request.seed,
         "stop": list(request.stop) or None,
+        "repeat_penalty": request.repeat_penalty,  # the same name on Ollama and on llama-server
     }
     return {key: value for key, value in values.items() if value is not None}

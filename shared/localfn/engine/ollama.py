@@ -1,8 +1,10 @@
 """Ollama's native API: /api/chat (streamed NDJSON), /api/generate, /api/tags, /api/show, /api/ps.
 
 Chat always streams: a long generation then needs no single huge timeout (the read timeout
-applies between chunks), and an error Ollama reports mid-stream (as a last ``{"error"}``
-line under HTTP 200) is seen instead of a silently truncated answer.
+applies between chunks), an error Ollama reports mid-stream (as a last ``{"error"}``
+line under HTTP 200) is seen instead of a silently truncated answer, and a text reply that
+repeats one sentence ``LOOP_REPEATS`` times is stopped there (``localfn.sentences``) rather
+than left to fill its token budget with copies.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import httpx
 from localfn.engine.base import ChatRequest, ChatResult, EngineHealth, ModelInfo, pick_model, sampling
 from localfn.engine.http import engine_errors, error_text, raise_for_status
 from localfn.errors import EngineUnavailable, ModelNotFound
+from localfn.sentences import LOOPED, RepeatWatch, cut
 from localfn.settings import BackendSettings
 
 __all__ = ["OllamaEngine", "same_model"]
@@ -48,6 +51,9 @@ class OllamaEngine:
         started = time.perf_counter()
         content: list[str] = []
         final: dict[str, Any] = {}
+        # Text is watched for a loop; JSON is not: a stream stopped inside it would be invalid JSON
+        # (its strings' maxLength bounds a loop there, and sentences.cut collapses the copies).
+        watch = RepeatWatch() if request.json_schema is None else None
         async with engine_errors(self.name, self._url):
             async with self._client.stream("POST", f"{self._url}/api/chat", json=body) as response:
                 if not response.is_success:
@@ -59,6 +65,9 @@ class OllamaEngine:
                     content.append(chunk.get("message", {}).get("content", ""))
                     if chunk.get("done"):
                         final = chunk
+                    elif watch is not None and watch.feed(content[-1]):
+                        # Leaving the stream closes the connection, and Ollama stops generating.
+                        return self._looped(content, model, started)
         if not final:
             raise EngineUnavailable(f"{self.name}: stream ended before Ollama said done", backend=self.name)
         return ChatResult(
@@ -68,6 +77,22 @@ class OllamaEngine:
             prompt_tokens=int(final.get("prompt_eval_count", 0)),
             completion_tokens=int(final.get("eval_count", 0)),
             finish_reason=final.get("done_reason", "stop"),
+            seconds=time.perf_counter() - started,
+        )
+
+    def _looped(self, content: list[str], model: str, started: float) -> ChatResult:
+        """The reply of a model caught repeating itself: one copy of each sentence, up to the last finished one.
+
+        Ollama reports token counts only in its last line, which a stopped stream never gets:
+        each streamed chunk is one token, and the prompt's count is unknown (0).
+        """
+        return ChatResult(
+            content=cut("".join(content), cut_off=True),
+            model=model,
+            backend=self.name,
+            prompt_tokens=0,
+            completion_tokens=len(content),
+            finish_reason=LOOPED,
             seconds=time.perf_counter() - started,
         )
 
