@@ -1,8 +1,10 @@
-"""Fixtures shared by the integration tests that talk to Ollama."""
+"""Fixtures shared by the integration tests: Ollama in front of the tiny model, a clean environment for processes."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -26,3 +28,11 @@ def ollama_peer(tiny_server: LlamaServer) -> Iterator[tuple[OllamaPeer, str]]:
     with serve_in_thread(peer) as url:
         yield peer, url
     assert peer.violations == [], "localfn sent or received something off Ollama's spec"
+
+
+@pytest.fixture
+def clean_env(tmp_path: Path) -> dict[str, str]:
+    """This process's environment without LOCALFN_* settings, and a fresh HOME, for localfn processes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOCALFN_")}
+    env["HOME"] = str(tmp_path)
+    return env

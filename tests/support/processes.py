@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import httpx
 
-__all__ = ["free_port", "wait_ready"]
+__all__ = ["BIN", "embedded_serve", "free_port", "start_serve", "wait_ready"]
+
+BIN = Path(sys.executable).parent  # the venv's commands: localfn, functions-framework
 
 
 def free_port() -> int:
@@ -31,3 +35,23 @@ def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 
             pass
         time.sleep(0.2)
     raise AssertionError(f"{url} not ready after {timeout} s")
+
+
+def start_serve(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`localfn serve` on a free loopback port, once ready; ``env`` gains LOCALFN_URL for the CLI's other commands."""
+    port = free_port()
+    env.update({"LOCALFN_PORT": str(port), "LOCALFN_URL": f"http://127.0.0.1:{port}"})
+    with log.open("w") as output:
+        serve = subprocess.Popen([str(BIN / "localfn"), "serve"], env=env, stdout=output, stderr=output)
+    wait_ready(f"{env['LOCALFN_URL']}/health/ready", serve, log)
+    return serve
+
+
+def embedded_serve(env: dict[str, str], tiny_model: Path, log: Path) -> subprocess.Popen[bytes]:
+    """`localfn serve` with an engine nobody answers at, so `auto` must start the embedded one (the tiny model)."""
+    env.update({
+        "LOCALFN_ENGINES": json.dumps([{"name": "ollama", "kind": "ollama", "url": f"http://127.0.0.1:{free_port()}", "model": "x"}]),
+        "LOCALFN_EMBEDDED_MODEL_PATH": str(tiny_model),
+        "LOCALFN_EMBEDDED_MODEL_NAME": "tiny",
+    })
+    return start_serve(env, log)
