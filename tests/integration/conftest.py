@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from localfn.engine.embedded import LlamaServer
+from tests.support import processes
 from tests.support.asgi_server import serve_in_thread
 from tests.support.ollama_peer import OllamaPeer
 
@@ -32,7 +32,5 @@ def ollama_peer(tiny_server: LlamaServer) -> Iterator[tuple[OllamaPeer, str]]:
 
 @pytest.fixture
 def clean_env(tmp_path: Path) -> dict[str, str]:
-    """This process's environment without LOCALFN_* settings, and a fresh HOME, for localfn processes."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOCALFN_")}
-    env["HOME"] = str(tmp_path)
-    return env
+    """The environment for a localfn process: no LOCALFN_* settings, a fresh HOME."""
+    return processes.clean_env(tmp_path)

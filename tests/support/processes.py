@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -11,9 +12,16 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["BIN", "embedded_serve", "free_port", "start_serve", "wait_ready"]
+__all__ = ["BIN", "clean_env", "embedded_serve", "free_port", "start_serve", "wait_ready"]
 
 BIN = Path(sys.executable).parent  # the venv's commands: localfn, functions-framework
+
+
+def clean_env(home: Path) -> dict[str, str]:
+    """This process's environment without LOCALFN_* settings, with ``home`` as HOME (generate-badge's history goes under it)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOCALFN_")}
+    env["HOME"] = str(home)
+    return env
 
 
 def free_port() -> int:
