@@ -42,7 +42,8 @@ def idle_env(tiny_model: Path, clean_env: dict[str, str]) -> dict[str, str]:
     """Nothing runs: no `localfn serve` at LOCALFN_URL, no engine at LOCALFN_ENGINES."""
     clean_env.update({
         "LOCALFN_URL": f"http://127.0.0.1:{free_port()}",
-        "LOCALFN_ENGINES": json.dumps([{"name": "ollama", "kind": "ollama", "url": f"http://127.0.0.1:{free_port()}", "model": "x"}]),
+        # A URL as long as a proxied one: more than its share of 80 columns, so it must not be cut.
+        "LOCALFN_ENGINES": json.dumps([{"name": "ollama", "kind": "ollama", "url": f"http://127.0.0.1:{free_port()}/behind/a/proxy/ollama", "model": "x"}]),
         "LOCALFN_EMBEDDED_MODEL_PATH": str(tiny_model),
     })
     return clean_env

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
 import httpx
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from localfn.cli.options import timeout_option, url_option
@@ -57,7 +59,7 @@ def _table(title: str, *columns: str) -> Table:
     """A table that fits a narrow terminal by wrapping its cells, never by cutting them to an ellipsis.
 
     The ``url`` column does not wrap, so a URL stays whole (to copy); the other columns make room.
-    Long texts (an engine's detail) go below the table, by ``_print_details``: as a sixth column
+    Long texts (an engine's detail) go below the table, by ``_print_details``: as one more column
     they left every column a few characters wide at 80 columns.
     """
     table = Table(title=title, title_justify="left")
@@ -70,21 +72,23 @@ def _print_details(details: list[tuple[str, str]]) -> None:
     """Each engine's detail, on a line of its own, named by the engine unless it names itself."""
     for backend, detail in details:
         if detail:
-            console.print(f"  {detail}" if detail.startswith(f"{backend} ") else f"  {backend}: {detail}")
+            console.print(escape(f"  {detail}" if detail.startswith(f"{backend} ") else f"  {backend}: {detail}"))
 
 
-def _mark(ok: bool) -> str:
-    return "[green]ok[/]" if ok else "[red]no[/]"
+def _state(reachable: bool, model_present: bool) -> str:
+    if not reachable:
+        return "[red]down[/]"
+    return "[green]ready[/]" if model_present else "[red]no model[/]"
 
 
 def _print_serve(serve: ServeStatus) -> None:
     if serve.problem:
-        console.print(f"No localfn serve answers at {serve.url}: {serve.problem}")
+        console.print(escape(f"No localfn serve answers at {serve.url}: {serve.problem}"))
         return
-    table = _table(f"localfn serve at {serve.url}: {'ready' if serve.ready else 'not ready'}", "backend", "model", "ready")
+    table = _table(f"localfn serve at {serve.url}: {'ready' if serve.ready else 'not ready'}", "backend", "model", "state")
     for engine in serve.engines:
-        ready = bool(engine.get("reachable") and engine.get("model_present"))
-        table.add_row(engine["backend"], engine.get("model", ""), _mark(ready))
+        # From the two facts every /health/ready gives: a deployed function's has no "ready" per engine.
+        table.add_row(engine["backend"], engine.get("model", ""), _state(bool(engine.get("reachable")), bool(engine.get("model_present"))))
     console.print(table)
     _print_details([(engine["backend"], engine.get("detail", "")) for engine in serve.engines])
 
@@ -95,18 +99,22 @@ async def _configured_ready(settings: Settings) -> bool:
         checks = await runtime.pool.health()
     finally:
         await runtime.aclose()
-    table = _table("Configured engines (LOCALFN_ENGINES), in failover order", "backend", "url", "model", "reachable", "model present")
+    table = _table("Configured engines (LOCALFN_ENGINES), in failover order", "backend", "url", "model", "state")
     for config, check in zip(settings.engines, checks, strict=True):
-        table.add_row(config.name, str(config.url), config.model, _mark(check.reachable), _mark(check.model_present))
+        table.add_row(config.name, str(config.url), config.model, _state(check.reachable, check.model_present))
     console.print(table)
     _print_details([(check.backend, check.detail) for check in checks])
     return any(check.ready for check in checks)
 
 
+def _embedded_model(settings: Settings) -> Path:
+    return settings.embedded_model_path or default_model_path()
+
+
 def _embedded_problems(settings: Settings) -> list[str]:
     """Print where the embedded engine's binary and model are; return what is missing."""
     problems = []
-    for label, probe in (("llama-server binary", binary_path), ("embedded model", lambda: settings.embedded_model_path or default_model_path())):
+    for label, probe in (("llama-server binary", binary_path), ("embedded model", lambda: _embedded_model(settings))):
         try:
             console.print(f"{label}: {probe()}")
         except EmbeddedEngineError as exc:
@@ -120,8 +128,7 @@ def _what_serve_would_start(settings: Settings, problems: list[str]) -> str:
         return "`localfn serve` starts no engine (LOCALFN_EMBEDDED=never): start one of the configured engines."
     if problems:
         return "`make serve` (or `localfn serve`) cannot start the embedded llama.cpp engine: " + "; ".join(problems)
-    model = settings.embedded_model_path or default_model_path()
-    return f"`make serve` (or `localfn serve`) would start the embedded llama.cpp engine with {model.name}."
+    return f"`make serve` (or `localfn serve`) would start the embedded llama.cpp engine with {_embedded_model(settings).name}."
 
 
 @click.command()
@@ -190,5 +197,5 @@ def models(url: str, timeout: float) -> None:
         console.print(f"localfn serve at {serve.url}:")
         _print_serve_models(serve)
         return
-    console.print(f"No localfn serve answers at {serve.url} ({serve.problem}); the configured engines (LOCALFN_ENGINES):")
+    console.print(escape(f"No localfn serve answers at {serve.url} ({serve.problem}); the configured engines (LOCALFN_ENGINES):"))
     asyncio.run(_configured_models(Settings.load()))
