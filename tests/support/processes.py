@@ -51,7 +51,12 @@ def start_serve(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     env.update({"LOCALFN_PORT": str(port), "LOCALFN_URL": f"http://127.0.0.1:{port}"})
     with log.open("w") as output:
         serve = subprocess.Popen([str(BIN / "localfn"), "serve"], env=env, stdout=output, stderr=output)
-    wait_ready(f"{env['LOCALFN_URL']}/health/ready", serve, log)
+    try:
+        wait_ready(f"{env['LOCALFN_URL']}/health/ready", serve, log)
+    except AssertionError:
+        serve.kill()  # not left running (nor reported by Popen.__del__) when it never got ready
+        serve.wait()
+        raise
     return serve
 
 
