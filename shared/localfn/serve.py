@@ -100,7 +100,14 @@ def build_app(holder: RuntimeHolder, names: Sequence[str] | None = None) -> Star
         runtime = await holder.get()
         checks = await runtime.pool.health()
         ok = any(check.ready for check in checks)
-        engines = [{"backend": c.backend, "ready": c.ready, "detail": c.detail} for c in checks]
+        # What `localfn doctor` and `localfn models` show: the model each engine serves, and all it has.
+        engines = [
+            {
+                "backend": c.backend, "model": engine.model, "ready": c.ready, "reachable": c.reachable,
+                "model_present": c.model_present, "detail": c.detail, "models": list(c.models),
+            }
+            for engine, c in zip(runtime.pool.engines, checks, strict=True)
+        ]
         return JSONResponse({"status": "ready" if ok else "not ready", "engines": engines}, status_code=200 if ok else 503)
 
     async def metrics(request: Request) -> Response:

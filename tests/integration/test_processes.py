@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,18 +13,10 @@ import httpx
 import pytest
 
 from localfn.engine.embedded import LlamaServer
-from tests.support.processes import free_port, wait_ready
+from tests.support.processes import BIN, embedded_serve, free_port, wait_ready
 
 ROOT = Path(__file__).parents[2]
-BIN = Path(sys.executable).parent
 REQUEST = {"mode": "context", "context": "Plants turn light into sugar in their leaves. " * 40, "max_summary_tokens": 30}
-
-
-@pytest.fixture
-def clean_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOCALFN_")}
-    env["HOME"] = str(tmp_path)
-    return env
 
 
 @pytest.fixture
@@ -58,22 +48,6 @@ def test_functions_framework_serves_the_function_at_its_root(function_process: s
     assert httpx.get(f"{function_process}/openapi.json").json()["paths"]["/"]["post"]["operationId"] == "summarize"
     missing = httpx.get(f"{function_process}/nope")
     assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem+json")
-
-
-def embedded_serve(env: dict[str, str], tiny_model: Path, log: Path) -> subprocess.Popen[bytes]:
-    """`localfn serve` with an engine nobody answers at, so `auto` must start the embedded one."""
-    port = free_port()
-    env.update({
-        "LOCALFN_ENGINES": json.dumps([{"name": "ollama", "kind": "ollama", "url": f"http://127.0.0.1:{free_port()}", "model": "x"}]),
-        "LOCALFN_EMBEDDED_MODEL_PATH": str(tiny_model),
-        "LOCALFN_EMBEDDED_MODEL_NAME": "tiny",
-        "LOCALFN_PORT": str(port),
-        "LOCALFN_URL": f"http://127.0.0.1:{port}",
-    })
-    with log.open("w") as output:
-        serve = subprocess.Popen([str(BIN / "localfn"), "serve"], env=env, stdout=output, stderr=output)
-    wait_ready(f"http://127.0.0.1:{port}/health/ready", serve, log)
-    return serve
 
 
 def test_localfn_serve_on_the_embedded_engine_with_invoke_and_send_event(tiny_model: Path, clean_env: dict[str, str], tmp_path: Path) -> None:

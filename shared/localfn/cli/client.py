@@ -11,16 +11,10 @@ import click
 import httpx
 from rich.console import Console
 
+from localfn.cli.options import timeout_option, url_option
 from localfn.events import encode_event, parse_event, request_type
 
 __all__ = ["invoke", "send_event"]
-
-_URL = click.option(
-    "--url", envvar="LOCALFN_URL", default="http://127.0.0.1:8080", show_default=True,
-    help="Where `localfn serve` (or a deployed function) listens.",
-)
-_TIMEOUT = click.option("--timeout", envvar="LOCALFN_CLIENT_TIMEOUT_S", default=300.0, show_default=True, help="Seconds to wait.")
-
 
 def _data(value: str) -> Any:
     """JSON given inline, as @file, or as - for standard input."""
@@ -55,8 +49,8 @@ def _show(response: httpx.Response, payload: Any) -> None:
 @click.command()
 @click.argument("function")
 @click.option("--data", "data", required=True, help="Request JSON: inline, @file.json, or - for stdin.")
-@_URL
-@_TIMEOUT
+@url_option
+@timeout_option
 def invoke(function: str, data: str, url: str, timeout: float) -> None:
     """POST a JSON request to FUNCTION (e.g. summarize) and print the answer."""
     response = _post(f"{url.rstrip('/')}/{function}", timeout, json=_data(data))
@@ -70,8 +64,8 @@ def invoke(function: str, data: str, url: str, timeout: float) -> None:
 @click.option("--id", "event_id", default=None, help="Event id (default: a new UUID); resend one to see deduplication.")
 @click.option("--subject", default=None, help="Event subject, echoed on the reply.")
 @click.option("--mode", type=click.Choice(["binary", "structured"]), default="binary", show_default=True)
-@_URL
-@_TIMEOUT
+@url_option
+@timeout_option
 def send_event(event_type: str, data: str, source: str, event_id: str | None, subject: str | None, mode: str, url: str, timeout: float) -> None:
     """Send a CloudEvent to POST /events (as a Knative broker would) and print the reply event."""
     if not event_type.startswith("io.localfn.") and event_type != "dev.knative.kafka.event":

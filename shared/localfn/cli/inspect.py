@@ -1,79 +1,201 @@
-"""`localfn doctor` and `localfn models`: what localfn sees of its engines and this machine."""
+"""`localfn doctor` and `localfn models`: what localfn sees of its engines and this machine.
+
+Both ask the running `localfn serve` at ``--url`` first: its ``GET /health/ready`` lists each
+engine it uses (``embedded`` when it started llama.cpp itself), that engine's model, whether it
+is ready and the models it has. Then they look at the engines configured here
+(``LOCALFN_ENGINES``), which is all there is to see when nothing runs.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import click
+import httpx
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from localfn.cli.options import timeout_option, url_option
 from localfn.engine.embedded import EmbeddedEngineError, binary_path, default_model_path
 from localfn.errors import EngineError
 from localfn.gpu import detect_gpus
 from localfn.runtime import Runtime
-from localfn.settings import Settings
+from localfn.settings import EmbeddedMode, Settings
 
 __all__ = ["doctor", "models"]
 
-console = Console()
+# Soft wrap: lines longer than the terminal (paths, URLs) are wrapped by the terminal, so they copy whole.
+console = Console(soft_wrap=True)
 
 
-def _mark(ok: bool) -> str:
-    return "[green]ok[/]" if ok else "[red]no[/]"
+@dataclass(frozen=True)
+class ServeStatus:
+    """What the `localfn serve` at ``url`` says of its engines; ``problem`` says why it did not answer."""
+
+    url: str
+    ready: bool = False
+    engines: list[dict[str, Any]] = field(default_factory=list)
+    problem: str = ""
 
 
-async def _doctor(settings: Settings) -> bool:
+def _ask_serve(url: str, timeout: float) -> ServeStatus:
+    ready_url = f"{url.rstrip('/')}/health/ready"
+    try:
+        response = httpx.get(ready_url, timeout=timeout)
+    except httpx.HTTPError as exc:
+        return ServeStatus(url, problem=str(exc) or type(exc).__name__)
+    try:
+        engines = response.json()["engines"]
+    except (ValueError, KeyError, TypeError):
+        return ServeStatus(url, problem=f"GET {ready_url} answered HTTP {response.status_code}, not as localfn serve does")
+    return ServeStatus(url, ready=response.status_code == 200, engines=engines)
+
+
+def _table(title: str, *columns: str) -> Table:
+    """A table that fits a narrow terminal by wrapping its cells, never by cutting them to an ellipsis.
+
+    The ``url`` column does not wrap, so a URL stays whole (to copy); the other columns make room.
+    Long texts (an engine's detail) go below the table, by ``_print_details``: as one more column
+    they left every column a few characters wide at 80 columns.
+    """
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold", no_wrap=column == "url")
+    return table
+
+
+def _print_details(details: list[tuple[str, str]]) -> None:
+    """Each engine's detail, on a line of its own, named by the engine unless it names itself."""
+    for backend, detail in details:
+        if detail:
+            console.print(escape(f"  {detail}" if detail.startswith(f"{backend} ") else f"  {backend}: {detail}"))
+
+
+def _state(reachable: bool, model_present: bool) -> str:
+    if not reachable:
+        return "[red]down[/]"
+    return "[green]ready[/]" if model_present else "[red]no model[/]"
+
+
+def _print_serve(serve: ServeStatus) -> None:
+    if serve.problem:
+        console.print(escape(f"No localfn serve answers at {serve.url}: {serve.problem}"))
+        return
+    table = _table(f"localfn serve at {serve.url}: {'ready' if serve.ready else 'not ready'}", "backend", "model", "state")
+    for engine in serve.engines:
+        # From the two facts every /health/ready gives: a deployed function's has no "ready" per engine.
+        table.add_row(engine["backend"], engine.get("model", ""), _state(bool(engine.get("reachable")), bool(engine.get("model_present"))))
+    console.print(table)
+    _print_details([(engine["backend"], engine.get("detail", "")) for engine in serve.engines])
+
+
+async def _configured_ready(settings: Settings) -> bool:
     runtime = Runtime(settings)
     try:
         checks = await runtime.pool.health()
     finally:
         await runtime.aclose()
-    table = Table(title="Engines, in failover order")
-    for column in ("backend", "url", "model", "reachable", "model present", "detail"):
-        table.add_column(column)
+    table = _table("Configured engines (LOCALFN_ENGINES), in failover order", "backend", "url", "model", "state")
     for config, check in zip(settings.engines, checks, strict=True):
-        table.add_row(config.name, str(config.url), config.model, _mark(check.reachable), _mark(check.model_present), check.detail)
+        table.add_row(config.name, str(config.url), config.model, _state(check.reachable, check.model_present))
     console.print(table)
+    _print_details([(check.backend, check.detail) for check in checks])
     return any(check.ready for check in checks)
 
 
-@click.command()
-def doctor() -> None:
-    """Check the engines, the GPU and the embedded engine; exit 1 when no engine is ready."""
-    settings = Settings.load()
-    ready = asyncio.run(_doctor(settings))
-    gpus = detect_gpus()
-    console.print("GPUs: " + (", ".join(f"{g.name} ({g.memory_free_mib} MiB free)" for g in gpus) or "none (CPU only)"))
-    for label, probe in (("llama-server binary", binary_path), ("embedded model", lambda: settings.embedded_model_path or default_model_path())):
+def _embedded_model(settings: Settings) -> Path:
+    return settings.embedded_model_path or default_model_path()
+
+
+def _embedded_problems(settings: Settings) -> list[str]:
+    """Print where the embedded engine's binary and model are; return what is missing."""
+    problems = []
+    for label, probe in (("llama-server binary", binary_path), ("embedded model", lambda: _embedded_model(settings))):
         try:
             console.print(f"{label}: {probe()}")
         except EmbeddedEngineError as exc:
             console.print(f"{label}: [yellow]{exc}[/]")
-    if not ready:
-        console.print("[red]No engine is ready.[/] `localfn serve` would start the embedded engine (LOCALFN_EMBEDDED=auto).")
+            problems.append(str(exc))
+    return problems
+
+
+def _what_serve_would_start(settings: Settings, problems: list[str]) -> str:
+    if settings.embedded is EmbeddedMode.NEVER:
+        return "`localfn serve` starts no engine (LOCALFN_EMBEDDED=never): start one of the configured engines."
+    if problems:
+        return "`make serve` (or `localfn serve`) cannot start the embedded llama.cpp engine: " + "; ".join(problems)
+    return f"`make serve` (or `localfn serve`) would start the embedded llama.cpp engine with {_embedded_model(settings).name}."
+
+
+@click.command()
+@url_option
+@timeout_option
+def doctor(url: str, timeout: float) -> None:
+    """Check the running `localfn serve`, the configured engines, the GPU and the embedded engine.
+
+    Exits 0 when the running `localfn serve` is ready, or, with none running, when a configured
+    engine is; otherwise 1, saying what `localfn serve` would start.
+    """
+    settings = Settings.load()
+    serve = _ask_serve(url, timeout)
+    _print_serve(serve)
+    configured_ready = asyncio.run(_configured_ready(settings))
+    gpus = detect_gpus()
+    console.print("GPUs: " + (", ".join(f"{g.name} ({g.memory_free_mib} MiB free)" for g in gpus) or "none (CPU only)"))
+    problems = _embedded_problems(settings)
+    if serve.ready:
+        console.print(f"[green]OK[/]: localfn serve at {url} is ready.")
+    elif not serve.problem:
+        console.print(f"[red]localfn serve at {url} has no engine ready[/]; the table above says why.")
+        raise SystemExit(1)
+    elif configured_ready:
+        console.print("[green]OK[/]: a configured engine is ready; `localfn serve` will use it.")
+    else:
+        console.print(f"[red]No engine is ready.[/] {_what_serve_would_start(settings, problems)}")
         raise SystemExit(1)
 
 
-async def _models(settings: Settings) -> None:
+def _print_serve_models(serve: ServeStatus) -> None:
+    for engine in serve.engines:
+        table = _table(f"{engine['backend']} (used by localfn serve)", "model", "serves")
+        for name in engine.get("models", []):
+            table.add_row(name, "yes" if name == engine.get("model") else "")
+        console.print(table)
+        _print_details([(engine["backend"], engine.get("detail", ""))])
+
+
+async def _configured_models(settings: Settings) -> None:
     runtime = Runtime(settings)
     try:
         for engine in runtime.pool.engines:
-            table = Table(title=f"{engine.name}")
-            for column in ("model", "loaded", "size (MB)"):
-                table.add_column(column)
+            table = _table(engine.name, "model", "loaded", "size (MB)")
+            detail = ""
             try:
                 for info in await engine.models():
                     size = f"{info.size_bytes / 1e6:.0f}" if info.size_bytes else ""
                     table.add_row(info.name, "yes" if info.loaded else "", size)
             except EngineError as exc:
-                table.add_row(f"[red]{exc.detail}[/]", "", "")
-            console.print(table)
+                detail = exc.detail
+            if table.rows:
+                console.print(table)
+            _print_details([(engine.name, detail)])
     finally:
         await runtime.aclose()
 
 
 @click.command()
-def models() -> None:
-    """List the models each configured engine has."""
-    asyncio.run(_models(Settings.load()))
+@url_option
+@timeout_option
+def models(url: str, timeout: float) -> None:
+    """List the models of the engines the running `localfn serve` uses; with none running, of the configured engines."""
+    serve = _ask_serve(url, timeout)
+    if not serve.problem:
+        console.print(f"localfn serve at {serve.url}:")
+        _print_serve_models(serve)
+        return
+    console.print(escape(f"No localfn serve answers at {serve.url} ({serve.problem}); the configured engines (LOCALFN_ENGINES):"))
+    asyncio.run(_configured_models(Settings.load()))
