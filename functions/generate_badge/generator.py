@@ -92,7 +92,7 @@ class _Award:
 class BadgeGenerator:
     def __init__(self, runtime: Runtime) -> None:
         self.writer = BadgeWriter(runtime)
-        self.icons = IconMatcher.from_library()  # the TF-IDF fit, once per runtime
+        self.icons = IconMatcher.from_library()  # the icons' TF-IDF vectors, once per runtime
 
     async def generate(self, request: GenerateBadgeRequest) -> GenerateBadgeResponse:
         started = time.perf_counter()

@@ -22,8 +22,8 @@ from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from localfn.functions.generate_badge.stop_words import ENGLISH_STOP_WORDS
 from localfn.tokens import trim_to_sentences
 
 __all__ = ["CourseText", "hard_checks", "soft_checks", "tidy"]
