@@ -52,7 +52,7 @@ class Scores:
 
 class TierClassifier:
     """Scores queries with a trained artifact: ``{"tiers": TIERS, "parts": {name: Tfidf JSON},
-    "weights": {name: [per tier, one weight per term of the part's idf, in its order]},
+    "weights": {name: [per tier, packed: one weight per term of the part, in its order]},
     "intercepts": [one per tier]}`` (scikit-learn's ``coef_`` and ``intercept_``).
 
     The parts are ``word`` (word n-grams) and ``char`` (char_wb n-grams); each is scaled to
@@ -65,7 +65,7 @@ class TierClassifier:
         self._parts = {name: Tfidf.from_json(part) for name, part in artifact["parts"].items()}
         # Per part, each term's weights for the tiers.
         self._weights: dict[str, dict[str, tuple[float, ...]]] = {
-            name: dict(zip(part.idf, zip(*artifact["weights"][name], strict=True), strict=True))
+            name: dict(zip(part.idf, zip(*map(artifacts.unpack, artifact["weights"][name]), strict=True), strict=True))
             for name, part in self._parts.items()
         }
         self._intercepts: list[float] = artifact["intercepts"]

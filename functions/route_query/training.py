@@ -49,11 +49,11 @@ def artifact(features: FeatureUnion, model: LogisticRegression, examples: Sequen
     """The fitted model as ``TierClassifier`` reads it, tiers in ``TIERS`` order (scikit-learn's are alphabetical)."""
     order = [list(model.classes_).index(tier) for tier in TIERS]
     parts = {name: Tfidf.from_sklearn(vectorizer) for name, vectorizer in features.transformer_list}
-    weights: dict[str, list[list[float]]] = {}
+    weights: dict[str, list[str]] = {}
     start = 0
     for name, part in parts.items():  # FeatureUnion stacks the parts' columns in this order
         end = start + len(part.idf)
-        weights[name] = [[float(weight) for weight in model.coef_[row, start:end]] for row in order]
+        weights[name] = [artifacts.pack(model.coef_[row, start:end]) for row in order]
         start = end
     return {
         "format": artifacts.FORMAT,

@@ -9,19 +9,25 @@ with at least:
 - ``data_sha256``: ``fingerprint`` of the data it was trained on, so a test notices an
   artifact older than its data (tests/unit/test_shipped_models.py).
 
-Written with ``dump``: keys in the trainer's order, floats as Python's shortest repr (which
-reads back as the same float), so training twice writes the same bytes.
+Long arrays of floats (idf, coefficients) are ``pack``-ed: base64 of little-endian IEEE 754
+doubles, exact, and read about ten times faster than as JSON numbers (reading the classifier
+is part of every route-query cold start). Written with ``dump``: keys in the trainer's
+order, so training twice writes the same bytes.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import sys
+from array import array
+from collections.abc import Iterable
 from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
 
-__all__ = ["FORMAT", "asset", "dump", "fingerprint", "load"]
+__all__ = ["FORMAT", "asset", "dump", "fingerprint", "load", "pack", "unpack"]
 
 FORMAT = 1
 
@@ -35,6 +41,22 @@ def fingerprint(data: object) -> str:
     """sha256 of JSON-serialisable training data, independent of how its file is laid out."""
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def pack(values: Iterable[float]) -> str:
+    """Floats as base64 of little-endian doubles."""
+    doubles = array("d", values)
+    if sys.byteorder == "big":
+        doubles.byteswap()
+    return base64.b64encode(doubles.tobytes()).decode("ascii")
+
+
+def unpack(text: str) -> array[float]:
+    """The floats ``pack`` packed."""
+    doubles = array("d", base64.b64decode(text))
+    if sys.byteorder == "big":
+        doubles.byteswap()
+    return doubles
 
 
 def dump(artifact: dict[str, Any]) -> str:

@@ -26,6 +26,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from localfn.artifacts import pack, unpack
+
 __all__ = ["Tfidf"]
 
 Analyzer = Literal["word", "char_wb"]
@@ -100,7 +102,7 @@ class Tfidf:
             token_pattern=data["token_pattern"],
             stop_words=frozenset(data["stop_words"]),
             sublinear_tf=data["sublinear_tf"],
-            idf=data["idf"],
+            idf=dict(zip(data["terms"], unpack(data["idf"]), strict=True)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -111,7 +113,8 @@ class Tfidf:
             "token_pattern": self.token_pattern,
             "stop_words": sorted(self.stop_words),
             "sublinear_tf": self.sublinear_tf,
-            "idf": self.idf,
+            "terms": list(self.idf),  # in scikit-learn's column order
+            "idf": pack(self.idf.values()),
         }
 
     def analyze(self, text: str) -> list[str]:
