@@ -78,8 +78,9 @@ class Tfidf:
             and (name not in _REPRODUCED or (_REPRODUCED[name] is not None and value not in _REPRODUCED[name]))
         )
         if unsupported:
-            raise ValueError(f"localfn.tfidf cannot reproduce TfidfVectorizer({', '.join(unsupported)}); "
-                             f"use {', '.join(name for name, allowed in _REPRODUCED.items() if allowed)} as allowed")
+            allowed = ", ".join(f"{name} in {values}" for name, values in _REPRODUCED.items() if values is not None)
+            raise ValueError(f"localfn.tfidf cannot reproduce TfidfVectorizer({', '.join(unsupported)}): "
+                             f"fit with {allowed}, or teach localfn.tfidf the setting")
         stop_words = vectorizer.get_stop_words() or frozenset()
         terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
         return cls(
