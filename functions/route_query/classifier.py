@@ -63,11 +63,8 @@ class TierClassifier:
         if artifact["tiers"] != list(TIERS):
             raise ValueError(f"the classifier's tiers are {artifact['tiers']}, route-query's {list(TIERS)}: run `make models`")
         self._parts = {name: Tfidf.from_json(part) for name, part in artifact["parts"].items()}
-        # Per part, each term's weights for the tiers.
-        self._weights: dict[str, dict[str, tuple[float, ...]]] = {
-            name: dict(zip(part.idf, zip(*map(artifacts.unpack, artifact["weights"][name]), strict=True), strict=True))
-            for name, part in self._parts.items()
-        }
+        # Per part, per tier, a weight per column of the part's vocabulary.
+        self._weights = {name: [artifacts.unpack(row) for row in artifact["weights"][name]] for name in self._parts}
         self._intercepts: list[float] = artifact["intercepts"]
 
     @classmethod
@@ -94,12 +91,17 @@ class TierClassifier:
     def _softmax(self, features: list[tuple[str, str, float]]) -> dict[Tier, float]:
         logits = list(self._intercepts)
         for name, term, value in features:
-            for index, weight in enumerate(self._weights[name][term]):
+            for index, weight in enumerate(self._term_weights(name, term)):
                 logits[index] += value * weight
         highest = max(logits)  # subtracted before exp, as scikit-learn does, so nothing overflows
         exps = [math.exp(logit - highest) for logit in logits]
         total = sum(exps)
         return {tier: e / total for tier, e in zip(TIERS, exps, strict=True)}
+
+    def _term_weights(self, part: str, term: str) -> list[float]:
+        """A term's weight for each tier."""
+        column = self._parts[part].vocabulary[term]
+        return [row[column] for row in self._weights[part]]
 
     def _gram_owners(self, query: str) -> dict[str, Counter[str]]:
         """For each character n-gram of the query, the words it occurs in and how often."""
@@ -122,7 +124,7 @@ class TierClassifier:
         """
         terms: defaultdict[str, float] = defaultdict(float)
         for name, gram, value in features:
-            weights = self._weights[name][gram]
+            weights = self._term_weights(name, gram)
             push = value * (weights[tier_index] - sum(weights) / len(weights))
             if name == "word":
                 terms[gram] += push

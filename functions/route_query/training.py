@@ -52,7 +52,7 @@ def artifact(features: FeatureUnion, model: LogisticRegression, examples: Sequen
     weights: dict[str, list[str]] = {}
     start = 0
     for name, part in parts.items():  # FeatureUnion stacks the parts' columns in this order
-        end = start + len(part.idf)
+        end = start + len(part.vocabulary)
         weights[name] = [artifacts.pack(model.coef_[row, start:end]) for row in order]
         start = end
     return {

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -53,7 +54,7 @@ _FITTING_ONLY = {"min_df", "max_df", "max_features", "vocabulary", "smooth_idf",
 
 @dataclass(frozen=True)
 class Tfidf:
-    """A fitted vocabulary (each term's idf) and the settings that cut text into its terms."""
+    """A fitted vocabulary (each term's column, and per column its idf) and the settings that cut text into terms."""
 
     analyzer: Analyzer
     ngram_range: tuple[int, int]
@@ -61,7 +62,8 @@ class Tfidf:
     token_pattern: str
     stop_words: frozenset[str]
     sublinear_tf: bool
-    idf: dict[str, float]
+    vocabulary: dict[str, int]
+    idf: Sequence[float]
     _tokens: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -82,7 +84,6 @@ class Tfidf:
             raise ValueError(f"localfn.tfidf cannot reproduce TfidfVectorizer({', '.join(unsupported)}): "
                              f"fit with {allowed}, or teach localfn.tfidf the setting")
         stop_words = vectorizer.get_stop_words() or frozenset()
-        terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
         return cls(
             analyzer=params["analyzer"],
             ngram_range=tuple(params["ngram_range"]),
@@ -90,7 +91,8 @@ class Tfidf:
             token_pattern=params["token_pattern"],
             stop_words=frozenset(stop_words),
             sublinear_tf=params["sublinear_tf"],
-            idf={term: float(idf) for term, idf in zip(terms, vectorizer.idf_, strict=True)},
+            vocabulary={term: int(column) for term, column in vectorizer.vocabulary_.items()},
+            idf=[float(idf) for idf in vectorizer.idf_],
         )
 
     @classmethod
@@ -103,7 +105,8 @@ class Tfidf:
             token_pattern=data["token_pattern"],
             stop_words=frozenset(data["stop_words"]),
             sublinear_tf=data["sublinear_tf"],
-            idf=dict(zip(data["terms"], unpack(data["idf"]), strict=True)),
+            vocabulary={term: column for column, term in enumerate(data["terms"])},
+            idf=unpack(data["idf"]),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -114,9 +117,13 @@ class Tfidf:
             "token_pattern": self.token_pattern,
             "stop_words": sorted(self.stop_words),
             "sublinear_tf": self.sublinear_tf,
-            "terms": list(self.idf),  # in scikit-learn's column order
-            "idf": pack(self.idf.values()),
+            "terms": self.terms(),
+            "idf": pack(self.idf),
         }
+
+    def terms(self) -> list[str]:
+        """The vocabulary in column order."""
+        return sorted(self.vocabulary, key=self.vocabulary.__getitem__)
 
     def analyze(self, text: str) -> list[str]:
         """The text's terms, repeated as often as they occur, whether in the vocabulary or not."""
@@ -139,9 +146,9 @@ class Tfidf:
 
     def transform(self, text: str) -> dict[str, float]:
         """The text's TF-IDF vector as {term: weight}, of length 1 (empty when no term is known)."""
-        counts = Counter(term for term in self.analyze(text) if term in self.idf)
+        counts = Counter(term for term in self.analyze(text) if term in self.vocabulary)
         weights = {
-            term: ((1.0 + math.log(count)) if self.sublinear_tf else float(count)) * self.idf[term]
+            term: ((1.0 + math.log(count)) if self.sublinear_tf else float(count)) * self.idf[self.vocabulary[term]]
             for term, count in counts.items()
         }
         norm = math.sqrt(sum(weight * weight for weight in weights.values()))
