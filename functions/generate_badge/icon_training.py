@@ -25,10 +25,20 @@ def fit(icons: Sequence[Icon]) -> TfidfVectorizer:
 
 
 def train(icons: Sequence[Icon]) -> dict[str, Any]:
+    """The vectoriser and the icons' vectors, as ``icons.IconMatcher.from_library`` reads them."""
+    documents = [document(icon) for icon in icons]
+    vectorizer = fit(icons)
+    matrix = vectorizer.transform(documents)  # CSR, each row of length 1, columns sorted
     return {
         "format": artifacts.FORMAT,
         "model": "generate-badge icon matching: TF-IDF (word n-grams) over each icon's document",
         "trained_with": f"scikit-learn {sklearn.__version__}",
-        "data_sha256": artifacts.fingerprint([document(icon) for icon in icons]),
-        "vectorizer": Tfidf.from_sklearn(fit(icons)).to_json(),
+        "data_sha256": artifacts.fingerprint(documents),
+        "vectorizer": Tfidf.from_sklearn(vectorizer).to_json(),
+        "icons": [icon.name for icon in icons],
+        "vectors": {
+            "indptr": [int(offset) for offset in matrix.indptr],
+            "columns": [int(column) for column in matrix.indices],
+            "weights": artifacts.pack(matrix.data),
+        },
     }

@@ -2,8 +2,8 @@
 
 The vectoriser is fitted on the library (assets/icons/icons.json: keywords, description,
 category of each Tabler icon) at build time with scikit-learn (``icon_training.py``, ``make
-models``) and shipped as assets/icons/tfidf.json; at start the matcher turns each icon's
-``document`` into a vector with it, in pure Python (``localfn.tfidf``), so starting
+models``) and shipped, with each icon's vector, as assets/icons/tfidf.json; the matcher
+turns a course's text into a vector with it in pure Python (``localfn.tfidf``), so starting
 generate-badge imports neither scikit-learn, scipy nor numpy. Scores are deterministic: the
 same text always gives the same icons, ties broken by name.
 """
@@ -74,17 +74,30 @@ class Match:
 
 
 class IconMatcher:
-    def __init__(self, icons: Sequence[Icon], tfidf: Tfidf) -> None:
+    def __init__(self, icons: Sequence[Icon], tfidf: Tfidf, vectors: Sequence[dict[int, float]]) -> None:
+        """``vectors``: each icon's TF-IDF vector (of its ``document``) as {column: weight}, of length 1."""
         self.icons = tuple(icons)
         self._by_name = {icon.name: icon for icon in self.icons}
         self._tfidf = tfidf
-        self._vectors = [tfidf.transform(document(icon)) for icon in self.icons]
+        self._vectors = list(vectors)
         self._weights = [_CATEGORY_WEIGHT.get(icon.category, 1.0) for icon in self.icons]
 
     @classmethod
     def from_library(cls) -> IconMatcher:
-        """The matcher over the icon library localfn ships, with its shipped vectoriser."""
-        return cls(load_icons(), Tfidf.from_json(artifacts.load(*ARTIFACT)["vectorizer"]))
+        """The matcher over the icon library localfn ships, with its shipped vectoriser and icon vectors.
+
+        The artifact's ``vectors`` are scikit-learn's matrix of the icons' documents, by rows
+        (CSR: ``indptr``, ``columns``, packed ``weights``), in the order of its ``icons``.
+        """
+        artifact = artifacts.load(*ARTIFACT)
+        icons = load_icons()
+        if [icon.name for icon in icons] != artifact["icons"]:
+            raise ValueError(f"assets/{'/'.join(ARTIFACT)} was fitted on other icons than assets/{'/'.join(LIBRARY)}: "
+                             "run `make models`")
+        stored = artifact["vectors"]
+        rows, columns, weights = stored["indptr"], stored["columns"], artifacts.unpack(stored["weights"])
+        vectors = [dict(zip(columns[start:end], weights[start:end], strict=True)) for start, end in zip(rows, rows[1:])]
+        return cls(icons, Tfidf.from_json(artifact["vectorizer"]), vectors)
 
     def get(self, name: str) -> Icon | None:
         return self._by_name.get(name)
@@ -104,6 +117,7 @@ class IconMatcher:
 
     def similarities(self, text: str) -> list[float]:
         """The cosine similarity of ``subject(text)`` to each icon, in ``icons`` order."""
-        query = self._tfidf.transform(subject(text))
+        vocabulary = self._tfidf.vocabulary
+        query = [(vocabulary[term], value) for term, value in self._tfidf.transform(subject(text)).items()]
         # Both vectors have length 1: their dot product is the cosine.
-        return [sum(value * vector.get(term, 0.0) for term, value in query.items()) for vector in self._vectors]
+        return [sum(value * vector.get(column, 0.0) for column, value in query) for vector in self._vectors]
