@@ -98,7 +98,7 @@ class _Award:
 class BadgeGenerator:
     def __init__(self, runtime: Runtime) -> None:
         self.writer = BadgeWriter(runtime)
-        self.icons = IconMatcher.from_library()  # the TF-IDF fit, once per runtime
+        self.icons = IconMatcher.from_library()  # the icons' TF-IDF vectors, once per runtime
         self.issuer = CredentialIssuer(runtime.settings.issuer)
 
     async def generate(self, request: GenerateBadgeRequest) -> GenerateBadgeResponse:

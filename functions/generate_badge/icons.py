@@ -1,7 +1,10 @@
 """Icon suggestion: TF-IDF similarity between a course and the icon library's metadata.
 
-The vectoriser is fitted once, on the library (assets/icons/icons.json: keywords, description,
-category of each Tabler icon), when the capability starts. Scores are deterministic: the
+The vectoriser is fitted on the library (assets/icons/icons.json: keywords, description,
+category of each Tabler icon) at build time with scikit-learn (``icon_training.py``, ``make
+models``) and shipped, with each icon's vector, as assets/icons/tfidf.json; the matcher
+turns a course's text into a vector with it in pure Python (``localfn.tfidf``), so starting
+generate-badge imports neither scikit-learn, scipy nor numpy. Scores are deterministic: the
 same text always gives the same icons, ties broken by name.
 """
 
@@ -11,12 +14,14 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import linear_kernel
+from localfn import artifacts
+from localfn.tfidf import Tfidf
 
-__all__ = ["Icon", "IconMatcher", "Match"]
+__all__ = ["ARTIFACT", "LIBRARY", "Icon", "IconMatcher", "Match", "document", "load_icons", "subject"]
+
+LIBRARY = ("icons", "icons.json")
+ARTIFACT = ("icons", "tfidf.json")
 
 # Words that describe any credential, not a subject: left in, they pull every course
 # towards the certificate and medal icons.
@@ -40,7 +45,26 @@ class Icon:
     description: str
 
     def svg(self) -> str:
-        return resources.files("localfn.assets").joinpath("icons", self.file).read_text(encoding="utf-8")
+        return artifacts.asset("icons", self.file).read_text(encoding="utf-8")
+
+
+def load_icons() -> list[Icon]:
+    """The icon library localfn ships."""
+    library = json.loads(artifacts.asset(*LIBRARY).read_text(encoding="utf-8"))
+    return [
+        Icon(entry["name"], entry["file"], entry["category"], tuple(entry["keywords"]), entry["description"])
+        for entry in library["icons"]
+    ]
+
+
+def subject(text: str) -> str:
+    """A course's text as the matcher compares it: without the words that describe any credential."""
+    return _CREDENTIAL_WORDS.sub(" ", text)
+
+
+def document(icon: Icon) -> str:
+    """The text the vectoriser sees for an icon: its name's words, keywords, description, category."""
+    return " ".join([icon.name.replace("-", " "), *icon.keywords, icon.description, icon.category])
 
 
 @dataclass(frozen=True)
@@ -50,44 +74,50 @@ class Match:
 
 
 class IconMatcher:
-    def __init__(self, icons: Sequence[Icon]) -> None:
+    def __init__(self, icons: Sequence[Icon], tfidf: Tfidf, vectors: Sequence[dict[int, float]]) -> None:
+        """``vectors``: each icon's TF-IDF vector (of its ``document``) as {column: weight}, of length 1."""
         self.icons = tuple(icons)
         self._by_name = {icon.name: icon for icon in self.icons}
-        self._vectorizer = TfidfVectorizer(stop_words="english", ngram_range=(1, 2), sublinear_tf=True)
-        documents = [
-            " ".join([icon.name.replace("-", " "), *icon.keywords, icon.description, icon.category])
-            for icon in self.icons
-        ]
-        self._matrix = self._vectorizer.fit_transform(documents)
+        self._tfidf = tfidf
+        self._vectors = list(vectors)
         self._weights = [_CATEGORY_WEIGHT.get(icon.category, 1.0) for icon in self.icons]
 
     @classmethod
     def from_library(cls) -> IconMatcher:
-        """The matcher over the icon library localfn ships."""
-        library = json.loads(
-            resources.files("localfn.assets").joinpath("icons", "icons.json").read_text(encoding="utf-8")
-        )
-        return cls(
-            [
-                Icon(entry["name"], entry["file"], entry["category"], tuple(entry["keywords"]), entry["description"])
-                for entry in library["icons"]
-            ]
-        )
+        """The matcher over the icon library localfn ships, with its shipped vectoriser and icon vectors.
+
+        The artifact's ``vectors`` are scikit-learn's matrix of the icons' documents, by rows
+        (CSR: ``indptr``, ``columns``, packed ``weights``), in the order of its ``icons``.
+        """
+        artifact = artifacts.load(*ARTIFACT)
+        icons = load_icons()
+        if [icon.name for icon in icons] != artifact["icons"]:
+            raise ValueError(f"assets/{'/'.join(ARTIFACT)} was fitted on other icons than assets/{'/'.join(LIBRARY)}: "
+                             "run `make models`")
+        stored = artifact["vectors"]
+        rows, columns, weights = stored["indptr"], stored["columns"], artifacts.unpack(stored["weights"])
+        vectors = [dict(zip(columns[start:end], weights[start:end], strict=True)) for start, end in zip(rows, rows[1:])]
+        return cls(icons, Tfidf.from_json(artifact["vectorizer"]), vectors)
 
     def get(self, name: str) -> Icon | None:
         return self._by_name.get(name)
 
     def rank(self, text: str, count: int = 3) -> list[Match]:
         """The ``count`` icons closest to ``text``, best first (the fallback icons when nothing matches)."""
-        query = self._vectorizer.transform([_CREDENTIAL_WORDS.sub(" ", text)])
-        similarities = linear_kernel(query, self._matrix)[0]  # rows are L2-normalised: this is the cosine
         scored = sorted(
             (
-                Match(icon, round(float(similarity) * weight, 4))
-                for icon, similarity, weight in zip(self.icons, similarities, self._weights, strict=True)
+                Match(icon, round(similarity * weight, 4))
+                for icon, similarity, weight in zip(self.icons, self.similarities(text), self._weights, strict=True)
             ),
             key=lambda match: (-match.score, match.icon.name),
         )
         matches = [match for match in scored if match.score > 0][:count]
         fallback = (Match(self._by_name[name], 0.0) for name in _FALLBACK if name not in {m.icon.name for m in matches})
         return [*matches, *fallback][:count]
+
+    def similarities(self, text: str) -> list[float]:
+        """The cosine similarity of ``subject(text)`` to each icon, in ``icons`` order."""
+        vocabulary = self._tfidf.vocabulary
+        query = [(vocabulary[term], value) for term, value in self._tfidf.transform(subject(text)).items()]
+        # Both vectors have length 1: their dot product is the cosine.
+        return [sum(value * vector.get(column, 0.0) for column, value in query) for vector in self._vectors]

@@ -24,9 +24,9 @@ from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from localfn.functions.generate_badge.drafts import DRAFT_MAX_CHARS
+from localfn.functions.generate_badge.stop_words import ENGLISH_STOP_WORDS
 from localfn.sentences import cut, cut_string
 
 __all__ = ["CourseText", "hard_checks", "soft_checks", "tidy"]

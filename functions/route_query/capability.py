@@ -1,6 +1,6 @@
 """route-query: answer each query on the cheapest path that is good enough, and show what it saved.
 
-A classifier trained at start-up scores the query (``classifier.py``), two thresholds pick
+A classifier trained at build time scores the query (``classifier.py``), two thresholds pick
 its tier (``router.py``), and the tier's path answers (``paths.py``): simple on the local
 engine, moderate by summarize's compression then the cloud model, complex on the cloud
 model. Every answer carries its decision, its path, its tokens and their estimated cost
@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from localfn.capability import Capability, ExtraRoute, RouteDoc
 from localfn.errors import FieldError, InvalidInput
-from localfn.functions.route_query.classifier import TierClassifier, load_examples
+from localfn.functions.route_query.classifier import TierClassifier
 from localfn.functions.route_query.cloud import cloud_model
 from localfn.functions.route_query.cost import Prices, usd
 from localfn.functions.route_query.models import (
@@ -49,7 +49,7 @@ class RouteQuery(Capability[RouteQueryRequest, RouteQueryResponse]):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)
         settings = runtime.settings
-        self._router = Router(TierClassifier.train(load_examples()), Thresholds.from_settings(settings))
+        self._router = Router(TierClassifier.load(), Thresholds.from_settings(settings))
         self._paths = Paths(runtime, cloud_model(runtime)).table()
         self._prices = Prices.from_settings(settings)
         self._metrics = RouteMetrics(runtime.metrics)

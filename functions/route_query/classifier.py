@@ -1,33 +1,32 @@
 """The tier classifier: TF-IDF over word and character n-grams, then a multinomial logistic regression.
 
-It is trained when the capability starts, from ``assets/routing/queries.jsonl`` (the labelling
-rules are in ``LABELLING.md`` beside it), so the model is always the one its data makes and no
-binary artifact is shipped. Training takes a few hundred milliseconds on one core and is
-deterministic. ``bench/route_query/evaluate.py`` measures it on a held-out split; the choices
-below (n-gram ranges, ``C``, the solver) are the ones that measurement supports.
+It is trained at build time with scikit-learn (``training.py``, ``make models``) from
+``assets/routing/queries.jsonl`` (the labelling rules are in ``LABELLING.md`` beside it)
+and shipped as ``assets/routing/classifier.json``; this module scores queries with it in
+pure Python (``localfn.tfidf`` for the features, then a softmax over one linear score per
+tier), so starting route-query imports neither scikit-learn, scipy nor numpy.
+tests/unit/test_shipped_models.py checks that the shipped file is up to date with the data
+and gives scikit-learn's probabilities on every example. ``bench/route_query/evaluate.py``
+measures the model on a held-out split.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import string
 from collections import Counter, defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
+from typing import Any
 
-import numpy as np
-from scipy.sparse import csr_matrix
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion
-from threadpoolctl import threadpool_limits  # a dependency of scikit-learn's own
-
+from localfn import artifacts
 from localfn.functions.route_query.models import TIERS, Tier
+from localfn.tfidf import Tfidf
 
-__all__ = ["Example", "Scores", "TierClassifier", "load_examples"]
+__all__ = ["ARTIFACT", "DATA", "Example", "Scores", "TierClassifier", "load_examples"]
 
-SEED = 0  # newton-cg draws no random numbers; pinned so a change of solver stays reproducible
+DATA = ("routing", "queries.jsonl")
+ARTIFACT = ("routing", "classifier.json")
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class Example:
 
 def load_examples() -> list[Example]:
     """The labelled queries shipped in ``localfn.assets``."""
-    text = resources.files("localfn.assets").joinpath("routing", "queries.jsonl").read_text(encoding="utf-8")
+    text = artifacts.asset(*DATA).read_text(encoding="utf-8")
     return [Example(**json.loads(line)) for line in text.splitlines() if line.strip()]
 
 
@@ -52,67 +51,82 @@ class Scores:
 
 
 class TierClassifier:
-    def __init__(self, features: FeatureUnion, model: LogisticRegression) -> None:
-        self._features = features
-        self._model = model
-        self._names = features.get_feature_names_out()
-        # Columns of predict_proba follow model.classes_ (alphabetical); reorder them cheapest first.
-        self._order = [list(model.classes_).index(tier) for tier in TIERS]
-        coef = model.coef_[self._order]
-        # A softmax is unchanged by adding one vector to every class's weights, so a feature's
-        # push towards a tier is its weight there minus its mean weight over all tiers.
-        self._push = coef - coef.mean(axis=0)
+    """Scores queries with a trained artifact: ``{"tiers": TIERS, "parts": {name: Tfidf JSON},
+    "weights": {name: [per tier, packed: one weight per term of the part, in its order]},
+    "intercepts": [one per tier]}`` (scikit-learn's ``coef_`` and ``intercept_``).
+
+    The parts are ``word`` (word n-grams) and ``char`` (char_wb n-grams); each is scaled to
+    length 1 on its own, as scikit-learn's FeatureUnion of two TfidfVectorizers does.
+    """
+
+    def __init__(self, artifact: dict[str, Any]) -> None:
+        if artifact["tiers"] != list(TIERS):
+            raise ValueError(f"the classifier's tiers are {artifact['tiers']}, route-query's {list(TIERS)}: run `make models`")
+        self._parts = {name: Tfidf.from_json(part) for name, part in artifact["parts"].items()}
+        # Per part, per tier, a weight per column of the part's vocabulary.
+        self._weights = {name: [artifacts.unpack(row) for row in artifact["weights"][name]] for name in self._parts}
+        self._intercepts: list[float] = artifact["intercepts"]
 
     @classmethod
-    def train(cls, examples: Sequence[Example]) -> TierClassifier:
-        features = FeatureUnion([
-            ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
-            # char_wb n-grams stay inside words: they catch inflections and typos ("proove", "optimise")
-            # that word features miss on a data set this small. Seen once only, they are noise.
-            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2)),
-        ])
-        # newton-cg converges in ~5 iterations here, where lbfgs needs ~30.
-        model = LogisticRegression(C=10.0, solver="newton-cg", max_iter=1000, random_state=SEED)
-        # The problem is small: BLAS threads only contend with each other (and the server) for
-        # the cores; one thread trains it twice as fast on a busy machine.
-        with threadpool_limits(1):
-            model.fit(features.fit_transform([example.query for example in examples]), [example.tier for example in examples])
-        return cls(features, model)
+    def load(cls) -> TierClassifier:
+        """The classifier localfn ships."""
+        return cls(artifacts.load(*ARTIFACT))
 
-    def probabilities(self, queries: Sequence[str]) -> np.ndarray:
-        """One row per query: P(simple), P(moderate), P(complex)."""
-        return self._model.predict_proba(self._features.transform(list(queries)))[:, self._order]
+    def probabilities(self, query: str) -> dict[Tier, float]:
+        """P(tier) for each tier, cheapest first."""
+        return self._softmax(self._features(query))
 
     def score(self, query: str, *, top: int = 5) -> Scores:
-        row = csr_matrix(self._features.transform([query]))
-        probabilities = self._model.predict_proba(row)[0, self._order]
+        features = self._features(query)
         owners = self._gram_owners(query)
         return Scores(
-            probabilities={tier: float(p) for tier, p in zip(TIERS, probabilities, strict=True)},
-            features={tier: self._top_terms(row, owners, index, top) for index, tier in enumerate(TIERS)},
+            probabilities=self._softmax(features),
+            features={tier: self._top_terms(features, owners, index, top) for index, tier in enumerate(TIERS)},
         )
+
+    def _features(self, query: str) -> list[tuple[str, str, float]]:
+        """(part, term, value) for every feature of the query the model knows."""
+        return [(name, term, value) for name, part in self._parts.items() for term, value in part.transform(query).items()]
+
+    def _softmax(self, features: list[tuple[str, str, float]]) -> dict[Tier, float]:
+        logits = list(self._intercepts)
+        for name, term, value in features:
+            for index, weight in enumerate(self._term_weights(name, term)):
+                logits[index] += value * weight
+        highest = max(logits)  # subtracted before exp, as scikit-learn does, so nothing overflows
+        exps = [math.exp(logit - highest) for logit in logits]
+        total = sum(exps)
+        return {tier: e / total for tier, e in zip(TIERS, exps, strict=True)}
+
+    def _term_weights(self, part: str, term: str) -> list[float]:
+        """A term's weight for each tier."""
+        column = self._parts[part].vocabulary[term]
+        return [row[column] for row in self._weights[part]]
 
     def _gram_owners(self, query: str) -> dict[str, Counter[str]]:
         """For each character n-gram of the query, the words it occurs in and how often."""
-        analyze = self._features.named_transformers["char"].build_analyzer()
         owners: defaultdict[str, Counter[str]] = defaultdict(Counter)
         for word in query.split():  # char_wb cuts at white space too, so each n-gram has its words
             term = word.lower().strip(string.punctuation) or word.lower()
-            for gram in analyze(word):
+            for gram in self._parts["char"].analyze(word):
                 owners[gram][term] += 1
         return owners
 
-    def _top_terms(self, row: csr_matrix, owners: dict[str, Counter[str]], tier_index: int, top: int) -> list[tuple[str, float]]:
+    def _top_terms(
+        self, features: list[tuple[str, str, float]], owners: dict[str, Counter[str]], tier_index: int, top: int
+    ) -> list[tuple[str, float]]:
         """The query's words and word pairs that pushed most towards one tier, with their push.
 
-        A character n-gram's push is shared among the words that contain it, in proportion to
-        how often, so every term reported is the query's own text.
+        A softmax is unchanged by adding one vector to every tier's weights, so a feature's
+        push towards a tier is its value times its weight there minus its mean weight over
+        all tiers. A character n-gram's push is shared among the words that contain it, in
+        proportion to how often, so every term reported is the query's own text.
         """
         terms: defaultdict[str, float] = defaultdict(float)
-        for column, value in zip(row.indices, row.data, strict=True):
-            push = float(value * self._push[tier_index, column])
-            kind, _, gram = str(self._names[column]).partition("__")
-            if kind == "word":
+        for name, gram, value in features:
+            weights = self._term_weights(name, gram)
+            push = value * (weights[tier_index] - sum(weights) / len(weights))
+            if name == "word":
                 terms[gram] += push
                 continue
             total = sum(owners[gram].values())

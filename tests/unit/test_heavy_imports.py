@@ -20,23 +20,31 @@ HEAVY = (
 )
 # What each function needs at start-up; psycopg only loads when LOCALFN_DATABASE_URL is set, redis when
 # LOCALFN_STATE_URL is, generate-badge's signing libraries (cryptography, pyld, joserfc) when
-# LOCALFN_ISSUER__KEYS_FILE is.
+# LOCALFN_ISSUER__KEYS_FILE is. generate-badge and route-query read models trained at build time
+# (``make models``) in pure Python: scikit-learn, scipy and numpy are for training only.
 NEEDS = {
     "summarize": set(),
     "extract_parameters": set(),
     "analyze_photo": {"PIL"},
-    "generate_badge": {"sklearn", "scipy", "numpy"},
-    "route_query": {"sklearn", "scipy", "numpy"},
+    "generate_badge": set(),
+    "route_query": set(),
+}
+# What the two functions with a trained model do with it at start (capability.py, generator.py).
+MODEL_LOADS = {
+    "generate_badge": "from localfn.functions.generate_badge.icons import IconMatcher; IconMatcher.from_library()",
+    "route_query": "from localfn.functions.route_query.classifier import TierClassifier; TierClassifier.load()",
 }
 PROBE = """
 import json, runpy, sys
 runpy.run_path(sys.argv[1])
+exec(sys.argv[3])
 print(json.dumps(sorted(name for name in json.loads(sys.argv[2]) if name in sys.modules)))
 """
 
 
-def loaded_heavy_modules(main: Path) -> set[str]:
-    done = subprocess.run([sys.executable, "-c", PROBE, str(main), json.dumps(HEAVY)],
+def loaded_heavy_modules(main: Path, then: str = "") -> set[str]:
+    """The heavy modules loaded by running ``main``, then the statements ``then``."""
+    done = subprocess.run([sys.executable, "-c", PROBE, str(main), json.dumps(HEAVY), then],
                           capture_output=True, text=True, check=True, timeout=120)
     return set(json.loads(done.stdout))
 
@@ -48,4 +56,10 @@ def test_every_function_is_listed() -> None:
 @pytest.mark.parametrize("name", sorted(NEEDS))
 def test_entry_module_loads_only_the_heavy_modules_it_needs(name: str) -> None:
     loaded = loaded_heavy_modules(ROOT / "functions" / name / "main.py")
+    assert loaded == NEEDS[name]
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_LOADS))
+def test_loading_the_shipped_model_loads_no_heavy_module(name: str) -> None:
+    loaded = loaded_heavy_modules(ROOT / "functions" / name / "main.py", MODEL_LOADS[name])
     assert loaded == NEEDS[name]
