@@ -106,7 +106,7 @@ async def test_no_function_applies_after_the_choice() -> None:
 
     assert body == {
         "function": None, "arguments": {}, "missing_required": [], "no_call_reason": "It is a general question.",
-        "model": "text-model", "backend": "gpu",
+        "ungrounded": [], "model": "text-model", "backend": "gpu",
     }
     assert len(engine.requests) == 1
 
