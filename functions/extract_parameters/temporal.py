@@ -89,7 +89,7 @@ def written(moment: datetime, kind: Kind, schema: dict[str, Any]) -> str | None:
     if kind == "date":
         forms = [moment.date().isoformat()]
     elif kind == "time":
-        forms = [moment.strftime("%H:%M"), moment.strftime("%H:%M:%S"), moment.timetz().isoformat(timespec="seconds")]
+        forms = [moment.strftime("%H:%M"), moment.strftime("%H:%M:%S"), moment.isoformat(timespec="seconds")[11:]]  # the last with its offset
     else:
         plain = moment.replace(tzinfo=None)
         forms = [moment.isoformat(timespec="seconds"), plain.isoformat(timespec="seconds"), plain.isoformat(timespec="minutes"), plain.strftime("%Y-%m-%d %H:%M")]
