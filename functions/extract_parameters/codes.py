@@ -3,9 +3,10 @@
 The table is ISO's, as pycountry keeps it (ISO 4217 currencies, ISO 3166-1 countries, ISO
 639 languages that have a two-letter code). A code is named by the message when the code
 itself occurs in capitals ("EUR", "PT", "FR"; in capitals so "can" and "it" are not Canada
-and Italian), when its English name does ("euros", "Pound Sterling", "Portugal",
-"French"), or, for currencies, a symbol of exactly one currency (``SYMBOLS``). "$" and "¥"
-stand for several currencies, so they name none: "$" is not USD.
+and Italian), a currency code also in any case right by a number ("40 gbp"), when its
+English name does ("euros", "Pound Sterling", "Portugal", "French"), or, for currencies,
+a symbol of exactly one currency (``SYMBOLS``). "$" and "¥" stand for several currencies,
+and "dollars" for several, so they name none: "$300" is not USD.
 """
 
 from __future__ import annotations
@@ -47,8 +48,10 @@ class Code:
 
     def named_in(self, evidence: Evidence) -> bool:
         capitals = re.compile("|".join(rf"(?<![^\W_]){re.escape(code.upper())}(?![^\W_])" for code in self.codes))
+        by_amount = re.compile(rf"\d\s?{self.code}(?![^\W_])|(?<![^\W_]){self.code}\s?\d", re.IGNORECASE)
         return (
             capitals.search(evidence.text) is not None
+            or (self.kind == "currency" and by_amount.search(evidence.text) is not None)
             or any(evidence.has_phrase(name) for name in self.names)
             or any(symbol in evidence.text for symbol in self.symbols)
         )

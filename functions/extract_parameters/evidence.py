@@ -1,10 +1,10 @@
 """The user's message as evidence: its words and the numbers it states, read once per request.
 
 Words are compared after a documented normalisation: Unicode compatibility forms folded
-(NFKC), accents dropped, case ignored, punctuation treated as a space, and a light English
-inflection ignored (a final "'s", "s" or "es", and "ies" read as "y": "euros" is "euro",
-"Weber's" is "Weber"). Nothing else is taken as the same word: no synonyms, no spelling
-correction.
+(NFKC), accents dropped, case ignored, punctuation treated as a space, and English
+inflection ignored: each word is reduced to its Snowball (Porter2) stem, so "euros" is
+"euro", "rated" and "rating" are "rate", "weekly" is "week". Nothing else is taken as the
+same word: no synonyms, no spelling correction.
 
 Numbers are the ones the message writes: digits with "," or "." or a space as thousands
 separators ("1,500", "1.500", "1 500"), decimals ("87.5", "87,5"), digits inside a range or
@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 from localfn.functions.extract_parameters.number_words import NUMBER_WORDS, parse_number
 
@@ -34,19 +36,16 @@ def words(text: str) -> list[str]:
     """``text`` as normalised words (see the module's rules)."""
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
     plain = "".join(char for char in folded if not unicodedata.combining(char))
-    return [_stem(word) for word in _WORD.findall(plain)]
+    stem = _stemmer()
+    return [stem(word) if word.isalpha() else word for word in _WORD.findall(plain)]
 
 
-def _stem(word: str) -> str:
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    if word.endswith("ies"):
-        return word[:-3] + "y"
-    if word.endswith(("ses", "xes", "zes", "ches", "shes")):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
+@cache
+def _stemmer() -> Callable[[str], str]:
+    import snowballstemmer  # ~0.1 s: loaded on the first message grounded, not at start-up
+
+    stem: Callable[[str], str] = snowballstemmer.stemmer("english").stemWord
+    return stem
 
 
 @dataclass(frozen=True)

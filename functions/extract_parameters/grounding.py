@@ -7,10 +7,11 @@ words and numbers are read):
 * a date, date-time or time is resolved from the message's own words (temporal.py);
 * a currency, country or language code must be named by the message (codes.py); a
   property is taken to hold codes when its name or description says which kind, or its
-  schema has a ``pattern`` or ``enum`` and the value is such a code;
+  schema has a ``pattern`` and the value is such a code;
 * an enum value needs the value itself ("store_credit": "store credit"), one of its
   synonyms (``SYNONYMS``, or the property's own ``x-synonyms``: {"value": ["phrase", ...]})
-  in the message, or to be the property's ``default``;
+  in the message, or to be the property's ``default``; without any, its evidence is weak
+  (the model chose it from a closed list, by meaning: kept, flagged, in ``lenient`` mode);
 * any other string needs all its words in the message; with half of them or more the
   evidence is weak (kept, flagged, in ``lenient`` mode);
 * a placeholder is refused (``{{summary}}``, "string", "example", "N/A", "TBD", a run of
@@ -42,10 +43,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "asc": ("ascending", "oldest first", "lowest first"),
     "desc": ("descending", "newest first", "latest first", "highest first"),
     "in_person": ("face to face", "on site"),
+    **{day[:3]: (day, "weekday") for day in ("monday", "tuesday", "wednesday", "thursday", "friday")},
+    **{day[:3]: (day, "weekend") for day in ("saturday", "sunday")},
 }
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\$\{.*?\}|<[A-Za-z_ ]+>|\[[A-Z_ ]+\]")
 _PLACEHOLDER_WORDS = frozenset({"string", "example", "n/a", "tbd", "tba", "todo", "null", "none", "unknown", "placeholder", "xxx", "lorem ipsum", "..."})
 _DIGIT_RUN = 5  # "12345" or "00000" and longer is a placeholder
+_LISTED = 5  # date phrases quoted back to the model when its date is not the message's
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,7 @@ class _Checker:
         if kind is not None:
             return self.moment(value, kind, schema)
         found = codes.lookup(value, context)
-        if found and (codes.hinted(context) or "pattern" in schema or "enum" in schema):
+        if found and (codes.hinted(context) or "pattern" in schema):
             return self.code(value, found, context)
         if isinstance(schema.get("enum"), list) and value in schema["enum"]:
             return self.enum(value, schema)
@@ -149,7 +153,7 @@ class _Checker:
             return _Verdict(value)
         if any(self.evidence.has_phrase(phrase) for phrase in (value, *synonyms)):
             return _Verdict(value)
-        return _Verdict(value, f"the message says nothing that means {value!r}")
+        return _Verdict(value, f"the message says nothing that means {value!r}", weak=True)
 
     def code(self, value: str, found: list[codes.Code], context: str) -> _Verdict:
         if any(code.named_in(self.evidence) for code in found):
@@ -164,9 +168,15 @@ class _Checker:
             written = temporal.written(meant, kind, schema) if meant else None
             return _Verdict(written) if written else _Verdict(value, f"{value!r} does not read as a {kind}")
         mentions = temporal.mentioned(self.evidence.text, self.clock)
-        if meant is not None and any(temporal.same(kind, meant, other) for _, other in mentions):
+        moments = [other for _, other in mentions]
+        if meant is not None and (
+            any(temporal.same(kind, meant, other) for other in moments)
+            or (kind == "date-time" and all(any(temporal.same(part, meant, other) for other in moments) for part in ("date", "time")))
+        ):
             return _Verdict(temporal.written(meant, kind, schema) or value)
-        listing = "; it mentions " + ", ".join(f"{phrase!r}" for phrase, _ in mentions) if mentions else ""
+        phrases = [phrase for phrase, _ in mentions]
+        widest = [phrase for phrase in phrases if not any(phrase in other for other in phrases if other != phrase)]
+        listing = "; it mentions " + ", ".join(map(repr, widest[:_LISTED])) if widest else ""
         return _Verdict(value, f"the message gives no {kind} {value!r}{listing}")
 
     def _verbatim(self, value: str | float) -> bool:

@@ -69,7 +69,7 @@ def _integer(words: list[str]) -> int | None:
             current += _UNITS[word]
         elif word in _TENS and previous not in _UNITS and previous not in _TENS:
             current += _TENS[word]
-        elif word in ("a", "an") and index == 0 and len(words) > 1:
+        elif word in ("a", "an") and index == 0 and words[1:2] and words[1] in ("hundred", "dozen", *_SCALES):
             current = 1
         elif word == "hundred" and previous != "hundred" and current < 10:
             current = max(current, 1) * 100

@@ -7,7 +7,11 @@ evening", "12 March 2025 at 14:30"); dateparser reads them relative to the reque
 ``reference_time`` in its ``timezone``, preferring the future for a day without a year or
 week ("Friday", "3 March"). The result is written in the first form the property's schema
 accepts. A model that writes a date itself is believed only when the message mentions that
-same date (time, or both) somewhere.
+same date (time, or both; a date-time may take its date and its time from two phrases, as
+in "on 3 April from 10:00 to 11:30") somewhere: a phrase of up to six words that holds a
+month or day name, a relative word ("tomorrow", "next", "ago", "evening", "pm") or digits
+with a date or time separator ("2025-04-03", "11:30"), and that dateparser reads. A bare
+number is never a date ("Lab 3" is not the 3rd).
 """
 
 from __future__ import annotations
@@ -23,6 +27,12 @@ __all__ = ["Clock", "Kind", "kind_of", "mentioned", "resolve", "same", "written"
 
 Kind = Literal["date", "date-time", "time"]
 
+_MARKER = re.compile(
+    r"\d{1,4}[-/.:]\d{1,2}|\d(?:am|pm|st|nd|rd|th)\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)"
+    r"|\b(?:today|tonight|tomorrow|yesterday|next|last|ago|noon|midnight|morning|afternoon|evening|am|pm|week|month|year)\b",
+    re.IGNORECASE,
+)
+_LONGEST_PHRASE = 6  # words
 _EXAMPLES: dict[Kind, tuple[str, ...]] = {
     "date-time": ("2025-01-31T14:30:00Z", "2025-01-31T14:30:00", "2025-01-31T14:30", "2025-01-31 14:30"),
     "date": ("2025-01-31",),
@@ -69,10 +79,19 @@ def resolve(phrase: str, clock: Clock) -> datetime | None:
 
 
 def mentioned(message: str, clock: Clock) -> list[tuple[str, datetime]]:
-    """Every date or time phrase the message holds, with what it means at ``clock``."""
-    from dateparser.search import search_dates
-
-    return list(search_dates(message, languages=["en"], settings=clock.settings()) or [])
+    """Every date or time phrase the message holds (see the module's rules), with what it means at
+    ``clock``; of phrases that mean the same, the shortest."""
+    tokens = [token.strip(",;!?()\"'") for token in message.split()]
+    readings: dict[datetime, str] = {}
+    for start in range(len(tokens)):
+        for stop in range(start + 1, min(len(tokens), start + _LONGEST_PHRASE) + 1):
+            phrase = " ".join(tokens[start:stop]).rstrip(".")
+            if not _MARKER.search(phrase):
+                continue
+            meant = resolve(phrase, clock)
+            if meant is not None and len(phrase) < len(readings.get(meant, phrase + " ")):
+                readings[meant] = phrase
+    return [(phrase, meant) for meant, phrase in readings.items()]
 
 
 def same(kind: Kind, one: datetime, other: datetime) -> bool:

@@ -50,10 +50,13 @@ async def test_a_call_comes_back_schema_true(tiny_backend: BackendSettings) -> N
         response = await client.post("/extract-parameters", json=REQUEST)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"function", "arguments", "missing_required", "no_call_reason", "model", "backend"}
+    assert set(body) == {"function", "arguments", "missing_required", "no_call_reason", "ungrounded", "model", "backend"}
     assert body["function"] in ("transfer_money", None)
     assert (body["model"], body["backend"]) == ("tiny", "embedded")
     assert_schema_true(body, TRANSFER)
+    for dropped in body["ungrounded"]:  # strict by default: what the message does not support is not returned
+        assert set(dropped) == {"field", "value", "reason", "kept"} and not dropped["kept"]
+        assert dropped["field"] not in body["arguments"]
 
 
 async def test_a_request_event_gets_a_reply_event(tiny_backend: BackendSettings) -> None:

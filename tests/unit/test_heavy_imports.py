@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("sklearn", "scipy", "numpy", "kubernetes", "PIL", "psycopg", "psycopg_pool", "dateparser", "pycountry")
+HEAVY = ("sklearn", "scipy", "numpy", "kubernetes", "PIL", "psycopg", "psycopg_pool", "dateparser", "pycountry", "snowballstemmer")
 # What each function needs at start-up; psycopg only loads when LOCALFN_DATABASE_URL is set.
 NEEDS = {
     "summarize": set(),
