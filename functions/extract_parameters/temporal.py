@@ -29,7 +29,7 @@ Kind = Literal["date", "date-time", "time"]
 
 _MARKER = re.compile(
     r"\d{1,4}[-/.:]\d{1,2}|\d(?:am|pm|st|nd|rd|th)\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)"
-    r"|\b(?:today|tonight|tomorrow|yesterday|next|last|ago|noon|midnight|morning|afternoon|evening|am|pm|week|month|year)\b",
+    r"|\b(?:today|tonight|tomorrow|yesterday|next|last|ago|noon|midnight|morning|afternoon|evening|am|pm|days?|weeks?|months?|years?)\b",
     re.IGNORECASE,
 )
 _LONGEST_PHRASE = 6  # words
