@@ -16,7 +16,9 @@ words and numbers are read):
   evidence is weak (kept, flagged, in ``lenient`` mode);
 * a placeholder is refused (``{{summary}}``, "string", "example", "N/A", "TBD", a run of
   sequential or repeated digits such as "123456789") unless the message says exactly that;
-* true and false are not checked: a message says them by meaning, not by a word.
+* true and false need a word of their property's name in the message (its stem starting a
+  word: "audit_only" by "auditor", "gift_wrap" by "gift-wrapped"); without one the
+  evidence is weak, since a message often says them by meaning ("let everyone know").
 
 A value without evidence is not returned: the caller drops it (a required one is then
 missing) and lists it, with its reason, as ``ungrounded``.
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from localfn.functions.extract_parameters import codes, temporal
-from localfn.functions.extract_parameters.evidence import Evidence
+from localfn.functions.extract_parameters.evidence import Evidence, words
 from localfn.functions.extract_parameters.subschemas import item_schema, property_schema, resolve
 
 __all__ = ["SYNONYMS", "Finding", "Grounded", "Mode", "ground"]
@@ -49,6 +51,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\$\{.*?\}|<[A-Za-z_ ]+>|\[[A-Z_ ]+\]")
 _PLACEHOLDER_WORDS = frozenset({"string", "example", "n/a", "tbd", "tba", "todo", "null", "none", "unknown", "placeholder", "xxx", "lorem ipsum", "..."})
 _DIGIT_RUN = 5  # "12345" or "00000" and longer is a placeholder
+_CAMEL = re.compile(r"([a-z])([A-Z])")
+_FLAG_STEM = 4  # shorter stems of a property's name ("is", "to") are too common to be evidence
 _LISTED = 5  # date phrases quoted back to the model when its date is not the message's
 
 
@@ -120,8 +124,10 @@ class _Checker:
         return verdict.value if finding.kept(self.mode) else _DROP
 
     def scalar(self, value: Any, schema: dict[str, Any], context: str) -> _Verdict:
-        if isinstance(value, bool) or value is None:
+        if value is None:
             return _Verdict(value)
+        if isinstance(value, bool):
+            return self.flag(value, context.split(" ", 1)[0])
         if _placeholder(value) and not self._verbatim(value):
             return _Verdict(value, f"{value!r} is a placeholder, not a value from the message")
         if isinstance(value, (int, float)):
@@ -145,6 +151,12 @@ class _Checker:
         if support >= 0.5:
             return _Verdict(value, f"only some of the words of {value!r} are in the message", weak=True)
         return _Verdict(value, f"{value!r} is not in the message")
+
+    def flag(self, value: bool, key: str) -> _Verdict:
+        named = [word for word in words(_CAMEL.sub(r"\1 \2", key)) if len(word) >= _FLAG_STEM]
+        if any(said.startswith(word) for word in named for said in self.evidence.words):
+            return _Verdict(value)
+        return _Verdict(value, f"the message says nothing about {key!r}", weak=True)
 
     def enum(self, value: str, schema: dict[str, Any]) -> _Verdict:
         own = schema.get("x-synonyms")

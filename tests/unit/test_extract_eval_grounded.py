@@ -9,9 +9,10 @@ from bench.extract_parameters.evaluate import CASES, load_cases, request_of
 from localfn.functions.extract_parameters.evidence import Evidence
 from localfn.functions.extract_parameters.grounding import Mode, ground
 
-# (case, value): enum values implied by meaning alone ("her mother" is a parent, "at 06:45" a time
-# trigger), dropped in strict mode and kept flagged in lenient; and a time dateparser cannot read.
-BY_MEANING = {("nested-01", "guardian/relationship"), ("nested-03", "trigger/type")}
+# (case, value): enum values and flags implied by meaning alone ("her mother" is a parent, "at 06:45" a
+# time trigger, "let everyone know" notifies attendees), dropped in strict mode and kept flagged in
+# lenient; and a time dateparser cannot read.
+BY_MEANING = {("nested-01", "guardian/relationship"), ("nested-03", "trigger/type"), ("multi_function-09", "notify_attendees")}
 UNREAD = {("numbers_in_words-07", "start_time")}  # "half past two in the afternoon"
 
 

@@ -140,7 +140,13 @@ def test_date_properties_are_known_by_format_or_pattern() -> None:
     ]
 
 
-def test_booleans_are_not_checked_and_nested_values_are_dropped_by_path() -> None:
-    arguments, reasons = check("Ana, 34, and Rui", urgent=True, guests=[{"name": "Ana", "age": 34}, {"name": "Rui", "age": 40}])
-    assert arguments == {"urgent": True, "guests": [{"name": "Ana", "age": 34}, {"name": "Rui"}]}
+def test_nested_values_are_dropped_by_path() -> None:
+    arguments, reasons = check("Ana, 34, and Rui", guests=[{"name": "Ana", "age": 34}, {"name": "Rui", "age": 40}])
+    assert arguments == {"guests": [{"name": "Ana", "age": 34}, {"name": "Rui"}]}
     assert list(reasons) == ["guests/1/age"]
+
+
+def test_a_flag_needs_a_word_of_its_name_or_its_evidence_is_weak() -> None:
+    assert check("It's urgent!", urgent=False)[0] == {"urgent": False}  # the message speaks of it; its value is the model's
+    assert check("Fix it soon", urgent=True) == ({}, {"urgent": "the message says nothing about 'urgent'"})
+    assert check("Fix it soon", grounding="lenient", urgent=True)[0] == {"urgent": True}
