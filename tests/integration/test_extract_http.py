@@ -13,26 +13,11 @@ from cloudevents.http.event import CloudEvent
 from jsonschema import Draft202012Validator
 
 from localfn.settings import BackendSettings
+from tests.support.extract_functions import TRANSFER
 from tests.support.localfn_app import backend, engine_calls, make_settings, serve_client
 from tests.support.ollama_peer import OllamaPeer
 
 FUNCTION = ["extract-parameters"]
-TRANSFER: dict[str, Any] = {
-    "name": "transfer_money",
-    "description": "Send money from one of the user's accounts to a payee.",
-    "parameters": {
-        "type": "object",
-        "properties": {
-            "from_account": {"type": "string", "enum": ["checking", "savings"]},
-            "to_account": {"type": "string"},
-            "amount": {"type": "number", "exclusiveMinimum": 0},
-            "currency": {"type": "string", "pattern": r"^[A-Z]{3}$"},
-            "on": {"type": "string", "format": "date"},
-        },
-        "required": ["from_account", "to_account", "amount"],
-        "additionalProperties": False,
-    },
-}
 REQUEST = {"user_message": "Send 300 EUR to Jonas Weber from savings.", "function_schema": TRANSFER}
 
 

@@ -12,22 +12,9 @@ from pydantic import ValidationError
 from localfn.functions.extract_parameters.capability import ExtractParameters
 from localfn.functions.extract_parameters.models import ExtractParametersRequest
 from localfn.settings import Settings
+from tests.support.extract_functions import TRANSFER  # the README's example
 from tests.unit.scripted_engine import ScriptedEngine, run_capability
 
-TRANSFER = {  # the README's example
-    "name": "transfer_money",
-    "description": "Send money to a payee.",
-    "parameters": {
-        "type": "object",
-        "properties": {
-            "from_account": {"type": "string", "enum": ["checking", "savings"]},
-            "to_account": {"type": "string"},
-            "amount": {"type": "number", "exclusiveMinimum": 0},
-            "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-        },
-        "required": ["from_account", "to_account", "amount"],
-    },
-}
 MEMBERS = {
     "name": "list_members",
     "parameters": {
