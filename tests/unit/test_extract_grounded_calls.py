@@ -128,6 +128,7 @@ async def test_off_returns_what_the_model_said() -> None:
     assert len(engine.requests) == 1
 
 
-def test_an_unknown_time_zone_is_refused_saying_what_to_give() -> None:
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "Europe", "", "posix/UTC", "../etc/passwd"])
+def test_an_unknown_time_zone_is_refused_saying_what_to_give(zone: str) -> None:
     with pytest.raises(ValidationError, match="IANA name such as 'Europe/Lisbon'"):
-        ExtractParametersRequest.model_validate({"user_message": "hi", "function_schema": NOTE, "timezone": "Mars/Olympus"})
+        ExtractParametersRequest.model_validate({"user_message": "hi", "function_schema": NOTE, "timezone": zone})
