@@ -116,18 +116,18 @@ class _Checker:
         if isinstance(value, list):
             items = (self.value(item, item_schema(schema, index), _join(path, index), key) for index, item in enumerate(value))
             return [item for item in items if item is not _DROP]
-        verdict = self.scalar(value, schema, f"{key} {schema.get('description', '')}")
+        verdict = self.scalar(value, schema, key)
         if verdict.reason is None:
             return verdict.value
         finding = Finding(path, value, verdict.reason, verdict.weak)
         self.findings.append(finding)
         return verdict.value if finding.kept(self.mode) else _DROP
 
-    def scalar(self, value: Any, schema: dict[str, Any], context: str) -> _Verdict:
+    def scalar(self, value: Any, schema: dict[str, Any], key: str) -> _Verdict:
         if value is None:
             return _Verdict(value)
         if isinstance(value, bool):
-            return self.flag(value, context.split(" ", 1)[0])
+            return self.flag(value, key)
         if _placeholder(value) and not self._verbatim(value):
             return _Verdict(value, f"{value!r} is a placeholder, not a value from the message")
         if isinstance(value, (int, float)):
@@ -137,6 +137,7 @@ class _Checker:
         kind = temporal.kind_of(schema)
         if kind is not None:
             return self.moment(value, kind, schema)
+        context = f"{key} {schema.get('description', '')}"  # says which codes a property holds, if any
         found = codes.lookup(value, context)
         if found and (codes.hinted(context) or "pattern" in schema):
             return self.code(value, found, context)
