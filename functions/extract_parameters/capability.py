@@ -6,28 +6,38 @@ message does not give comes back as null instead of invented. The reply is read 
 dropped, light normalisation), then judged by the caller's own schema: absent required
 values are reported as missing, any other fault goes back to the model to repair, so the
 arguments returned always validate.
+
+Unless the request turns grounding off, every value is then checked against the message
+(grounding.py): one the message does not support is quoted back to the model once, with
+the reason; what is still unsupported is dropped (a required one becomes missing) and
+listed in ``ungrounded``. Dates and times are the product's reading of the message's words.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from localfn.capability import Capability
-from localfn.engine.base import ChatRequest, ChatResult
-from localfn.errors import PayloadTooLarge
+from localfn.engine.base import ChatRequest, ChatResult, Message
+from localfn.errors import PayloadTooLarge, StructuredOutputError
 from localfn.functions.extract_parameters.arguments import judge
+from localfn.functions.extract_parameters.evidence import Evidence
+from localfn.functions.extract_parameters.grounding import Finding, Grounded, Mode, ground
 from localfn.functions.extract_parameters.models import (
     Call,
     Choice,
     ExtractParametersRequest,
     ExtractParametersResponse,
     FunctionSchema,
+    Ungrounded,
 )
 from localfn.functions.extract_parameters.normalize import read_call
 from localfn.functions.extract_parameters.schemas import call_schema, choice_schema
 from localfn.prompts import Prompt, load_prompts
 from localfn.runtime import Runtime
-from localfn.structured import chat_structured
+from localfn.structured import Structured, chat_structured
 from localfn.tokens import estimate_tokens
 
 __all__ = ["ExtractParameters", "call_token_cap"]
@@ -58,7 +68,7 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
             if choice.function is None:
                 return _no_call(choice.no_call_reason, result)
             function = next(f for f in functions if f.name == choice.function)
-        return await self._call(request.user_message, function)
+        return await self._call(request, function)
 
     async def _choose(self, message: str, functions: list[FunctionSchema]) -> tuple[Choice, ChatResult]:
         listing = "\n".join(f"- {f.name}: {f.description or '(no description)'}" for f in functions)
@@ -74,41 +84,72 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
         )
         return chosen.value, chosen.last
 
-    async def _call(self, message: str, function: FunctionSchema) -> ExtractParametersResponse:
+    async def _call(self, request: ExtractParametersRequest, function: FunctionSchema) -> ExtractParametersResponse:
         parameters = function.parameters
         parameters_json = json.dumps(parameters, ensure_ascii=False)
         system, user = self._prompts["call"].render(
             name=function.name,
             description=function.description or "(no description)",
             parameters=parameters_json,
-            message=message,
+            message=request.user_message,
         )
-        max_tokens = call_token_cap(message, parameters_json)
+        max_tokens = call_token_cap(request.user_message, parameters_json)
         settings = self.runtime.settings
-        request = ChatRequest(
+        asked = ChatRequest(
             messages=(system, user), max_tokens=max_tokens, temperature=settings.temperature, repeat_penalty=settings.repeat_penalty
         )
+        evidence, clock, mode = Evidence(request.user_message), request.clock(), request.grounding
+
+        def grounded(call: Call) -> Grounded:
+            return ground(call.arguments, parameters, evidence, clock, mode) if mode != "off" else Grounded(call.arguments, [])
 
         def faults(call: Call) -> list[str]:
-            return judge(call.arguments, parameters).problems if call.function else []
+            return judge(grounded(call).arguments, parameters).problems if call.function else []
 
-        called = await chat_structured(
-            self.runtime.pool, request, Call,
-            metrics=self.runtime.metrics, max_repairs=self.runtime.settings.max_repairs,
-            checks=[faults], schema=call_schema(function.name, parameters),
-            prepare=lambda data: read_call(data, parameters),
-        )
-        call = called.value
-        if call.function is None:
-            return _no_call(call.no_call_reason, called.last)
+        async def ask(chat: ChatRequest) -> Structured[Call]:
+            return await chat_structured(
+                self.runtime.pool, chat, Call,
+                metrics=self.runtime.metrics, max_repairs=self.runtime.settings.max_repairs,
+                checks=[faults], schema=call_schema(function.name, parameters, phrases=mode != "off"),
+                prepare=lambda data: read_call(data, parameters),
+            )
+
+        called = await ask(asked)
+        if called.value.function is None:
+            return _no_call(called.value.no_call_reason, called.last)
+        result = grounded(called.value)
+        if result.dropped(mode):
+            called, result = await self._reask(asked, called, result, ask, grounded, mode)
         return ExtractParametersResponse(
-            function=call.function,
-            arguments=call.arguments,
-            missing_required=judge(call.arguments, parameters).missing,
+            function=called.value.function,
+            arguments=result.arguments,
+            missing_required=judge(result.arguments, parameters).missing,
             no_call_reason=None,
+            ungrounded=[_ungrounded(finding, mode) for finding in result.findings],
             model=called.last.model,
             backend=called.last.backend,
         )
+
+    async def _reask(
+        self,
+        asked: ChatRequest,
+        called: Structured[Call],
+        result: Grounded,
+        ask: Callable[[ChatRequest], Awaitable[Structured[Call]]],
+        grounded: Callable[[Call], Grounded],
+        mode: Mode,
+    ) -> tuple[Structured[Call], Grounded]:
+        """Once, the values the message does not support quoted back with the reasons; the answer is
+        grounded in turn. A reply that declines the call or breaks its schema leaves the first one standing."""
+        reasons = self._prompts["reground"].render(problems=_listing(result.dropped(mode)))[1]
+        again = replace(asked, messages=(*asked.messages, Message("assistant", called.last.content), reasons))
+        try:
+            second = await ask(again)
+        except StructuredOutputError:
+            return called, result
+        if second.value.function != called.value.function:
+            return called, result
+        return second, grounded(second.value)
 
     def _check_size(self, functions: list[FunctionSchema]) -> None:
         limit = self.runtime.settings.extract_parameters_max_schema_bytes
@@ -141,3 +182,11 @@ def _no_call(reason: str | None, result: ChatResult) -> ExtractParametersRespons
         model=result.model,
         backend=result.backend,
     )
+
+
+def _listing(findings: list[Finding]) -> str:
+    return "\n".join(f"- {finding.field}: {json.dumps(finding.value, ensure_ascii=False)}: {finding.reason}" for finding in findings)
+
+
+def _ungrounded(finding: Finding, mode: Mode) -> Ungrounded:
+    return Ungrounded(field=finding.field, value=finding.value, reason=finding.reason, kept=finding.kept(mode))

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from localfn.functions.extract_parameters.number_words import parse_number
+from localfn.functions.extract_parameters.subschemas import item_schema, property_schema, resolve
 
 __all__ = ["read_call"]
 
@@ -30,11 +31,11 @@ def read_call(data: Any, parameters: dict[str, Any]) -> Any:
 
 
 def _read(value: Any, schema: Any, root: dict[str, Any]) -> Any:
-    schema = _resolve(schema, root)
+    schema = resolve(schema, root)
     if isinstance(value, dict):
-        return {key: _read(item, _property(schema, key), root) for key, item in value.items() if item is not None}
+        return {key: _read(item, property_schema(schema, key), root) for key, item in value.items() if item is not None}
     if isinstance(value, list):
-        return [_read(item, _item(schema, index), root) for index, item in enumerate(value)]
+        return [_read(item, item_schema(schema, index), root) for index, item in enumerate(value)]
     if isinstance(value, str):
         return _string(value, schema)
     return value
@@ -54,30 +55,3 @@ def _string(value: str, schema: dict[str, Any]) -> Any:
         if len(matches) == 1:
             return matches[0]
     return value
-
-
-def _property(schema: dict[str, Any], key: str) -> Any:
-    properties = schema.get("properties")
-    if isinstance(properties, dict) and key in properties:
-        return properties[key]
-    extra = schema.get("additionalProperties")
-    return extra if isinstance(extra, dict) else {}
-
-
-def _item(schema: dict[str, Any], index: int) -> Any:
-    prefix = schema.get("prefixItems")
-    if isinstance(prefix, list) and index < len(prefix):
-        return prefix[index]
-    items = schema.get("items")
-    return items if isinstance(items, dict) else {}
-
-
-def _resolve(schema: Any, root: dict[str, Any]) -> dict[str, Any]:
-    """The subschema a local ``$ref`` points to (the only references parameters may hold); {} if none."""
-    seen = 0
-    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and seen < 32:
-        node: Any = root
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            node = node.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(node, dict) else None
-        schema, seen = node, seen + 1
-    return schema if isinstance(schema, dict) else {}

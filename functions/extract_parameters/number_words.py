@@ -1,7 +1,8 @@
 """Numbers written out as text: digits with thousands separators, or English words.
 
 Only a whole string that reads as one number is turned into it ("1,500", "twenty-five",
-"one thousand two hundred and fifty", "eighty-eight point five", "nineteen and a half");
+"one thousand two hundred and fifty", "eighty-eight point five", "nineteen and a half",
+"a dozen", "two dozen");
 anything else ("about 20", "25 minutes") is left alone, so nothing is guessed.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["parse_number"]
+__all__ = ["NUMBER_WORDS", "parse_number"]
 
 _DIGITS = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _UNITS = {
@@ -22,6 +23,8 @@ _UNITS = {
 _TENS = {word: 10 * (index + 2) for index, word in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
 _SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 _HALF = ("and", "a", "half")
+# Every word a number in words can hold: where a spelled-out number may start or go on.
+NUMBER_WORDS = frozenset({*_UNITS, *_TENS, *_SCALES, "hundred", "dozen", "a", "an", "and", "half", "point", "minus"})
 
 
 def parse_number(text: str) -> int | float | None:
@@ -55,7 +58,7 @@ def _words(words: list[str]) -> int | float | None:
 
 
 def _integer(words: list[str]) -> int | None:
-    """An integer in words: "one thousand two hundred and fifty", "a hundred", "forty-five"."""
+    """An integer in words: "one thousand two hundred and fifty", "a hundred", "forty-five", "a dozen"."""
     if not words:
         return None
     total = current = 0
@@ -66,10 +69,12 @@ def _integer(words: list[str]) -> int | None:
             current += _UNITS[word]
         elif word in _TENS and previous not in _UNITS and previous not in _TENS:
             current += _TENS[word]
-        elif word in ("a", "an") and index == 0 and len(words) > 1:
+        elif word in ("a", "an") and index == 0 and words[1:2] and words[1] in ("hundred", "dozen", *_SCALES):
             current = 1
         elif word == "hundred" and previous != "hundred" and current < 10:
             current = max(current, 1) * 100
+        elif word == "dozen" and previous not in ("hundred", "dozen", *_SCALES) and current < 100:
+            current = max(current, 1) * 12
         elif word in _SCALES and previous not in _SCALES and (scale is None or _SCALES[word] < scale):
             scale = _SCALES[word]
             total += max(current, 1) * scale

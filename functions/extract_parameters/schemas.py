@@ -6,6 +6,11 @@ depth: a model that must fill a required field invents a value, one that may wri
 patterns, ranges, nested objects, arrays) is kept, so engines that constrain decoding
 (Ollama ``format``, llama.cpp grammars) still enforce them. Patterns have their shorthand
 classes spelled out, which those grammar builders need to enforce them at all.
+
+With ``phrases``, a date, date-time or time property (see temporal.kind_of) loses its
+``format`` and ``pattern`` in the model's schema: the model copies the message's words
+for it ("tomorrow evening") and the product resolves them, instead of computing a date
+it cannot know.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
+
+from localfn.functions.extract_parameters.temporal import kind_of
 
 __all__ = ["call_schema", "check_parameters", "choice_schema"]
 
@@ -28,6 +35,7 @@ _DEFINITIONS = ("$defs", "definitions")
 _LOCAL_REFS = ("#/$defs/", "#/definitions/")
 # In JSON Schema's regex dialect (ECMA-262) these are exactly ASCII ranges.
 _SHORTHANDS = {"d": "0-9", "w": "A-Za-z0-9_"}
+_PHRASE_NOTE = "Copy the words of the message that give it, e.g. \"tomorrow evening\"."
 
 
 def check_parameters(parameters: dict[str, Any]) -> None:
@@ -57,14 +65,15 @@ def choice_schema(names: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def call_schema(name: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    """The function's name (or null: no call) and its arguments, each of them optional and nullable."""
+def call_schema(name: str, parameters: dict[str, Any], *, phrases: bool = False) -> dict[str, Any]:
+    """The function's name (or null: no call) and its arguments, each of them optional and nullable;
+    with ``phrases``, dates and times as the message's words."""
     arguments = {key: value for key, value in parameters.items() if key not in (*_DEFINITIONS, "$schema", "$id")}
     schema: dict[str, Any] = {
         "type": "object",
         "properties": {
             "function": {"enum": [name, None]},
-            "arguments": _optional(arguments),
+            "arguments": _optional(arguments, phrases),
             "no_call_reason": {"type": ["string", "null"]},
         },
         "required": ["function", "arguments"],
@@ -72,28 +81,31 @@ def call_schema(name: str, parameters: dict[str, Any]) -> dict[str, Any]:
     }
     for key in _DEFINITIONS:
         if isinstance(parameters.get(key), dict):
-            schema[key] = {def_name: _optional(sub) for def_name, sub in parameters[key].items()}
+            schema[key] = {def_name: _optional(sub, phrases) for def_name, sub in parameters[key].items()}
     return schema
 
 
-def _optional(schema: Any) -> Any:
+def _optional(schema: Any, phrases: bool) -> Any:
     """``schema`` with no ``required`` anywhere and every property nullable."""
     if not isinstance(schema, dict):
         return schema  # true / false
     out = {key: value for key, value in schema.items() if key != "required"}
+    if phrases and kind_of(out) is not None:
+        out = {key: value for key, value in out.items() if key not in ("format", "pattern")}
+        out["description"] = " ".join(filter(None, [out.get("description"), _PHRASE_NOTE]))
     if isinstance(out.get("pattern"), str):
         out["pattern"] = _spelled_out(out["pattern"])
     for key in _SCHEMA_MAPS:
         if isinstance(out.get(key), dict):
-            out[key] = {name: _optional(sub) for name, sub in out[key].items()}
+            out[key] = {name: _optional(sub, phrases) for name, sub in out[key].items()}
     if "properties" in out:
         out["properties"] = {name: _nullable(sub) for name, sub in out["properties"].items()}
     for key in _SCHEMA_LISTS:
         if isinstance(out.get(key), list):
-            out[key] = [_optional(sub) for sub in out[key]]
+            out[key] = [_optional(sub, phrases) for sub in out[key]]
     for key in _SCHEMA_ONES:
         if isinstance(out.get(key), dict):
-            out[key] = _optional(out[key])
+            out[key] = _optional(out[key], phrases)
     return out
 
 

@@ -45,7 +45,8 @@ async def test_every_evaluation_case_gets_schema_true_arguments(tiny_backend: Ba
 
         async def check(case: dict[str, Any]) -> list[str]:
             async with slots:
-                response = await client.post("/extract-parameters", json={"user_message": case["user_message"], "functions": case["functions"]})
+                body = {key: case[key] for key in ("user_message", "functions", "reference_time", "timezone") if key in case}
+                response = await client.post("/extract-parameters", json=body)
             if response.status_code != 200:
                 return [f"{case['id']}: HTTP {response.status_code} {response.text[:300]}"]
             return [f"{case['id']}: {fault}" for fault in faults(case, response.json())]
@@ -57,4 +58,4 @@ async def test_every_evaluation_case_gets_schema_true_arguments(tiny_backend: Ba
 def test_the_set_covers_what_the_issue_asks_for() -> None:
     categories = {case["category"] for case in CASES}
     assert len(CASES) >= 60 and len({case["id"] for case in CASES}) == len(CASES)
-    assert {"single", "multi_function", "missing_required", "no_call", "enum", "nested", "numbers_in_words"} <= categories
+    assert {"single", "multi_function", "missing_required", "no_call", "enum", "nested", "numbers_in_words", "grounding"} <= categories

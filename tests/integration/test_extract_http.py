@@ -13,26 +13,11 @@ from cloudevents.http.event import CloudEvent
 from jsonschema import Draft202012Validator
 
 from localfn.settings import BackendSettings
+from tests.support.extract_functions import TRANSFER
 from tests.support.localfn_app import backend, engine_calls, make_settings, serve_client
 from tests.support.ollama_peer import OllamaPeer
 
 FUNCTION = ["extract-parameters"]
-TRANSFER: dict[str, Any] = {
-    "name": "transfer_money",
-    "description": "Send money from one of the user's accounts to a payee.",
-    "parameters": {
-        "type": "object",
-        "properties": {
-            "from_account": {"type": "string", "enum": ["checking", "savings"]},
-            "to_account": {"type": "string"},
-            "amount": {"type": "number", "exclusiveMinimum": 0},
-            "currency": {"type": "string", "pattern": r"^[A-Z]{3}$"},
-            "on": {"type": "string", "format": "date"},
-        },
-        "required": ["from_account", "to_account", "amount"],
-        "additionalProperties": False,
-    },
-}
 REQUEST = {"user_message": "Send 300 EUR to Jonas Weber from savings.", "function_schema": TRANSFER}
 
 
@@ -50,10 +35,13 @@ async def test_a_call_comes_back_schema_true(tiny_backend: BackendSettings) -> N
         response = await client.post("/extract-parameters", json=REQUEST)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"function", "arguments", "missing_required", "no_call_reason", "model", "backend"}
+    assert set(body) == {"function", "arguments", "missing_required", "no_call_reason", "ungrounded", "model", "backend"}
     assert body["function"] in ("transfer_money", None)
     assert (body["model"], body["backend"]) == ("tiny", "embedded")
     assert_schema_true(body, TRANSFER)
+    for dropped in body["ungrounded"]:  # strict by default: what the message does not support is not returned
+        assert set(dropped) == {"field", "value", "reason", "kept"} and not dropped["kept"]
+        assert dropped["field"] not in body["arguments"]
 
 
 async def test_a_request_event_gets_a_reply_event(tiny_backend: BackendSettings) -> None:

@@ -17,11 +17,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = (
     "sklearn", "scipy", "numpy", "kubernetes", "PIL", "psycopg", "psycopg_pool", "redis", "cryptography", "pyld", "joserfc",
+    "dateparser", "pycountry", "snowballstemmer",
 )
 # What each function needs at start-up; psycopg only loads when LOCALFN_DATABASE_URL is set, redis when
 # LOCALFN_STATE_URL is, generate-badge's signing libraries (cryptography, pyld, joserfc) when
-# LOCALFN_ISSUER__KEYS_FILE is. generate-badge and route-query read models trained at build time
-# (``make models``) in pure Python: scikit-learn, scipy and numpy are for training only.
+# LOCALFN_ISSUER__KEYS_FILE is; extract-parameters' grounding libraries (dateparser, pycountry,
+# snowballstemmer) on its first call. generate-badge and route-query read models trained at build
+# time (``make models``) in pure Python: scikit-learn, scipy and numpy are for training only.
 NEEDS = {
     "summarize": set(),
     "extract_parameters": set(),

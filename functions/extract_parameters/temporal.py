@@ -1,0 +1,116 @@
+"""Dates and times: resolved by the product from the message's words, never taken from the model.
+
+A string property is a date, a date-time or a time when its ``format`` says so, or when its
+``pattern`` accepts an ISO 8601 example of one ("2025-01-31", "2025-01-31T14:30:00",
+"14:30"). For such a property the model copies the words of the message ("tomorrow
+evening", "12 March 2025 at 14:30"); dateparser reads them relative to the request's
+``reference_time`` in its ``timezone``, preferring the future for a day without a year or
+week ("Friday", "3 March"). The result is written in the first form the property's schema
+accepts. A model that writes a date itself is believed only when the message mentions that
+same date (time, or both; a date-time may take its date and its time from two phrases, as
+in "on 3 April from 10:00 to 11:30") somewhere: a phrase of up to six words that holds a
+month or day name, a relative word ("tomorrow", "next", "ago", "evening", "pm") or digits
+with a date or time separator ("2025-04-03", "11:30"), and that dateparser reads. A bare
+number is never a date ("Lab 3" is not the 3rd).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from jsonschema import Draft202012Validator
+
+__all__ = ["Clock", "Kind", "kind_of", "mentioned", "resolve", "same", "written"]
+
+Kind = Literal["date", "date-time", "time"]
+
+_MARKER = re.compile(
+    r"\d{1,4}[-/.:]\d{1,2}|\d(?:am|pm|st|nd|rd|th)\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)"
+    r"|\b(?:today|tonight|tomorrow|yesterday|next|last|ago|noon|midnight|morning|afternoon|evening|am|pm|days?|weeks?|months?|years?)\b",
+    re.IGNORECASE,
+)
+_LONGEST_PHRASE = 6  # words
+_EXAMPLES: dict[Kind, tuple[str, ...]] = {
+    "date-time": ("2025-01-31T14:30:00Z", "2025-01-31T14:30:00", "2025-01-31T14:30", "2025-01-31 14:30"),
+    "date": ("2025-01-31",),
+    "time": ("14:30", "14:30:00", "14:30:00Z"),
+}
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The moment relative dates are read from: the request's reference_time, in its timezone."""
+
+    now: datetime  # timezone-aware
+    timezone: str  # IANA name, e.g. "Europe/Lisbon"
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "RELATIVE_BASE": self.now.replace(tzinfo=None),
+            "TIMEZONE": self.timezone,
+            "RETURN_AS_TIMEZONE_AWARE": True,
+            "PREFER_DATES_FROM": "future",
+        }
+
+
+def kind_of(schema: dict[str, Any]) -> Kind | None:
+    """Whether a string property holds a date, a date-time or a time (see the module's rules)."""
+    if schema.get("format") in _EXAMPLES:
+        kind: Kind = schema["format"]
+        return kind
+    pattern = schema.get("pattern")
+    if not isinstance(pattern, str):
+        return None
+    try:
+        accepts = re.compile(pattern).search
+    except re.error:
+        return None
+    return next((kind for kind, examples in _EXAMPLES.items() if any(accepts(example) for example in examples)), None)
+
+
+def resolve(phrase: str, clock: Clock) -> datetime | None:
+    """What ``phrase`` means at ``clock``, or None when dateparser cannot read it as a date or time."""
+    import dateparser  # ~0.6 s with its language data: loaded on the first date read, not at start-up
+
+    return dateparser.parse(phrase, languages=["en"], settings=clock.settings())
+
+
+def mentioned(message: str, clock: Clock) -> list[tuple[str, datetime]]:
+    """Every date or time phrase the message holds (see the module's rules), with what it means at
+    ``clock``; of phrases that mean the same, the shortest."""
+    tokens = [token.strip(",;!?()\"'") for token in message.split()]
+    readings: dict[datetime, str] = {}
+    for start in range(len(tokens)):
+        for stop in range(start + 1, min(len(tokens), start + _LONGEST_PHRASE) + 1):
+            phrase = " ".join(tokens[start:stop]).rstrip(".")
+            if not _MARKER.search(phrase):
+                continue
+            meant = resolve(phrase, clock)
+            if meant is not None and len(phrase) < len(readings.get(meant, phrase + " ")):
+                readings[meant] = phrase
+    return [(phrase, meant) for meant, phrase in readings.items()]
+
+
+def same(kind: Kind, one: datetime, other: datetime) -> bool:
+    """Whether two moments agree on what a ``kind`` property holds."""
+    if kind == "date":
+        return one.date() == other.date()
+    if kind == "time":
+        return (one.hour, one.minute) == (other.hour, other.minute)
+    return one == other  # both timezone-aware: dateparser returns them so
+
+
+def written(moment: datetime, kind: Kind, schema: dict[str, Any]) -> str | None:
+    """``moment`` in the first ISO 8601 form ``schema`` accepts, or None when it accepts none."""
+    if kind == "date":
+        forms = [moment.date().isoformat()]
+    elif kind == "time":
+        forms = [moment.strftime("%H:%M"), moment.strftime("%H:%M:%S"), moment.isoformat(timespec="seconds")[11:]]  # the last with its offset
+    else:
+        plain = moment.replace(tzinfo=None)
+        forms = [moment.isoformat(timespec="seconds"), plain.isoformat(timespec="seconds"), plain.isoformat(timespec="minutes"), plain.strftime("%Y-%m-%d %H:%M")]
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return next((form for form in forms if validator.is_valid(form)), None)

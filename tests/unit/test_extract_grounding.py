@@ -1,0 +1,152 @@
+"""Grounding rule by rule: which values a message supports, and why the others are dropped."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from localfn.functions.extract_parameters.evidence import Evidence, words
+from localfn.functions.extract_parameters.grounding import Mode, ground
+from localfn.functions.extract_parameters.temporal import Clock, kind_of
+
+CLOCK = Clock(datetime(2026, 12, 31, 9, 0, tzinfo=ZoneInfo("Europe/Lisbon")), "Europe/Lisbon")  # a Thursday, the year's last day
+PARAMETERS: dict[str, Any] = {
+    "type": "object",
+    "$defs": {"money": {"type": "number"}},
+    "properties": {
+        "count": {"type": "integer"},
+        "amount": {"$ref": "#/$defs/money"},
+        "name": {"type": "string"},
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+        "country": {"type": "string", "description": "ISO country"},
+        "language": {"type": "string", "enum": ["en", "fr", "de"]},
+        "units": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+        "mode": {"type": "string", "enum": ["in_person", "video"], "x-synonyms": {"video": ["zoom call"]}},
+        "sort": {"type": "string", "enum": ["asc", "desc"], "default": "asc"},
+        "day": {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"},
+        "at": {"type": "string", "format": "time"},
+        "when": {"type": "string", "format": "date-time"},
+        "slot": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
+        "urgent": {"type": "boolean"},
+        "guests": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}}},
+    },
+}
+
+
+def check(message: str, grounding: Mode = "strict", **arguments: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    grounded = ground(arguments, PARAMETERS, Evidence(message), CLOCK, grounding)
+    return grounded.arguments, {finding.field: finding.reason for finding in grounded.findings}
+
+
+@pytest.mark.parametrize(("message", "number"), [
+    ("Send 1,500 to Ana", 1500), ("Send 1.500,25 to Ana", 1500.25), ("a table for twenty-one", 21), ("a dozen eggs", 12),
+    ("between 10-20 people", 20), ("a 5km run", 5), ("it costs €300", 300), ("score 87.5", 87.5), ("one thousand two hundred", 1200),
+])
+def test_numbers_the_message_writes_are_grounded(message: str, number: float) -> None:
+    assert check(message, amount=number) == ({"amount": number}, {})
+
+
+@pytest.mark.parametrize(("message", "number"), [
+    ("Send 300 to Ana", 100),  # another number
+    ("room BIO101", 101),  # digits inside a code
+    ("two and three", 5),  # no arithmetic
+    ("one thousand two hundred", 1002),  # only the longest reading of a run of words
+    ("a forty-five minute limit", 46),  # "a" is one only before hundred, dozen, thousand...
+])
+def test_numbers_the_message_does_not_write_are_dropped(message: str, number: float) -> None:
+    arguments, reasons = check(message, count=number)
+    assert arguments == {} and reasons == {"count": f"the message states no number {number}"}
+
+
+def test_words_match_up_to_case_accents_punctuation_and_inflection() -> None:
+    assert words("EUROS, Müller; cities, rated") == words("euro muller city rating") == ["euro", "muller", "citi", "rate"]
+    assert check("send it to dr. jonas müller", name="Dr Jonas Muller") == ({"name": "Dr Jonas Muller"}, {})
+
+
+def test_free_text_without_support_is_dropped_and_partial_support_is_weak() -> None:
+    assert check("Send it to Jonas", name="Maria Silva") == ({}, {"name": "'Maria Silva' is not in the message"})
+    assert check("Send it to Jonas", name="Jonas Weber")[0] == {}
+    lenient = ground({"name": "Jonas Weber"}, PARAMETERS, Evidence("Send it to Jonas"), CLOCK, "lenient")
+    assert lenient.arguments == {"name": "Jonas Weber"} and lenient.findings[0].weak
+
+
+@pytest.mark.parametrize("placeholder", ["{{summary}}", "string", "N/A", "TBD", "example", "123456789", "00000", "<name>"])
+def test_placeholders_are_refused(placeholder: str) -> None:
+    arguments, reasons = check("Call the quartet about the concert", name=placeholder)
+    assert arguments == {} and reasons == {"name": f"{placeholder!r} is a placeholder, not a value from the message"}
+
+
+def test_a_placeholder_word_the_message_says_is_what_the_user_said() -> None:
+    assert check("Name the file example", name="example") == ({"name": "example"}, {})
+    assert check("My PIN is 12345", name="12345") == ({"name": "12345"}, {})
+
+
+@pytest.mark.parametrize(("message", "code"), [
+    ("Send 300 EUR", "EUR"), ("Send 300 euros", "EUR"), ("Send €300", "EUR"), ("£20 please", "GBP"), ("in Swiss francs", "CHF"),
+    ("transfer 40 gbp", "GBP"),  # a code in lower case counts right by an amount
+])
+def test_a_currency_is_named_by_code_name_or_symbol(message: str, code: str) -> None:
+    assert check(message, currency=code) == ({"currency": code}, {})
+
+
+def test_a_currency_the_message_does_not_name_is_dropped_naming_the_one_it_does() -> None:
+    assert check("Send 300 EUR", currency="USD")[1] == {"currency": "the message does not name USD (US Dollar); it names EUR"}
+    assert check("Send $300", currency="USD")[0] == {}  # "$" is the sign of many currencies
+
+
+def test_countries_and_languages_by_code_or_english_name_but_not_by_a_lowercase_word() -> None:
+    assert check("Ship it to Portugal", country="PT")[0] == {"country": "PT"}
+    assert check("Answer in French", language="fr")[0] == {"language": "fr"}
+    assert check("can you do it", country="CA")[0] == {}  # "ca"/"can" in lower case name no country
+
+
+def test_enum_values_need_their_words_or_a_synonym_unless_they_are_the_default() -> None:
+    assert check("It is 20°C", units="celsius")[0] == {"units": "celsius"}
+    assert check("Meet in person", mode="in_person")[0] == {"mode": "in_person"}
+    assert check("Set up a zoom call", mode="video")[0] == {"mode": "video"}
+    assert check("Meet tomorrow", mode="video")[1] == {"mode": "the message says nothing that means 'video'"}
+    assert check("List them", sort="asc")[0] == {"sort": "asc"}
+    assert check("List them", sort="desc")[0] == {}
+
+
+@pytest.mark.parametrize(("phrase", "day"), [
+    ("tomorrow", "2027-01-01"), ("in two days", "2027-01-02"), ("12 March 2025", "2025-03-12"), ("Saturday", "2027-01-02"),
+])
+def test_dates_are_read_from_the_messages_words(phrase: str, day: str) -> None:
+    assert check(f"Book it for {phrase}.", day=phrase) == ({"day": day}, {})
+
+
+def test_a_date_the_model_wrote_stands_only_when_the_message_gives_it() -> None:
+    assert check("Book it for 12 March 2025.", day="2025-03-12")[0] == {"day": "2025-03-12"}
+    assert check("Book it for tomorrow.", day="2023-05-01")[1] == {"day": "the message gives no date '2023-05-01'; it mentions 'tomorrow'"}
+
+
+def test_a_date_time_may_take_its_date_and_its_time_from_two_phrases() -> None:
+    arguments, reasons = check("Thesis review on 2025-04-03 from 10:00 to 11:30 in Room B204", when="2025-04-03T11:30")
+    assert (arguments, reasons) == ({"when": "2025-04-03T11:30:00+01:00"}, {})  # Lisbon summer time
+    assert check("Lab 3 on Monday", day="2027-01-03")[0] == {}  # a bare number is not a date
+
+
+def test_a_time_is_written_in_the_form_its_schema_accepts() -> None:
+    assert check("Call me at 14:30", at="14:30", slot="14:30")[0] == {"at": "14:30:00+00:00", "slot": "14:30"}
+
+
+def test_date_properties_are_known_by_format_or_pattern() -> None:
+    assert [kind_of(s) for s in ({"format": "date"}, {"pattern": "^\\d{4}-\\d{2}-\\d{2}$"}, {"pattern": "^\\d{2}:\\d{2}$"}, {"pattern": "^[A-Z]{3}$"})] == [
+        "date", "date", "time", None,
+    ]
+
+
+def test_nested_values_are_dropped_by_path() -> None:
+    arguments, reasons = check("Ana, 34, and Rui", guests=[{"name": "Ana", "age": 34}, {"name": "Rui", "age": 40}])
+    assert arguments == {"guests": [{"name": "Ana", "age": 34}, {"name": "Rui"}]}
+    assert list(reasons) == ["guests/1/age"]
+
+
+def test_a_flag_needs_a_word_of_its_name_or_its_evidence_is_weak() -> None:
+    assert check("It's urgent!", urgent=False)[0] == {"urgent": False}  # the message speaks of it; its value is the model's
+    assert check("Fix it soon", urgent=True) == ({}, {"urgent": "the message says nothing about 'urgent'"})
+    assert check("Fix it soon", grounding="lenient", urgent=True)[0] == {"urgent": True}
