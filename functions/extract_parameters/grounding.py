@@ -115,7 +115,12 @@ class _Checker:
             return {name: item for name, item in entries if item is not _DROP}
         if isinstance(value, list):
             items = (self.value(item, item_schema(schema, index), _join(path, index), key) for index, item in enumerate(value))
-            return [item for item in items if item is not _DROP]
+            kept = [item for item in items if item is not _DROP]
+            # A list emptied by grounding, or left shorter than its minItems, is no value at all:
+            # dropped whole, so a required one is reported missing rather than sent back invalid.
+            if len(kept) < len(value) and len(kept) < max(1, schema.get("minItems", 0)):
+                return _DROP
+            return kept
         verdict = self.scalar(value, schema, key)
         if verdict.reason is None:
             return verdict.value

@@ -32,6 +32,7 @@ PARAMETERS: dict[str, Any] = {
         "slot": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
         "urgent": {"type": "boolean"},
         "guests": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}}},
+        "rooms": {"type": "array", "items": {"type": "integer"}, "minItems": 2},
     },
 }
 
@@ -144,6 +145,17 @@ def test_nested_values_are_dropped_by_path() -> None:
     arguments, reasons = check("Ana, 34, and Rui", guests=[{"name": "Ana", "age": 34}, {"name": "Rui", "age": 40}])
     assert arguments == {"guests": [{"name": "Ana", "age": 34}, {"name": "Rui"}]}
     assert list(reasons) == ["guests/1/age"]
+
+
+def test_a_list_grounding_empties_or_leaves_under_its_min_items_is_dropped_whole() -> None:
+    arguments, reasons = check("rooms 12 and 14", rooms=[12, 99])
+    assert "rooms" not in arguments and list(reasons) == ["rooms/1"]
+    arguments, _ = check("rooms 12 and 14", rooms=[12, 14, 99])
+    assert arguments == {"rooms": [12, 14]}
+    arguments, _ = check("Ana and Rui", guests=[{"name": "Eve"}])
+    assert arguments == {"guests": [{}]}  # an object keeps its place: its own required properties say what is missing
+    arguments, _ = check("no numbers here", count=3, rooms=[])
+    assert arguments == {"rooms": []}  # a list the model sent empty is not grounding's to judge
 
 
 def test_a_flag_needs_a_word_of_its_name_or_its_evidence_is_weak() -> None:
