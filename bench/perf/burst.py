@@ -25,9 +25,9 @@ CLIENTS = 100
 DISTINCT_SHARE = 0.05
 
 
-def bodies(requests: int) -> list[dict[str, object]]:
-    """``requests`` summarize bodies over ``DISTINCT_SHARE`` of as many distinct inputs, in a fixed shuffled order."""
-    distinct = max(1, round(requests * DISTINCT_SHARE))
+def bodies(requests: int, share: float = DISTINCT_SHARE) -> list[dict[str, object]]:
+    """``requests`` summarize bodies over ``share`` of as many distinct inputs, in a fixed shuffled order."""
+    distinct = max(1, round(requests * share))
     order = [index % distinct for index in range(requests)]
     random.Random(0).shuffle(order)
     return [summarize_request(index) for index in order]

@@ -52,7 +52,7 @@ class RouteQuery(Capability[RouteQueryRequest, RouteQueryResponse]):
         self._router = Router(TierClassifier.load(), Thresholds.from_settings(settings))
         self._paths = Paths(runtime, cloud_model(runtime)).table()
         self._prices = Prices.from_settings(settings)
-        self._metrics = RouteMetrics(runtime.metrics)
+        self._metrics = RouteMetrics(runtime.metrics, runtime.state)
 
     async def run(self, request: RouteQueryRequest) -> RouteQueryResponse:
         started = time.perf_counter()
@@ -66,7 +66,7 @@ class RouteQuery(Capability[RouteQueryRequest, RouteQueryResponse]):
             cost_usd=self._prices.cost(answer.spend),
             cloud_only_usd=self._prices.cloud_only(answer.spend),
         )
-        self._metrics.record(outcome)
+        await self._metrics.record(outcome)
         spend = answer.spend
         return RouteQueryResponse(
             tier=decision.tier,
@@ -89,8 +89,8 @@ class RouteQuery(Capability[RouteQueryRequest, RouteQueryResponse]):
         )
 
     async def stats(self, request: Request) -> Response:
-        """This process's counts, tokens, latency, cost and saving since it started."""
-        return JSONResponse(self._metrics.snapshot().model_dump(mode="json"))
+        """Counts, tokens, latency, cost and saving: of every pod when the store answers, else of this process."""
+        return JSONResponse((await self._metrics.snapshot()).model_dump(mode="json"))
 
     def _check_size(self, request: RouteQueryRequest) -> None:
         settings = self.runtime.settings

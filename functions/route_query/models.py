@@ -16,6 +16,7 @@ __all__ = [
     "RouteQueryRequest",
     "RouteQueryResponse",
     "RouteStats",
+    "Scope",
     "Tier",
     "TokenUsage",
     "Tokens",
@@ -24,6 +25,7 @@ __all__ = [
 Tier = Literal["simple", "moderate", "complex"]
 TIERS: tuple[Tier, ...] = ("simple", "moderate", "complex")  # cheapest first; the decision rule relies on it
 RoutePath = Literal["local", "hybrid", "cloud"]
+Scope = Literal["installation", "pod"]
 
 
 class HistoryMessage(BaseModel):
@@ -114,8 +116,12 @@ class PathStats(BaseModel):
 
 
 class RouteStats(BaseModel):
-    """This process's counts since it started; /metrics has the same as Prometheus series."""
+    """Counts of every pod (the shared store's totals), or of this process since it started (as its /metrics)."""
 
+    scope: Scope = Field(
+        description="'installation': totals over every pod sharing LOCALFN_STATE_URL; 'pod': this process's own counts."
+    )
+    scope_reason: str | None = Field(None, description="Why the counts are this pod's own (no store set, or it failed).")
     queries: int
     tiers: dict[Tier, int]
     paths: dict[RoutePath, PathStats]

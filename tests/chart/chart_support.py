@@ -216,13 +216,21 @@ def workloads(docs: Iterable[Doc]) -> list[Doc]:
     ]
 
 
+def component_workloads(docs: Iterable[Doc], component: str) -> list[Doc]:
+    """The workloads whose pods carry app.kubernetes.io/component=``component`` (ollama, state, ...)."""
+    return [
+        d for d in workloads(docs) if pod_template(d)[0].get("labels", {}).get("app.kubernetes.io/component") == component
+    ]
+
+
+def ollama_statefulsets(docs: Iterable[Doc]) -> list[Doc]:
+    """The Ollama pools' StatefulSets (not the chart's Valkey)."""
+    return [d for d in component_workloads(docs, "ollama") if d["kind"] == "StatefulSet"]
+
+
 def function_workloads(docs: Iterable[Doc]) -> list[Doc]:
     """Knative Services or Deployments of the five functions."""
-    return [
-        d
-        for d in workloads(docs)
-        if pod_template(d)[0].get("labels", {}).get("app.kubernetes.io/component") == "function"
-    ]
+    return component_workloads(docs, "function")
 
 
 def function_of(doc: Doc) -> str:

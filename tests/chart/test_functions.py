@@ -153,7 +153,7 @@ def test_notes_tell_how_to_reach_every_function(helm: str, scenario: str) -> Non
     for wl in cs.function_workloads(docs):
         assert f"http://{wl['metadata']['name']}.{cs.NAMESPACE}.svc." in notes, wl["metadata"]["name"]
     assert f"helm test {cs.RELEASE}" in notes
-    for sts in cs.of_kind(docs, "StatefulSet"):
+    for sts in cs.ollama_statefulsets(docs):
         assert f"logs -f {sts['metadata']['name']}-0 -c pull-models" in notes
 
 

@@ -43,7 +43,7 @@ def test_gpu_scheduling_is_on_the_gpu_statefulset_only(scenario: str, docs: list
     for wl in cs.workloads(docs):
         _, spec = cs.pod_template(wl)
         traits = _gpu_traits(spec)
-        if wl["kind"] == "StatefulSet" and _pool(wl) == "gpu":
+        if wl in cs.ollama_statefulsets(docs) and _pool(wl) == "gpu":
             seen_gpu = True
             (main,) = spec["containers"]
             assert main["resources"]["limits"][values["gpu"]["resourceName"]] == values["gpu"]["count"]
@@ -60,7 +60,7 @@ def test_gpu_scheduling_is_on_the_gpu_statefulset_only(scenario: str, docs: list
 def test_cpu_pool_keeps_off_gpu_nodes_unless_told_otherwise(helm: str) -> None:
     def cpu_affinity(*sets: str) -> dict:
         docs = cs.render_scenario("default", *sets)
-        cpu = next(s for s in cs.of_kind(docs, "StatefulSet") if _pool(s) == "cpu")
+        cpu = next(s for s in cs.ollama_statefulsets(docs) if _pool(s) == "cpu")
         return cs.pod_template(cpu)[1].get("affinity", {})
 
     terms = cpu_affinity()["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
@@ -70,7 +70,7 @@ def test_cpu_pool_keeps_off_gpu_nodes_unless_told_otherwise(helm: str) -> None:
 
 def test_mig_profile_is_the_requested_resource(helm: str) -> None:
     docs = cs.render_scenario("gpu-mig")
-    gpu = next(s for s in cs.of_kind(docs, "StatefulSet") if _pool(s) == "gpu")
+    gpu = next(s for s in cs.ollama_statefulsets(docs) if _pool(s) == "gpu")
     limits = cs.main_container(gpu)["resources"]["limits"]
     assert limits["nvidia.com/mig-1g.10gb"] == 1
     assert "nvidia.com/gpu" not in limits
@@ -80,7 +80,7 @@ def test_mig_profile_is_the_requested_resource(helm: str) -> None:
 
 def test_cpu_only_runs_no_gpu_pool(helm: str) -> None:
     docs = cs.render_scenario("cpu-only")
-    assert [_pool(s) for s in cs.of_kind(docs, "StatefulSet")] == ["cpu"]
+    assert [_pool(s) for s in cs.ollama_statefulsets(docs)] == ["cpu"]
     for wl in cs.function_workloads(docs):
         assert [e["name"] for e in cs.engines_of(cs.main_container(wl))] == ["cpu"]
 
@@ -96,7 +96,7 @@ def _service_for(url: str, docs: list[cs.Doc]) -> cs.Doc:
 
 def test_engines_name_the_gpu_service_before_the_cpu_service(scenario: str, docs: list[cs.Doc]) -> None:
     values = cs.scenario_values(scenario)["ollama"]
-    statefulsets = {_pool(s): s for s in cs.of_kind(docs, "StatefulSet")}
+    statefulsets = {_pool(s): s for s in cs.ollama_statefulsets(docs)}
     expected = [p for p in ("gpu", "cpu") if values[p]["enabled"]]
     for wl in cs.function_workloads(docs):
         engines = cs.engines_of(cs.main_container(wl))
@@ -120,7 +120,7 @@ def test_engines_name_the_gpu_service_before_the_cpu_service(scenario: str, docs
 
 def test_cpu_engine_stays_listed_at_zero_replicas_and_goes_when_disabled(helm: str) -> None:
     docs = cs.render_scenario("gpu-mig")
-    cpu = next(s for s in cs.of_kind(docs, "StatefulSet") if _pool(s) == "cpu")
+    cpu = next(s for s in cs.ollama_statefulsets(docs) if _pool(s) == "cpu")
     assert cpu["spec"]["replicas"] == 0
     assert not [
         p
@@ -137,7 +137,7 @@ def test_cpu_engine_stays_listed_at_zero_replicas_and_goes_when_disabled(helm: s
 def test_statefulsets_keep_models_on_their_own_claims(scenario: str, docs: list[cs.Doc]) -> None:
     values = cs.scenario_values(scenario)["ollama"]
     headless = {s["metadata"]["name"]: s for s in cs.core_services(docs) if s["spec"].get("clusterIP") == "None"}
-    for sts in cs.of_kind(docs, "StatefulSet"):
+    for sts in cs.ollama_statefulsets(docs):
         pool = _pool(sts)
         persistence = values[pool]["persistence"]
         (claim,) = sts["spec"]["volumeClaimTemplates"]
@@ -153,7 +153,7 @@ def test_statefulsets_keep_models_on_their_own_claims(scenario: str, docs: list[
 def test_models_are_pulled_by_an_init_container_before_the_server(scenario: str, docs: list[cs.Doc]) -> None:
     values = cs.scenario_values(scenario)["ollama"]
     scripts = {k: v for c in cs.of_kind(docs, "ConfigMap") for k, v in c.get("data", {}).items()}
-    for sts in cs.of_kind(docs, "StatefulSet"):
+    for sts in cs.ollama_statefulsets(docs):
         meta, spec = cs.pod_template(sts)
         assert "lifecycle" not in spec["containers"][0], "no postStart hook racing the server"
         (init,) = spec["initContainers"]
@@ -167,7 +167,7 @@ def test_models_are_pulled_by_an_init_container_before_the_server(scenario: str,
 
 def test_ollama_server_settings_and_probes(scenario: str, docs: list[cs.Doc]) -> None:
     values = cs.scenario_values(scenario)["ollama"]
-    for sts in cs.of_kind(docs, "StatefulSet"):
+    for sts in cs.ollama_statefulsets(docs):
         pool = values[_pool(sts)]
         main = cs.main_container(sts)
         env = {name: e.get("value") for name, e in cs.env_of(main).items()}
@@ -186,7 +186,7 @@ def test_ollama_server_settings_and_probes(scenario: str, docs: list[cs.Doc]) ->
 
 def test_pdbs_cover_the_running_pools(docs: list[cs.Doc]) -> None:
     pdbs = cs.of_kind(docs, "PodDisruptionBudget")
-    for sts in cs.of_kind(docs, "StatefulSet"):
+    for sts in cs.ollama_statefulsets(docs):
         labels = cs.pod_template(sts)[0]["labels"]
         covering = [p for p in pdbs if cs.selects(p["spec"]["selector"]["matchLabels"], labels)]
         if sts["spec"]["replicas"] > 0:

@@ -22,6 +22,8 @@ BRIEF_SCENARIOS = {
     "gpu-mig",
     "eventing-off",
     "existing-secret",
+    "state-deploy",
+    "state-external",
 }
 
 

@@ -83,7 +83,7 @@ def test_no_pod_mounts_an_api_token(docs: list[cs.Doc]) -> None:
 
 
 def test_only_function_pods_may_reach_ollama(docs: list[cs.Doc]) -> None:
-    ollama = cs.of_kind(docs, "StatefulSet")
+    ollama = cs.ollama_statefulsets(docs)
     if not ollama:
         return
     policies = cs.of_kind(docs, "NetworkPolicy")
@@ -92,7 +92,7 @@ def test_only_function_pods_may_reach_ollama(docs: list[cs.Doc]) -> None:
     other_labels = {
         d["metadata"]["name"]: cs.pod_template(d)[0].get("labels", {})
         for d in cs.workloads(docs)
-        if d["kind"] != "StatefulSet"
+        if d not in ollama
     }
     function_labels = [cs.pod_template(f)[0]["labels"] for f in cs.function_workloads(docs)]
     governing = [

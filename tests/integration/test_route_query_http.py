@@ -191,7 +191,8 @@ async def test_stats_and_metrics_count_tiers_paths_degraded_tokens_and_cost(
         bodies = [(await client.post("/route-query", json=request)).json() for request in requests]
         stats = (await client.get("/route-query/stats")).json()
         metrics = (await client.get("/metrics")).text
-    assert stats["queries"] == 4
+    assert (stats["scope"], stats["queries"]) == ("pod", 4)
+    assert "LOCALFN_STATE_URL is not set" in stats["scope_reason"]
     assert stats["tiers"] == {"simple": 2, "moderate": 1, "complex": 1}
     assert {path: entry["count"] for path, entry in stats["paths"].items()} == {"local": 2, "hybrid": 1, "cloud": 1}
     assert all(entry["mean_latency_ms"] > 0 for entry in stats["paths"].values())

@@ -20,8 +20,8 @@ from localfn.cache import Memo, Reuse
 from localfn.events import IncomingEvent, reply_event, to_http
 from localfn.metrics import Metrics
 from localfn.settings import Settings
-from localfn.state import EVENTS, JSON, SharedMemo, StateClient
-from localfn.state.keys import flight_keys
+from localfn.state import EVENTS, JSON, SharedMemo, SharedTotals, StateClient
+from localfn.state.keys import flight_keys, totals_key
 from tests.support.redis_server import RedisServer, redis_server
 
 SECRET_INPUT = "the user's private text"
@@ -232,3 +232,34 @@ async def test_a_stalled_store_costs_one_timeout_and_the_request_goes_on(redis: 
         assert redis.command("CLIENT", "PAUSE", "3000", "ALL") == b"+OK"
         assert await memo.get_or_run("key", engine("answer")) == ("answer", Reuse.MISS)
     assert {why for _, why in errors(metrics)} == {"timeout"}
+
+
+async def test_totals_added_by_two_processes_are_read_as_one_sum_that_expires(prefix: str) -> None:
+    # Its own server: the module's may still be paused by the stalled-store test.
+    with redis_server() as redis:
+        settings = Settings(state_url=redis.url, state_prefix=prefix, state_timeout_ms=GENEROUS_TIMEOUT_MS)
+        clients = [StateClient(settings, Metrics()) for _ in range(2)]
+        try:
+            a, b = (SharedTotals(client, "route-query", ttl_s=60) for client in clients)
+            assert await a.read() == {}
+            assert await a.add({"queries|simple": 1, "cost": 0.25})
+            assert await b.add({"queries|simple": 2, "queries|complex": 1})
+            assert await a.read() == await b.read() == {"queries|simple": 3, "queries|complex": 1, "cost": 0.25}
+        finally:
+            for client in clients:
+                await client.aclose()
+        assert 0 < int(redis.command("PTTL", totals_key(prefix, "route-query")).lstrip(b":")) <= 60_000
+
+
+async def test_totals_are_dropped_and_unread_while_the_store_is_down(prefix: str) -> None:
+    with redis_server() as gone:
+        url = gone.url
+    metrics = Metrics()
+    client = StateClient(Settings(state_url=url, state_prefix=prefix, state_timeout_ms=GENEROUS_TIMEOUT_MS), metrics)
+    try:
+        totals = SharedTotals(client, "route-query", ttl_s=60)
+        assert await totals.add({"queries|simple": 1}) is False
+        assert await totals.read() is None
+    finally:
+        await client.aclose()
+    assert errors(metrics) == {("add", "connection"): 1}  # the read came within the pause after the failure

@@ -205,3 +205,69 @@ async def test_a_process_with_an_unusable_redis_answers_every_request(
             assert [r.status_code for r in answers] == [200] * 20
             assert state_errors(serve) > 0
             assert httpx.get(f"{serve.url}/health/ready", timeout=CLIENT_TIMEOUT_S).status_code == 200
+
+
+def route(query: str, tier: str) -> dict[str, object]:
+    """A route-query request on a forced tier (no cloud model: complex ones are answered locally, degraded)."""
+    return {"query": f"{query} {uuid.uuid4().hex}", "force_tier": tier}
+
+
+async def route_stats(client: httpx.AsyncClient, serve: ServeProcess) -> dict[str, object]:
+    response = await client.get(f"{serve.url}/route-query/stats")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_route_query_stats_from_either_process_are_the_totals_of_both(
+    redis: RedisServer, peer: tuple[SlotPeer, str], home: Path
+) -> None:
+    _, peer_url = peer
+    repeated = route("what is photosynthesis?", "simple")
+    sent = {"a": [repeated, repeated, route("prove sqrt(3) is irrational", "complex")],
+            "b": [route("what is a leaf?", "simple"), route("derive the Calvin cycle", "complex")]}
+    with two_processes(home, peer_url, redis.url) as (a, b):
+        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as client:
+            answers = [await client.post(f"{serve.url}/route-query", json=body)
+                       for serve, name in ((a, "a"), (b, "b")) for body in sent[name]]
+            stats_a, stats_b = await route_stats(client, a), await route_stats(client, b)
+        own = [sum(v for (name, _), v in p.scrape().values.items() if name == "localfn_route_queries_total") for p in (a, b)]
+        errors = [state_errors(a), state_errors(b)]
+
+    assert [r.status_code for r in answers] == [200] * 5, [r.text for r in answers]
+    assert stats_a == stats_b
+    assert (stats_a["scope"], stats_a["scope_reason"], stats_a["queries"]) == ("installation", None, 5)
+    assert stats_a["tiers"] == {"simple": 3, "moderate": 0, "complex": 2}
+    assert (stats_a["degraded"], stats_a["degraded_reasons"], stats_a["cache_hits"]) == (2, {"no-cloud": 2}, 1)
+    bodies = [r.json() for r in answers]
+    assert stats_a["tokens"] == {side: {d: sum(body["tokens"][side][d] for body in bodies) for d in ("prompt", "completion")}
+                                 for side in ("local", "cloud")}
+    assert own == [3, 2]  # each process's /metrics still counts its own queries
+    assert errors == [0, 0]
+
+
+async def test_route_query_stats_are_the_pods_own_while_redis_is_down_and_shared_again_after(
+    peer: tuple[SlotPeer, str], home: Path
+) -> None:
+    _, peer_url = peer
+    with redis_server() as redis, two_processes(home, peer_url, redis.url) as (a, b):
+        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as client:
+            for serve in (a, b):
+                assert (await client.post(f"{serve.url}/route-query", json=route("what is a leaf?", "simple"))).status_code == 200
+            redis.stop()
+            down = await client.post(f"{a.url}/route-query", json=route("what is a root?", "simple"))
+            stats = await route_stats(client, a)
+            assert down.status_code == 200, down.text
+            assert (stats["scope"], stats["queries"]) == ("pod", 2)  # A's own two, since it started
+            assert "shared store did not answer" in str(stats["scope_reason"])
+            assert state_errors(a) > 0
+
+            redis.start()
+            # Found again by itself within a pause of a second or so; the restarted store kept nothing.
+            for _ in range(200):
+                stats = await route_stats(client, a)
+                if stats["scope"] == "installation":
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                pytest.fail("route-query's statistics never became the installation's again after Redis came back")
+            assert stats["queries"] == 0

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from localfn import __version__
-from localfn.state.keys import done_pattern, flight_keys
+from localfn.state.keys import done_pattern, flight_keys, totals_key
 
 
 def test_keys_carry_the_prefix_kind_and_a_digest_never_the_input() -> None:
@@ -40,3 +40,9 @@ def test_the_done_pattern_matches_every_done_channel_of_its_prefix_only() -> Non
     assert fnmatchcase(flight_keys("p", "replies", "k").done, done_pattern("p"))
     assert not fnmatchcase(flight_keys("q", "replies", "k").done, done_pattern("p"))
     assert not fnmatchcase(flight_keys("p", "replies", "k").value, done_pattern("p"))
+
+
+def test_totals_keys_are_per_installation_and_outside_the_done_pattern() -> None:
+    assert totals_key("localfn:prod", "route-query") == "localfn:prod:totals:route-query"
+    assert totals_key("a", "route-query") != totals_key("b", "route-query")
+    assert not totals_key("p", "route-query").endswith(":done")  # done_pattern("p") never matches it

@@ -111,7 +111,7 @@ localfn.io/pool: {{ .pool }}
 {{- include "localfn.imageRef" (dict "image" .Values.ollama.image "default" "latest") -}}
 {{- end -}}
 
-{{/* The chart-managed Secret (cloud API key, database DSN). */}}
+{{/* The chart-managed Secret (cloud API key, database DSN, Redis URL). */}}
 {{- define "localfn.secretName" -}}
 {{- include "localfn.fullname" . -}}
 {{- end -}}
@@ -120,7 +120,7 @@ localfn.io/pool: {{ .pool }}
 {{- define "localfn.secret.needed" -}}
 {{- $badge := index .Values.functions "generate-badge" -}}
 {{- $route := index .Values.functions "route-query" -}}
-{{- if or (and $route.enabled $route.cloud.apiKey (not $route.cloud.existingSecret)) (and $badge.enabled $badge.database.url (not $badge.database.existingSecret)) -}}
+{{- if or (and $route.enabled $route.cloud.apiKey (not $route.cloud.existingSecret)) (and $badge.enabled $badge.database.url (not $badge.database.existingSecret)) .Values.state.redis.url -}}
 true
 {{- end -}}
 {{- end -}}
@@ -231,6 +231,7 @@ PORT is set only in deployment mode: Knative sets it itself and rejects it.
       key: {{ ternary $fn.cloud.existingSecretKey "cloud-api-key" (not (empty $fn.cloud.existingSecret)) | quote }}
 {{- end }}
 {{- end }}
+{{- include "localfn.state.env" $root }}
 {{- range $name, $value := .config.env }}
 - name: {{ $name | quote }}
   value: {{ $value | toString | quote }}
@@ -336,6 +337,67 @@ ports:
     {{- toYaml $root.Values.containerSecurityContext | nindent 4 }}
   volumeMounts:
     {{- include "localfn.function.volumeMounts" . | nindent 4 }}
+{{- end -}}
+
+{{/* Which Redis the functions share state through: "deploy" (the chart's Valkey), "external", or "" (none: each pod keeps its own). */}}
+{{- define "localfn.state.mode" -}}
+{{- $r := .Values.state.redis -}}
+{{- if $r.deploy -}}
+deploy
+{{- else if or $r.url $r.existingSecret -}}
+external
+{{- end -}}
+{{- end -}}
+
+{{/*
+The shared-state variables of every function: the URL (the chart's Valkey, with
+its password from a Secret; or the user's, whole from a Secret) and one key
+prefix per installation. Nothing when no Redis is set.
+*/}}
+{{- define "localfn.state.env" -}}
+{{- $r := .Values.state.redis -}}
+{{- $mode := include "localfn.state.mode" . -}}
+{{- if $mode }}
+- name: LOCALFN_STATE_PREFIX
+  value: {{ printf "%s:%s" .Release.Namespace .Release.Name | quote }}
+{{- if eq $mode "deploy" }}
+- name: LOCALFN_STATE_URL
+  value: {{ printf "redis://%s.%s.svc.%s:%d/0" (include "localfn.redis.name" .) .Release.Namespace .Values.clusterDomain (int $r.port) | quote }}
+- name: LOCALFN_STATE_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      {{- include "localfn.redis.passwordRef" . | nindent 6 }}
+{{- else }}
+- name: LOCALFN_STATE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ default (include "localfn.secretName" .) $r.existingSecret | quote }}
+      key: {{ ternary $r.existingSecretKey "redis-url" (not (empty $r.existingSecret)) | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Name of the chart's Valkey: its StatefulSet, Service, NetworkPolicy and generated password Secret. */}}
+{{- define "localfn.redis.name" -}}
+{{- printf "%s-valkey" (include "localfn.fullname" . | trunc 56 | trimSuffix "-") -}}
+{{- end -}}
+
+{{/* The labels that select the chart's Valkey pod. */}}
+{{- define "localfn.redis.selectorLabels" -}}
+{{ include "localfn.selectorLabels" . }}
+app.kubernetes.io/component: state
+{{- end -}}
+
+{{/* name and key of the chart's Valkey password: the user's Secret, or the generated one. */}}
+{{- define "localfn.redis.passwordRef" -}}
+{{- $auth := .Values.state.redis.auth -}}
+name: {{ default (include "localfn.redis.name" .) $auth.existingSecret | quote }}
+key: {{ ternary $auth.existingSecretKey "password" (not (empty $auth.existingSecret)) | quote }}
+{{- end -}}
+
+{{/* The Valkey image. */}}
+{{- define "localfn.redis.image" -}}
+{{- include "localfn.imageRef" (dict "image" .Values.state.redis.image "default" "latest") -}}
 {{- end -}}
 
 {{/* Name of the Broker the Triggers and the KafkaSource use. */}}

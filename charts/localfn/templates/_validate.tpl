@@ -12,6 +12,7 @@ line (or nothing); localfn.validateValues fails once, listing every problem.
 {{- $messages = append $messages (include "localfn.validateValues.gpu" .) -}}
 {{- $messages = append $messages (include "localfn.validateValues.secrets" .) -}}
 {{- $messages = append $messages (include "localfn.validateValues.eventing" .) -}}
+{{- $messages = append $messages (include "localfn.validateValues.state" .) -}}
 {{- $messages = without $messages "" -}}
 {{- $message := regexReplaceAll "\n\\s*\n" (join "\n" $messages | trim) "\n" -}}
 {{- if $message -}}
@@ -175,5 +176,16 @@ localfn: eventing.kafkaSource.function={{ $ev.kafkaSource.function }} is not an 
 {{- end }}
 {{- else if $ev.kafkaSource.enabled }}
 localfn: eventing.kafkaSource.enabled=true needs eventing.enabled=true (the source feeds the Broker)
+{{- end }}
+{{- end -}}
+
+{{/* Shared state: one Redis, named once. */}}
+{{- define "localfn.validateValues.state" -}}
+{{- $r := .Values.state.redis -}}
+{{- if and $r.url $r.existingSecret }}
+localfn: state.redis: set url or existingSecret, not both
+{{- end }}
+{{- if and $r.deploy (or $r.url $r.existingSecret) }}
+localfn: state.redis.deploy=true runs the chart's Valkey: leave state.redis.url and state.redis.existingSecret empty (they name a Redis you run)
 {{- end }}
 {{- end -}}

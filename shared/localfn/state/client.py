@@ -7,6 +7,8 @@ Rules:
   ``localfn_state_errors_total{op,reason}`` and logged at most once per ``LOG_EVERY_S``.
 - After a failure no operation is tried for ``PAUSE_S``: a Redis that is down costs one timeout
   per pause, not one per request. Sharing resumes by itself with the first operation after it.
+- Totals (``add``, ``totals``) are hashes whose fields every process increments; each write
+  renews the hash's TTL, so the totals of an installation nobody uses any more expire.
 - Waiters are woken by one pattern subscription per process (``done`` channels), never by
   polling; a wake-up that is lost (the listener reconnecting) costs at most the owner's lease.
 """
@@ -17,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -59,6 +61,12 @@ _FINISH = """
 if ARGV[4] then redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[2]) end
 if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
 redis.call('PUBLISH', ARGV[3], '1')
+return 1
+"""
+# Add to a hash of totals and keep it TTL more: one round trip, and a hash nobody writes to expires.
+_ADD = """
+for i = 2, #ARGV, 2 do redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 """
 
@@ -113,6 +121,7 @@ class StateClient:
         self._claim = self._redis.register_script(_CLAIM)
         self._renew = self._redis.register_script(_RENEW)
         self._finish = self._redis.register_script(_FINISH)
+        self._add = self._redis.register_script(_ADD)
         self._metrics = metrics
         self._clock = clock
         self._paused_until = 0.0
@@ -140,6 +149,18 @@ class StateClient:
         """Store ``value`` for ``ttl_ms`` (none: nothing to share), free the lease and wake every waiter."""
         args: list[str | int | bytes] = [token, ttl_ms, keys.done] + ([value] if value is not None else [])
         await self._call("finish", lambda: self._finish(keys=[keys.value, keys.lease], args=args))
+
+    async def add(self, key: str, amounts: Mapping[str, float], ttl_ms: int) -> None:
+        """Add ``amounts`` to the fields of the hash ``key`` (totals of every process) and keep it ``ttl_ms`` more."""
+        args: list[str | float] = [ttl_ms]
+        for field, amount in amounts.items():
+            args += [field, amount]
+        await self._call("add", lambda: self._add(keys=[key], args=args))
+
+    async def totals(self, key: str) -> dict[str, float]:
+        """The fields of the hash ``key`` as numbers (empty when nothing was added, or it expired)."""
+        found: dict[bytes, bytes] = await self._call("totals", lambda: self._redis.hgetall(key))
+        return {field.decode(): float(value) for field, value in found.items()}
 
     @contextlib.contextmanager
     def watch(self, channel: str) -> Iterator[asyncio.Future[None]]:

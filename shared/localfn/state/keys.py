@@ -1,4 +1,4 @@
-"""The Redis keys of one flight: user input never becomes key text, only its sha256."""
+"""The Redis keys of one flight, and of a function's totals: user input never becomes key text, only its sha256."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from localfn import __version__
 
-__all__ = ["FlightKeys", "done_pattern", "flight_keys"]
+__all__ = ["FlightKeys", "done_pattern", "flight_keys", "totals_key"]
 
 
 @dataclass(frozen=True)
@@ -37,3 +37,11 @@ def flight_keys(prefix: str, kind: str, key: Hashable) -> FlightKeys:
 def done_pattern(prefix: str) -> str:
     """The pub/sub pattern matching every ``done`` channel of the installation."""
     return f"{prefix}:*:done"
+
+
+def totals_key(prefix: str, name: str) -> str:
+    """The hash holding the totals ``name`` (e.g. "route-query") of the installation ``prefix``.
+
+    No version in it, unlike a flight's keys: totals go on counting across a rolling upgrade.
+    """
+    return f"{prefix}:totals:{name}"
