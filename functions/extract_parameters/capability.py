@@ -47,6 +47,10 @@ _CHOICE_TOKENS = 256
 _CALL_TOKENS_MIN = 128  # room for a no_call_reason sentence
 _CALL_TOKENS_MAX = 1024
 _NO_REASON = "the message does not ask for any of the functions"
+# Copying the message's words is the task: a repeat penalty (LOCALFN_REPEAT_PENALTY, there to stop
+# looping prose) makes the model avoid the very names and values it must copy. At 1.1 SmolLM2 wrote
+# "function": null next to arguments it had filled, under some llama.cpp thread counts.
+_NO_PENALTY = 1.0
 
 
 class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersResponse]):
@@ -75,7 +79,7 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
         system, user = self._prompts["choose"].render(functions=listing, message=message)
         settings = self.runtime.settings
         request = ChatRequest(
-            messages=(system, user), max_tokens=_CHOICE_TOKENS, temperature=settings.temperature, repeat_penalty=settings.repeat_penalty
+            messages=(system, user), max_tokens=_CHOICE_TOKENS, temperature=settings.temperature, repeat_penalty=_NO_PENALTY
         )
         chosen = await chat_structured(
             self.runtime.pool, request, Choice,
@@ -96,7 +100,7 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
         max_tokens = call_token_cap(request.user_message, parameters_json)
         settings = self.runtime.settings
         asked = ChatRequest(
-            messages=(system, user), max_tokens=max_tokens, temperature=settings.temperature, repeat_penalty=settings.repeat_penalty
+            messages=(system, user), max_tokens=max_tokens, temperature=settings.temperature, repeat_penalty=_NO_PENALTY
         )
         evidence, clock, mode = Evidence(request.user_message), request.clock(), request.grounding
 

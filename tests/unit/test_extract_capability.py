@@ -158,3 +158,14 @@ async def test_the_call_is_sent_with_the_cap_its_schema_and_message_need() -> No
     await run(engine, user_message=message, function_schema=WEATHER)
 
     assert engine.requests[0].max_tokens == call_token_cap(message, json.dumps(WEATHER["parameters"], ensure_ascii=False))
+
+
+async def test_no_repeat_penalty_is_sent_as_copying_the_message_is_the_task() -> None:
+    engine = ScriptedEngine("gpu", [
+        reply(function="get_weather", no_call_reason=None),
+        reply(function="get_weather", arguments={"location": "Lisbon", "units": None}),
+    ])
+    settings = Settings(max_repairs=1, repeat_penalty=1.3)
+    await run_capability(ExtractParameters, engine, {"user_message": "Weather in Lisbon?", "functions": [WEATHER, FLIGHT]}, settings)
+
+    assert [request.repeat_penalty for request in engine.requests] == [1.0, 1.0]
