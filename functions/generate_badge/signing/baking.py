@@ -197,7 +197,8 @@ def _chunks(png: bytes) -> Iterator[_Chunk]:
             break
         data = png[offset + 8 : end - 4]
         if zlib.crc32(kind + data) != struct.unpack(">I", png[end - 4 : end])[0]:
-            raise BakingError(f"the PNG's {kind.decode('latin-1')!r} chunk at byte {offset} fails its CRC: the file is damaged")
+            name = kind.decode("latin-1")
+            raise BakingError(f"the PNG's {name!r} chunk at byte {offset} fails its CRC: the file is damaged")
         yield _Chunk(kind, data, end)
         if kind == b"IEND":
             return
@@ -222,7 +223,8 @@ def _itxt(keyword: bytes, text: str) -> bytes:
 
 def _credential_chunks(chunks: list[_Chunk]) -> list[bytes]:
     """The data of each iTXt chunk keyed openbadgecredential (after the keyword's NUL)."""
-    return [chunk.data[len(PNG_KEYWORD) + 1 :] for chunk in chunks if chunk.kind == b"iTXt" and chunk.data.startswith(PNG_KEYWORD + b"\x00")]
+    prefix = PNG_KEYWORD + b"\x00"
+    return [chunk.data[len(prefix) :] for chunk in chunks if chunk.kind == b"iTXt" and chunk.data.startswith(prefix)]
 
 
 def bake_png(png: bytes, signed: Signed) -> bytes:
