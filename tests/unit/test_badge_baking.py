@@ -1,13 +1,15 @@
-"""Baking credentials into badge images (OB 3.0 "Baked Badge") and reading them back, SVG and PNG.
+"""Baking credentials into badge images (OB 3.0 "Baked Badge"), reading them back, and verifying baked images.
 
 The images are localfn's own badge (SVG, and the PNG CairoSVG draws from it), the credentials
 signed with real keys. Pillow reads and writes PNGs independently of localfn: it checks that a
 baked PNG is still a valid image whose iTXt chunk holds the credential, and writes the images
-that break the rules (two chunks, a compressed one, a forged one).
+that break the rules (two chunks, a compressed one, a forged one). Tampered images are made as
+a forger would: the credential inside edited, the image otherwise valid (CRCs correct).
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -17,6 +19,7 @@ import pytest
 from PIL import Image
 
 from localfn.functions.generate_badge.image import render_png
+from localfn.functions.generate_badge.models import VerifyResult
 from localfn.functions.generate_badge.signing.baking import (
     NAMESPACE,
     BakingError,
@@ -26,6 +29,7 @@ from localfn.functions.generate_badge.signing.baking import (
     credential_text,
     extract,
 )
+from localfn.functions.generate_badge.signing.verify import verify_image
 from tests.support.baking import IHDR_END, badge_svg, pillow_png, signed_credentials
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -184,3 +188,64 @@ def test_the_png_is_the_badge_drawn_at_its_size(png: bytes) -> None:
     assert image.size == (400, 400)
     assert image.getpixel((0, 0))[3] == 0  # outside the round seal: transparent
     assert image.getpixel((200, 20))[:3] == (0xD4, 0xAF, 0x37)  # the gold ring of an advanced badge
+
+
+# Verifying baked images
+
+
+def failed(result: VerifyResult) -> dict[str, str]:
+    return {check.name: check.detail for check in result.checks if not check.ok}
+
+
+def forged(credential: Signed) -> Signed:
+    """``credential`` with its achievement renamed, the signature left as it was."""
+    if isinstance(credential, dict):
+        edited = json.loads(json.dumps(credential))
+        edited["credentialSubject"]["achievement"]["name"] = "Doctor of Physics"
+        return edited
+    header, payload, signature = credential.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["credentialSubject"]["achievement"]["name"] = "Doctor of Physics"
+    edited_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{edited_payload}.{signature}"
+
+
+@pytest.mark.parametrize("proof", PROOFS)
+def test_a_baked_svg_and_png_verify_with_every_check(signed: dict[str, Signed], png: bytes, proof: str) -> None:
+    for image in (bake_svg(badge_svg(), signed[proof]).encode(), bake_png(png, signed[proof])):
+        result = verify_image(image)
+        assert result.valid is True, failed(result)
+        assert result.proof == proof
+        assert result.checks[0].name == "baked" and result.checks[0].ok
+        assert {check.name for check in result.checks} >= {"baked", "key", "signature", "schema", "validity"}
+
+
+@pytest.mark.parametrize("proof", PROOFS)
+def test_an_image_whose_credential_was_edited_is_not_valid_for_its_signature(
+    signed: dict[str, Signed], png: bytes, proof: str
+) -> None:
+    edited = forged(signed[proof])
+    images = {
+        "svg": bake_svg(badge_svg(), edited).encode(),
+        "png": pillow_png(png, ("openbadgecredential", credential_text(edited), False)),
+    }
+    for kind, image in images.items():
+        result = verify_image(image)
+        assert result.valid is False, kind
+        assert set(failed(result)) == {"signature"}, (kind, failed(result))
+        assert "changed" in failed(result)["signature"]
+
+
+def test_an_image_without_exactly_one_credential_is_not_valid_with_the_reason(signed: dict[str, Signed], png: bytes) -> None:
+    token = credential_text(signed["jwt"])
+    cases = {
+        "holds 2 openbadgecredential chunks": pillow_png(png, *[("openbadgecredential", token, False)] * 2),
+        "holds no iTXt chunk keyed openbadgecredential": png,
+        "holds no <openbadges:credential>": badge_svg().encode(),
+        "cut short": bake_png(png, token)[:-20],
+    }
+    for reason, image in cases.items():
+        result = verify_image(image)
+        assert result.valid is False and result.proof == "none"
+        assert [check.name for check in result.checks] == ["baked"]
+        assert reason in failed(result)["baked"]
