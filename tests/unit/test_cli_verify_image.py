@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -21,6 +22,7 @@ def test_verify_reads_a_baked_svg_or_png_and_says_when_an_image_holds_no_credent
         "badge-2.bin": b"\xef\xbb\xbf\n" + bake_svg(svg, signed["jwt"]).encode(),  # a BOM and a blank line first
         "badge-3.bin": bake_svg(svg, signed["data-integrity"]).encode(),
         "plain.bin": png,
+        "credential.json": b"\xef\xbb\xbf" + json.dumps(signed["data-integrity"]).encode(),  # text with a BOM
     }
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
@@ -29,6 +31,8 @@ def test_verify_reads_a_baked_svg_or_png_and_says_when_an_image_holds_no_credent
         done = runner.invoke(main, ["verify", str(tmp_path / name)])
         assert done.exit_code == 0, done.output
         assert "ok     baked: the image holds exactly one credential" in done.output
+    credential = runner.invoke(main, ["verify", str(tmp_path / "credential.json")])
+    assert credential.exit_code == 0 and "baked" not in credential.output, credential.output
     plain = runner.invoke(main, ["verify", str(tmp_path / "plain.bin")])
     assert plain.exit_code == 1
     assert "NOT VALID (none proof)" in plain.output

@@ -44,7 +44,7 @@ def verify(file: IO[bytes]) -> None:
         result = verify_image(data)
     else:
         try:
-            text = data.decode()
+            text = data.decode("utf-8-sig")  # a byte-order mark is no part of the JSON
         except UnicodeDecodeError:
             raise click.ClickException("the file is neither text (a credential JSON or a VC-JWT) nor a PNG or SVG") from None
         result = verify_credential(_credential(text))
