@@ -183,6 +183,17 @@ def test_a_series_selector_replaces_the_service_monitor_labels(helm: str) -> Non
     assert not cs.of_kind(docs, "ServiceMonitor")
 
 
+def test_the_notes_say_which_pools_keda_scales_and_on_what(example: list[cs.Doc]) -> None:
+    proc = cs.run_helm(
+        "install", cs.RELEASE, str(cs.CHART), "--dry-run=client", "--namespace", cs.NAMESPACE,
+        "-f", str(cs.scenario_file(SCENARIO)),
+    )  # fmt: skip
+    notes = proc.stdout.split("NOTES:", 1)[1]
+    for so in scaled_objects(example).values():
+        assert f"get scaledobject {so['metadata']['name']}" in notes
+        assert f"pods on the functions' {gauge_selector(so)[0]};" in notes
+
+
 # ---------------------------------------------------------------- KEDA objects against the CRDs
 
 
