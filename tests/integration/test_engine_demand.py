@@ -66,6 +66,17 @@ async def held(peer: OllamaPeer) -> AsyncIterator[threading.Event]:
         peer.hold.set()
 
 
+async def while_held(
+    client: httpx.AsyncClient, peer: OllamaPeer, serving: str, request: dict = REQUEST
+) -> tuple[Scrape, httpx.Response]:
+    """A scrape taken while the call is under way on ``serving`` (held by the peer), and the call's response."""
+    async with held(peer) as release:
+        call = asyncio.create_task(client.post("/summarize", json=request))
+        during = await scrape_when(client, lambda s: s.value("localfn_engine_in_flight", backend=serving) > 0)
+        release.set()
+        return during, await call
+
+
 def pools(gpu_url: str, cpu_url: str) -> Settings:
     return make_settings(
         backend("gpu", gpu_url, "tiny", kind="ollama"), backend("cpu", cpu_url, "tiny", kind="ollama"), cache_ttl_s=0
@@ -75,11 +86,7 @@ def pools(gpu_url: str, cpu_url: str) -> Settings:
 async def test_a_served_call_counts_on_its_engine_while_it_streams_and_not_after(ollama_peer, closed_port_url: str) -> None:
     peer, url = ollama_peer
     async with serve_client(pools(url, closed_port_url)) as (client, _):
-        async with held(peer) as release:
-            call = asyncio.create_task(client.post("/summarize", json=REQUEST))
-            during = await scrape_when(client, lambda s: s.value("localfn_engine_in_flight", backend="gpu") > 0)
-            release.set()
-            response = await call
+        during, response = await while_held(client, peer, "gpu")
         after = await scrape(client)
     assert response.status_code == 200 and response.json()["backend"] == "gpu"
     assert gauges(during) == only(demand_gpu=1, in_flight_gpu=1)
@@ -92,11 +99,8 @@ async def test_demand_stays_on_a_gpu_pool_with_no_pods_while_the_cpu_pool_serves
     async with serve_client(pools(closed_port_url, url)) as (client, _):
         seen = []
         for tokens in (20, 21):
-            async with held(peer) as release:
-                call = asyncio.create_task(client.post("/summarize", json={**REQUEST, "max_summary_tokens": tokens}))
-                seen.append(await scrape_when(client, lambda s: s.value("localfn_engine_in_flight", backend="cpu") > 0))
-                release.set()
-                response = await call
+            during, response = await while_held(client, peer, "cpu", {**REQUEST, "max_summary_tokens": tokens})
+            seen.append(during)
             assert response.status_code == 200 and response.json()["backend"] == "cpu"
         after = await scrape(client)
     assert after.value("localfn_engine_failovers_total", backend="gpu", reason="engine-unavailable") == 1
@@ -108,11 +112,7 @@ async def test_gauges_return_to_zero_when_every_engine_fails(ollama_peer, closed
     peer, url = ollama_peer
     peer.fault = "error"
     async with serve_client(pools(url, closed_port_url)) as (client, _):
-        async with held(peer) as release:
-            call = asyncio.create_task(client.post("/summarize", json=REQUEST))
-            during = await scrape_when(client, lambda s: s.value("localfn_engine_in_flight", backend="gpu") > 0)
-            release.set()
-            response = await call
+        during, response = await while_held(client, peer, "gpu")
         after = await scrape(client)
     assert response.status_code >= 500
     assert gauges(during) == only(demand_gpu=1, in_flight_gpu=1)
