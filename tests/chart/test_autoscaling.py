@@ -292,6 +292,8 @@ REFUSALS = [
     (autoscaled("ollama.gpu.autoscaling.prometheus.authenticationRef=a"), "has credentials but no authModes"),
     (autoscaled("ollama.gpu.autoscaling.prometheus.authModes=bearer"), "authModes=bearer needs credentials"),
     (autoscaled("metrics.serviceMonitor.enabled=false"), "needs the functions' metrics in Prometheus"),
+    (["ollama.cpu.warmUp.models={llama3.2:1b,moondream:1.8b}"], "but settings.maxLoadedModels=1"),
+    (["ollama.gpu.warmUp.models={phi3:mini}"], "phi3:mini is not in ollama.gpu.models"),
 ]
 
 
@@ -375,6 +377,12 @@ def test_the_startup_probe_warms_the_pools_models(example: list[cs.Doc]) -> None
         assert cs.env_value(main, "OLLAMA_WARM_UP_MODELS").split() == (pool["warmUp"]["models"] or [pool["model"]])
         # Readiness is probed only after startup succeeded: traffic waits for the load.
         assert main["readinessProbe"]["httpGet"]["path"] == "/api/tags"
+
+
+def test_warm_up_loads_the_models_it_is_given(helm: str) -> None:
+    docs = cs.render(set_values=["ollama.gpu.warmUp.models={llama3.1:8b,llava:7b}"])
+    gpu = next(s for s in cs.ollama_statefulsets(docs) if pool_of(s) == "gpu")
+    assert cs.env_value(cs.main_container(gpu), "OLLAMA_WARM_UP_MODELS") == "llama3.1:8b llava:7b"
 
 
 def test_warm_up_off_keeps_the_plain_startup_probe(helm: str) -> None:

@@ -14,6 +14,7 @@ line (or nothing); localfn.validateValues fails once, listing every problem.
 {{- $messages = append $messages (include "localfn.validateValues.eventing" .) -}}
 {{- $messages = append $messages (include "localfn.validateValues.state" .) -}}
 {{- $messages = append $messages (include "localfn.validateValues.autoscaling" .) -}}
+{{- $messages = append $messages (include "localfn.validateValues.warmUp" .) -}}
 {{- $messages = without $messages "" -}}
 {{- $message := regexReplaceAll "\n\\s*\n" (join "\n" $messages | trim) "\n" -}}
 {{- if $message -}}
@@ -232,6 +233,23 @@ localfn: ollama.cpu.autoscaling.minReplicas=0 behind the GPU pool would never wa
 {{- $cpuKeepsAPod := and $cpu.enabled (ternary (ge ($cpu.autoscaling.minReplicas | int) 1) (ge ($cpu.replicas | int) 1) $cpu.autoscaling.enabled) }}
 {{- if not $cpuKeepsAPod }}
 localfn: ollama.gpu.autoscaling.minReplicas=0 needs the CPU pool enabled with at least one pod (ollama.cpu.autoscaling.minReplicas >= 1, or ollama.cpu.replicas >= 1 without autoscaling): with neither, requests answer 503 for the minutes a GPU node takes to start; set ollama.gpu.autoscaling.allowColdStartWait=true if callers may wait
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Warm-up: the models it loads are pulled, and fit in memory together (or each load evicts the last). */}}
+{{- define "localfn.validateValues.warmUp" -}}
+{{- range $pool := list "gpu" "cpu" }}
+{{- $p := index $.Values.ollama $pool }}
+{{- if and $p.enabled $p.warmUp.enabled $p.warmUp.models }}
+{{- range $model := $p.warmUp.models }}
+{{- if and (ne $.Values.ollama.modelPullPolicy "Never") (not (has $model $p.models)) }}
+localfn: ollama.{{ $pool }}.warmUp.models: {{ $model }} is not in ollama.{{ $pool }}.models, so it is never pulled
+{{- end }}
+{{- end }}
+{{- if gt (len $p.warmUp.models) ($p.settings.maxLoadedModels | int) }}
+localfn: ollama.{{ $pool }}.warmUp.models lists {{ len $p.warmUp.models }} models but settings.maxLoadedModels={{ $p.settings.maxLoadedModels | int }}: each load would evict the one before
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end -}}
