@@ -55,11 +55,20 @@ class EnginePool:
         self._vision: dict[tuple[str, str], str | None] = {}
 
     async def chat(self, request: ChatRequest) -> ChatResult:
+        """The first healthy engine's reply; demand and in-flight gauges count the call until it ends, however."""
+        candidates = self._candidates(request)
+        # Demand goes to the engine first in the configured order, cooling down or not.
+        wanted = min(candidates, key=self.engines.index)
+        with self._metrics.engine_demand.labels(wanted.name).track_inprogress():
+            return await self._chat(request, candidates)
+
+    async def _chat(self, request: ChatRequest, candidates: list[Engine]) -> ChatResult:
         failures: list[EngineUnavailable] = []
-        for engine in self._candidates(request):
+        for engine in candidates:
             started = self._clock()
             try:
-                result = await engine.chat(request)
+                with self._metrics.engine_in_flight.labels(engine.name).track_inprogress():
+                    result = await engine.chat(request)
             except EngineUnavailable as exc:
                 self._record_failure(engine, exc, started)
                 failures.append(exc)
