@@ -239,7 +239,10 @@ class OllamaPeer:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(base_url=self.upstream, timeout=UPSTREAM_TIMEOUT) as client:
+        # Idle connections dropped after 2 s, as localfn's own client does: llama-server closes them after
+        # 5 s, httpx's default expiry, and a call that reuses one as it closes fails ("Server disconnected").
+        limits = httpx.Limits(keepalive_expiry=2.0)
+        async with httpx.AsyncClient(base_url=self.upstream, timeout=UPSTREAM_TIMEOUT, limits=limits) as client:
             self._client = client
             try:
                 yield
