@@ -18,6 +18,7 @@ from localfn.cache import Memo, Store
 from localfn.engine.base import Engine
 from localfn.engine.ollama import OllamaEngine
 from localfn.engine.openai import OpenAIEngine
+from localfn.engine.pods import DnsResolver, PodPool, Resolver
 from localfn.engine.pool import EnginePool
 from localfn.errors import Overloaded
 from localfn.metrics import Metrics
@@ -31,13 +32,25 @@ if TYPE_CHECKING:
 C = TypeVar("C")
 
 
-def build_engines(settings: Settings, client: httpx.AsyncClient) -> list[Engine]:
-    """One engine per configured backend, in the configured order."""
+def build_engines(settings: Settings, client: httpx.AsyncClient, resolver: Resolver | None = None) -> list[Engine]:
+    """One engine per configured backend, in the configured order; a pod pool's pods are found with ``resolver`` (DNS)."""
     factories: dict[str, Callable[[BackendSettings], Engine]] = {
         "ollama": lambda config: OllamaEngine(config, client, keep_alive=settings.keep_alive),
         "openai": lambda config: OpenAIEngine(config, client),
     }
-    return [factories[config.kind](config) for config in settings.engines]
+
+    def build(config: BackendSettings) -> Engine:
+        if config.balance == "service":
+            return factories[config.kind](config)
+        return PodPool(
+            config,
+            factories[config.kind],
+            resolver=resolver or DnsResolver(),
+            refresh_s=settings.pod_refresh_s,
+            cooldown_s=settings.engine_cooldown_s,
+        )
+
+    return [build(config) for config in settings.engines]
 
 
 def tls_verification(settings: Settings) -> ssl.SSLContext | bool:
