@@ -93,7 +93,7 @@ class InFlightLimit:
 
 
 class Runtime:
-    def __init__(self, settings: Settings, engines: Sequence[Engine] | None = None) -> None:
+    def __init__(self, settings: Settings, engines: Sequence[Engine] | None = None, resolver: Resolver | None = None) -> None:
         self.settings = settings
         self.metrics = Metrics()
         timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
@@ -106,7 +106,7 @@ class Runtime:
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=None, keepalive_expiry=2.0)
         self.http = httpx.AsyncClient(timeout=timeout, limits=limits, verify=tls_verification(settings))
         self.pool = EnginePool(
-            engines if engines is not None else build_engines(settings, self.http),
+            engines if engines is not None else build_engines(settings, self.http, resolver),
             metrics=self.metrics,
             cooldown_s=settings.engine_cooldown_s,
             health_cache_s=settings.health_cache_s,

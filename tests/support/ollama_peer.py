@@ -208,8 +208,13 @@ class OllamaPeer:
         models: dict[str, str],
         *,
         capabilities: dict[str, list[str]] | None = None,
+        upstream_connections: int | None = None,
     ) -> None:
         self.upstream = upstream.rstrip("/")
+        # Several peers in front of one llama-server under a burst: a bound on connections makes the
+        # rest wait here, as requests beyond OLLAMA_NUM_PARALLEL wait inside Ollama; and no keep-alive,
+        # since llama-server closes idle connections as the peer reuses them (a spurious 500).
+        self._limits = {"limits": httpx.Limits(max_connections=upstream_connections, max_keepalive_connections=0)} if upstream_connections else {}
         self.models = dict(models)
         self.capabilities = {name: list((capabilities or {}).get(name, ["completion"])) for name in self.models}
         self.requests: list[tuple[str, Any]] = []
@@ -236,7 +241,7 @@ class OllamaPeer:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(base_url=self.upstream, timeout=UPSTREAM_TIMEOUT) as client:
+        async with httpx.AsyncClient(base_url=self.upstream, timeout=UPSTREAM_TIMEOUT, **self._limits) as client:
             self._client = client
             try:
                 yield
