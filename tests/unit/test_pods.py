@@ -154,6 +154,23 @@ async def test_a_failed_look_up_keeps_the_pods_known_before(clock) -> None:
     assert len(resolver.lookups) == 2
 
 
+async def test_a_look_up_that_never_answers_keeps_the_pods_known_before(clock) -> None:
+    class Silent(FakeResolver):
+        """DNS that stops answering after its first look-up."""
+
+        async def addresses(self, host: str, port: int) -> list[str]:
+            if self.lookups:
+                await asyncio.Event().wait()
+            return await super().addresses(host, port)
+
+    engine = ScriptedEngine("10.0.0.1", ["one", "two"])
+    config = BackendSettings(name="gpu", kind="ollama", url="http://gpu-headless:11434", model="m", balance="least-load")
+    pool = PodPool(config, lambda _: engine, resolver=Silent("10.0.0.1"), refresh_s=0.05, cooldown_s=COOLDOWN_S, clock=clock)
+    await pool.chat(TEXT)
+    clock.advance(1)
+    assert (await pool.chat(TEXT)).content == "two"  # after waiting at most refresh_s for the look-up
+
+
 async def test_a_vanished_pod_gets_no_more_calls(clock) -> None:
     resolver = FakeResolver("10.0.0.1", "10.0.0.2")
     pods = Pods(resolver, clock, {"10.0.0.1": ["x"] * 20, "10.0.0.2": ["y"] * 20})

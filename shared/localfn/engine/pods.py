@@ -15,7 +15,8 @@ The rules:
   ``EnginePool``, which cools the whole entry as it would one server.
 * No pod at all is ``NoCapacity``: ``EnginePool`` moves to the next engine without a
   cool-down, so traffic comes back with the first look-up that finds a pod.
-* A look-up that fails (DNS down, not "no such name") keeps the pods known before.
+* A look-up that fails or takes longer than ``refresh_s`` (DNS down, not "no such name")
+  keeps the pods known before.
 """
 
 from __future__ import annotations
@@ -118,9 +119,7 @@ class PodPool:
         return [pod.address for pod in self._snapshot.pods]
 
     async def chat(self, request: ChatRequest) -> ChatResult:
-        snapshot = await self._current()
-        if not snapshot.pods:
-            raise NoCapacity(self._nobody(), backend=self.name)
+        snapshot = await self._populated()
         key = _prefix_key(pick_model(self, request), request)
         left = list(snapshot.pods)
         failures: list[EngineUnavailable] = []
@@ -173,10 +172,15 @@ class PodPool:
 
     async def _some_pod(self) -> _Pod:
         """The pod a question about the engine goes to (least load), or ``NoCapacity``."""
-        pods = (await self._current()).pods
-        if not pods:
-            raise NoCapacity(self._nobody(), backend=self.name)
+        pods = (await self._populated()).pods
         return pods[least_loaded([pod.in_flight for pod in pods], self._rng)]
+
+    async def _populated(self) -> _Snapshot:
+        """The pods now, or ``NoCapacity`` when there is none."""
+        snapshot = await self._current()
+        if not snapshot.pods:
+            raise NoCapacity(self._nobody(), backend=self.name)
+        return snapshot
 
     def _nobody(self) -> str:
         return f"{self.name}: no ready pod behind {self._host} now (looked up every {self._refresh_s:g} s)"
@@ -194,8 +198,10 @@ class PodPool:
 
     async def _refresh(self) -> None:
         try:
-            addresses = await self._resolver.addresses(self._host, self._port)
-        except OSError as exc:
+            # Callers wait on the look-up: a DNS server that does not answer must not hold them longer.
+            async with asyncio.timeout(self._refresh_s):
+                addresses = await self._resolver.addresses(self._host, self._port)
+        except OSError as exc:  # TimeoutError included
             log.warning("%s: looking up %s failed (%s); keeping the %d pods known", self.name, self._host, exc, len(self._snapshot.pods))
         else:
             known = {pod.address: pod for pod in self._snapshot.pods}
