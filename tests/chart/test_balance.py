@@ -39,6 +39,8 @@ def test_balanced_pools_name_a_headless_service_of_ready_pods_only(helm: str, mo
             assert service["spec"]["clusterIP"] == "None"
             assert service["spec"]["publishNotReadyAddresses"] is False
             assert urlparse(engine["url"]).port in [p["port"] for p in service["spec"]["ports"]]
+            # An absolute name: looked up as is, not first under each of the pod's search domains.
+            assert urlparse(engine["url"]).hostname == f"{service['metadata']['name']}.{cs.NAMESPACE}.svc.cluster.local."
             assert cs.selects(service["spec"]["selector"], cs.pod_template(statefulsets[engine["name"]])[0]["labels"])
             # Not the StatefulSet's own headless Service, which lists pods still pulling their models.
             assert service["metadata"]["name"] != statefulsets[engine["name"]]["spec"]["serviceName"]

@@ -154,8 +154,12 @@ call each pod); with `service`, its client Service.
 {{- $p := index $.Values.ollama $pool -}}
 {{- if $p.enabled -}}
 {{- $ctx := dict "root" $ "pool" $pool -}}
-{{- $service := ternary (include "localfn.ollama.serviceName" $ctx) (include "localfn.ollama.readyServiceName" $ctx) (eq $balance "service") -}}
-{{- $url := printf "http://%s.%s.svc.%s:%d" $service $.Release.Namespace $.Values.clusterDomain (int $.Values.ollama.port) -}}
+{{- $host := printf "%s.%s.svc.%s" (include "localfn.ollama.serviceName" $ctx) $.Release.Namespace $.Values.clusterDomain -}}
+{{- if ne $balance "service" -}}
+{{- /* Absolute (final dot): each look-up is one DNS query, not one per search domain first (ndots 5). */ -}}
+{{- $host = printf "%s.%s.svc.%s." (include "localfn.ollama.readyServiceName" $ctx) $.Release.Namespace $.Values.clusterDomain -}}
+{{- end -}}
+{{- $url := printf "http://%s:%d" $host (int $.Values.ollama.port) -}}
 {{- $e := dict "name" $pool "kind" "ollama" "url" $url "model" $p.model -}}
 {{- if ne $balance "service" -}}
 {{- $_ := set $e "balance" $balance -}}

@@ -27,7 +27,7 @@ import random
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from pydantic import HttpUrl
@@ -80,7 +80,7 @@ class _Snapshot:
     """The pods of one look-up and their ring, replaced together so a call never mixes two look-ups."""
 
     pods: tuple[_Pod, ...] = ()
-    ring: PrefixRing = PrefixRing(())
+    ring: PrefixRing = field(default_factory=lambda: PrefixRing(()))
 
 
 class PodPool:
