@@ -30,6 +30,11 @@ FROM ${PYTHON_IMAGE}
 LABEL org.opencontainers.image.title="localfn" \
       org.opencontainers.image.description="Local-LLM capabilities as serverless functions (functions-framework, ASGI)" \
       org.opencontainers.image.licenses="Apache-2.0"
+# generate-badge draws its PNG badges with CairoSVG, which loads the system's cairo library; DejaVu gives
+# the badge's text a font.
+RUN apt-get update \
+    && apt-get install --yes --no-install-recommends libcairo2 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 # A numeric, non-root user: Kubernetes' runAsNonRoot can only verify numeric IDs.
 RUN groupadd --gid 10001 localfn \
     && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin localfn

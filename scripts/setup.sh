@@ -43,6 +43,17 @@ if [ "$purpose" = test ] && command -v npm >/dev/null; then
   npm ci --prefix tests/verifier --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
+# generate-badge draws PNG badges with CairoSVG, which loads the system's cairo library (libcairo2) and
+# needs a font for the badge's text; without them a PNG badge is a 503 that says so.
+if ! ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2'; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcairo2 fonts-dejavu-core >/dev/null
+  else
+    echo "PNG badges need the cairo library: install the 'libcairo2' and 'fonts-dejavu-core' packages (as root: apt-get install libcairo2 fonts-dejavu-core)" >&2
+    if [ "$purpose" = test ]; then exit 1; fi
+  fi
+fi
+
 # generate-badge's history tests start their own throwaway PostgreSQL server (tests/support/postgres.py),
 # so the tests need its binaries; nothing here starts or uses a system cluster.
 if [ "$purpose" = test ] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then

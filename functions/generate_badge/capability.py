@@ -2,7 +2,8 @@
 
 ``POST /`` (or the event io.localfn.generate-badge.request) makes a badge; the extra routes
 list the options, regenerate a badge or one field of it, read or delete the stored history,
-and verify a signed credential offline. Every badge made is stored (so results are never
+serve a badge's image (SVG or PNG, its signed credential baked in) and verify a signed
+credential or baked image offline. Every badge made is stored (so results are never
 cached): in SQLite by default, in PostgreSQL when LOCALFN_DATABASE_URL is set. A failed
 generation stores nothing: the store is written only once the badge is complete and valid.
 """
@@ -14,12 +15,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from localfn.app import read_body
 from localfn.capability import Capability, ExtraRoute, RouteDoc
 from localfn.errors import FieldError, InvalidInput, NotFound
 from localfn.functions.generate_badge import compat, vocabulary
 from localfn.functions.generate_badge.generator import BadgeGenerator
 from localfn.functions.generate_badge.route_input import json_body, query
-from localfn.functions.generate_badge.image import svg_from_data_uri
+from localfn.functions.generate_badge.image import render_png, svg_from_data_uri
 from localfn.functions.generate_badge.openbadges import achievement_problems, credential_problems
 from localfn.functions.generate_badge.models import (
     BadgeField,
@@ -31,10 +33,12 @@ from localfn.functions.generate_badge.models import (
     GenerateBadgeResponse,
     HistoryPage,
     HistoryQuery,
+    ImageQuery,
     RegenerateRequest,
     VerifyRequest,
     VerifyResult,
 )
+from localfn.functions.generate_badge.signing.baking import Signed, bake_png, bake_svg
 from localfn.functions.generate_badge.store import BadgeStore, open_store
 from localfn.runtime import Runtime
 
@@ -49,6 +53,13 @@ _STORE, _ENGINE = (503,), (502, 503, 504)
 _STORED = RouteDoc(path_params=BadgePath, response=GenerateBadgeResponse, errors=(404, *_STORE))
 _REGENERATE = RouteDoc(body=RegenerateRequest, response=GenerateBadgeResponse, errors=(404, *_ENGINE))
 _LEGACY_GENERATE = RouteDoc(body=compat.LegacyGenerateRequest, response=compat.LegacyBadge, errors=_ENGINE)
+# A baked badge image is verified by sending it as the body, under its own media type.
+_IMAGE_TYPES = ("image/svg+xml", "image/png")
+_VERIFY = RouteDoc(body=VerifyRequest, body_media_types=_IMAGE_TYPES, response=VerifyResult)
+_IMAGE = RouteDoc(
+    path_params=BadgePath, query=ImageQuery, media_type="image/svg+xml", other_media_types=("image/png",),
+    errors=(404, *_STORE),
+)
 _LEGACY_REGENERATE = RouteDoc(body=compat.LegacyRegenerateRequest, response=compat.LegacyBadge, errors=(404, *_ENGINE))
 
 
@@ -61,7 +72,7 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
     extra_routes = (
         ExtraRoute("/options", ("GET",), "options", RouteDoc(response=BadgeOptions)),
         ExtraRoute("/regenerate", ("POST",), "regenerate", _REGENERATE),
-        ExtraRoute("/verify", ("POST",), "verify", RouteDoc(body=VerifyRequest, response=VerifyResult)),
+        ExtraRoute("/verify", ("POST",), "verify", _VERIFY),
         ExtraRoute(
             "/history", ("GET", "DELETE"), "history",
             RouteDoc(query=HistoryQuery, response=HistoryPage, errors=_STORE),
@@ -71,10 +82,7 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
             "/history/{badge_id}", ("GET", "DELETE"), "history_item", _STORED,
             (("DELETE", RouteDoc(path_params=BadgePath, status=204, errors=(404, *_STORE))),),
         ),
-        ExtraRoute(
-            "/image/{badge_id}", ("GET",), "image",
-            RouteDoc(path_params=BadgePath, media_type="image/svg+xml", errors=(404, *_STORE)),
-        ),
+        ExtraRoute("/image/{badge_id}", ("GET",), "image", _IMAGE),
     )
     root_routes = (
         ExtraRoute("/api/v1/generate-badge-suggestions", ("POST",), "legacy_generate", _LEGACY_GENERATE),
@@ -119,12 +127,15 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
         return _answer(await self._regenerate(previous, body.field, body.instructions))
 
     async def verify(self, request: Request) -> Response:
-        """Check a credential (JSON with an embedded proof, or a VC-JWT) offline; each check answered on its own."""
-        body = await json_body(request, VerifyRequest, self._body_limit())
+        """Check a credential (JSON with an embedded proof, a VC-JWT, or a baked SVG or PNG) offline, check by check."""
         # Loaded on first use: cryptography, pyld and joserfc stay out of a cold start that never verifies.
-        from localfn.functions.generate_badge.signing.verify import verify_credential
+        from localfn.functions.generate_badge.signing.verify import verify_credential, verify_image
 
         # Canonicalizing is CPU work of tens of milliseconds: off the event loop.
+        if request.headers.get("content-type", "").partition(";")[0].strip().lower() in _IMAGE_TYPES:
+            image = await read_body(request, self._body_limit())
+            return _answer(await run_in_threadpool(verify_image, image))
+        body = await json_body(request, VerifyRequest, self._body_limit())
         return _answer(await run_in_threadpool(verify_credential, body.credential))
 
     async def history(self, request: Request) -> Response:
@@ -145,13 +156,18 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
         return _answer(await self._stored(badge_id))
 
     async def image(self, request: Request) -> Response:
-        """A stored badge's image, as SVG."""
+        """A stored badge's image, SVG or (format=png) PNG, with its signed credential baked in when it has one."""
+        wanted = query(request, ImageQuery).format
         badge = await self._stored(BadgePath.model_validate(request.path_params).badge_id)
         svg = svg_from_data_uri(badge.achievement["image"]["id"])
         if svg is None:
             raise NotFound(f"badge {badge.id} has no image rendered by localfn")
+        signed = _signed(badge)
         # The SVG is localfn's own drawing with escaped text; the policy keeps it inert even if opened directly.
-        return Response(svg, media_type="image/svg+xml", headers={"Content-Security-Policy": "default-src 'none'"})
+        headers = {"Content-Security-Policy": "default-src 'none'"}
+        if wanted == "png":  # drawing takes tens of milliseconds of CPU: off the event loop
+            return Response(await run_in_threadpool(_png, svg, signed), media_type="image/png", headers=headers)
+        return Response(bake_svg(svg, signed) if signed else svg, media_type="image/svg+xml", headers=headers)
 
     # The earlier badge API, at `localfn serve`'s root
 
@@ -217,6 +233,20 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
 def _answer(model: BaseModel) -> JSONResponse:
     """A handler's answer, always through the model its route declares (so the OpenAPI document holds)."""
     return JSONResponse(model.model_dump(mode="json"))
+
+
+def _signed(badge: GenerateBadgeResponse) -> Signed | None:
+    """What was issued, when it was signed: the VC-JWT, or the credential with its embedded proof."""
+    if badge.credential_jwt is not None:
+        return badge.credential_jwt
+    if badge.credential is not None and "proof" in badge.credential:
+        return badge.credential
+    return None
+
+
+def _png(svg: str, signed: Signed | None) -> bytes:
+    png = render_png(svg)
+    return bake_png(png, signed) if signed else png
 
 
 def _not_stored(badge_id: str) -> NotFound:

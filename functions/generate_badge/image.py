@@ -2,6 +2,8 @@
 
 Rendered as text (no drawing library): a shape, a ring, the Tabler icon's strokes and up
 to two lines of the badge's name, plus the level as stars and the institution when given.
+The PNG form is drawn from that SVG by CairoSVG, imported on the first PNG asked for: a
+cold start that serves none loads neither it nor the cairo library.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ import base64
 import re
 from xml.sax.saxutils import escape
 
+from localfn.errors import Misconfigured
 from localfn.functions.generate_badge.vocabulary import BadgeLevel, BadgeStyle
 
-__all__ = ["DATA_URI_PREFIX", "data_uri", "render_badge", "svg_from_data_uri"]
+__all__ = ["DATA_URI_PREFIX", "data_uri", "render_badge", "render_png", "svg_from_data_uri"]
 
 DATA_URI_PREFIX = "data:image/svg+xml;base64,"
 SIZE = 400
@@ -113,3 +116,16 @@ def svg_from_data_uri(uri: str) -> str | None:
     if not uri.startswith(DATA_URI_PREFIX):
         return None
     return base64.b64decode(uri[len(DATA_URI_PREFIX) :]).decode()
+
+
+def render_png(svg: str) -> bytes:
+    """``svg`` drawn as a PNG of its own size (400 x 400)."""
+    try:
+        import cairosvg
+    except OSError:  # cairocffi loads the system's cairo library when imported
+        raise Misconfigured(
+            "PNG badges need the cairo library, which is not installed (Debian: apt-get install libcairo2)"
+        ) from None
+    # CairoSVG's default (unsafe=False) loads no external file or URL and expands no entity; localfn's SVG has none.
+    png: bytes = cairosvg.svg2png(bytestring=svg.encode())
+    return png

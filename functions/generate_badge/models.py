@@ -26,6 +26,7 @@ __all__ = [
     "HistoryPage",
     "HistoryQuery",
     "IconChoice",
+    "ImageQuery",
     "Issuer",
     "Option",
     "RegenerateRequest",
@@ -285,6 +286,21 @@ class BadgePath(BaseModel):
     badge_id: str = Field(description="The id of a stored badge version; GET /history lists them.")
 
 
+class ImageQuery(BaseModel):
+    """Query parameters of GET /image/{badge_id}.
+
+    The format is a query parameter, not content negotiation: a plain link (``<img src>``, a
+    download) can name it, and caches need no ``Vary: Accept``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["svg", "png"] = Field(
+        default="svg",
+        description="svg: image/svg+xml; png: image/png, 400 x 400. A signed credential is baked into either.",
+    )
+
+
 class ClearResult(BaseModel):
     """The answer to DELETE /history."""
 
@@ -307,7 +323,7 @@ class BadgeOptions(BaseModel):
 
 
 class VerifyRequest(BaseModel):
-    """The body of POST /verify."""
+    """The JSON body of POST /verify (a baked image is sent as the body itself: image/svg+xml or image/png)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -317,8 +333,9 @@ class VerifyRequest(BaseModel):
 
 
 class VerifyCheck(BaseModel):
-    name: Literal["key", "signature", "claims", "schema", "validity"] = Field(
-        description="key: the verification method resolves (did:key, offline) and its controller is the issuer; "
+    name: Literal["baked", "key", "signature", "claims", "schema", "validity"] = Field(
+        description="baked (images only): the image holds exactly one credential, the one verified; "
+        "key: the verification method resolves (did:key, offline) and its controller is the issuer; "
         "signature: the proof holds; claims: a JWT's registered claims match the credential; "
         "schema: valid against OB 3.0's JSON Schema; validity: now is within validFrom and validUntil."
     )
@@ -330,5 +347,5 @@ class VerifyResult(BaseModel):
     """The answer to POST /verify: valid only when every check passed."""
 
     valid: bool
-    proof: Proof = Field(description="The proof the credential carries ('none': unsigned).")
+    proof: Proof = Field(description="The proof the credential carries ('none': unsigned, or no credential was read).")
     checks: list[VerifyCheck]

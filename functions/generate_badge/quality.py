@@ -50,6 +50,8 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 # "30 hours", "six-week", "a day": what a duration must contain.
+# Fields tidy always repairs, so the hard rules leave them alone (see _checked).
+_TIDIED = ("estimated_duration", "alignments/")
 _DURATION = re.compile(
     r"\b(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a|an)[\s-]+"
     r"(minute|hour|day|week|month|semester|term|year)s?\b",
@@ -111,6 +113,10 @@ class CourseText:
 
     def contains(self, fragment: str) -> bool:
         return fragment.lower() in self._lower
+
+    def placeholders(self, text: str) -> list[str]:
+        """Placeholder text in ``text`` (``[Course Name]``, TBD), unless the course itself has it (an HTML <tag>)."""
+        return [m.group(0) for m in _PLACEHOLDER.finditer(text) if not self.contains(m.group(0))]
 
     def names_subject(self, name: str) -> bool:
         """True when the name shares a word (beyond filler) with the course's title, or with the course
@@ -193,17 +199,22 @@ def _strings(data: Any, path: str = "") -> list[tuple[str, str]]:
     return []
 
 
+def _checked(reply: BaseModel) -> list[tuple[str, str]]:
+    """The strings hard rules judge: all but those ``tidy`` always repairs (a duration that is not one is
+    replaced, an alignment the course does not ground is dropped), which are not worth a re-ask or a 502."""
+    return [(path, text) for path, text in _strings(reply.model_dump()) if not path.startswith(_TIDIED)]
+
+
 def hard_checks(course: CourseText) -> list[Check]:
     """Rules a reply must pass; placeholder-like text that the course itself contains (an HTML <tag>) is allowed."""
 
     def not_blank(reply: BaseModel) -> list[str]:
-        return [f"{path}: is empty; write it out" for path, text in _strings(reply.model_dump()) if not text.strip()]
+        return [f"{path}: is empty; write it out" for path, text in _checked(reply) if not text.strip()]
 
     def no_placeholders(reply: BaseModel) -> list[str]:
         problems = []
-        for path, text in _strings(reply.model_dump()):
-            found = [m.group(0) for m in _PLACEHOLDER.finditer(text) if not course.contains(m.group(0))]
-            if found:
+        for path, text in _checked(reply):
+            if found := course.placeholders(text):
                 problems.append(f"{path}: {found[0]!r} is placeholder text; write the real content from the course")
         return problems
 
@@ -285,12 +296,15 @@ def tidy(fields: dict[str, Any], course: CourseText) -> dict[str, Any]:
     for field, limit in TEXT_MAX_CHARS.items():
         if field in fields:
             tidied[field] = _finished(field, fields[field], limit)
-    if "estimated_duration" in fields and not _DURATION.search(tidied["estimated_duration"]):
+    duration = tidied.get("estimated_duration", "")
+    if "estimated_duration" in fields and (not _DURATION.search(duration) or course.placeholders(duration)):
         tidied["estimated_duration"] = course.duration or "not stated"
     if "skills" in fields:
         tidied["skills"] = _tidy_skills(fields["skills"], course)
     if "alignments" in fields:
         # Claiming a framework competency the course never mentions would mislead a verifier.
         alignments = [a | {"competency": _finished("competency", a["competency"])} for a in fields["alignments"]]
-        tidied["alignments"] = [a for a in alignments if course.grounds(a["competency"])]
+        tidied["alignments"] = [
+            a for a in alignments if course.grounds(a["competency"]) and not course.placeholders(a["competency"])
+        ]
     return tidied

@@ -39,11 +39,13 @@ class RouteDoc:
     """
 
     body: type[BaseModel] | None = None  # JSON request body
+    body_media_types: tuple[str, ...] = ()  # other bodies the handler takes (read as bytes), e.g. ("image/png",)
     query: type[BaseModel] | None = None  # query parameters, one per field
     path_params: type[BaseModel] | None = None  # describes the path's {names}; none: each is a string
     response: type[BaseModel] | None = None  # JSON body of the success answer
     status: int = 200  # of the success answer; 204 answers carry no body
     media_type: str = "application/json"  # of the success answer; a non-JSON one is documented as a string
+    other_media_types: tuple[str, ...] = ()  # further media types of the success answer, e.g. chosen by a query
     errors: tuple[int, ...] = ()  # further problem+json statuses, e.g. (404,) or the engine's (502, 503, 504)
 
 

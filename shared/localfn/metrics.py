@@ -42,6 +42,15 @@ class Metrics:
             "localfn_tokens", "Tokens through the engines, by backend, model and direction (prompt or completion).",
             ["backend", "model", "direction"], registry=r,
         )
+        # Gauges an autoscaler reads (KEDA, in the chart): demand names the engine a request wants
+        # first even while it is down or has no pods, so a pool scaled to zero shows what should wake it.
+        self.engine_demand = Gauge(
+            "localfn_engine_demand", "Engine requests under way whose pool order starts with this backend, "
+            "whichever backend serves them.", ["backend"], registry=r,
+        )
+        self.engine_in_flight = Gauge(
+            "localfn_engine_in_flight", "Engine calls under way on this backend.", ["backend"], registry=r,
+        )
         self.failovers = Counter(
             "localfn_engine_failovers", "Times a backend failed and the next one in the pool was tried.",
             ["backend", "reason"], registry=r,

@@ -64,6 +64,15 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
+def _documents(media_types: Iterable[str]) -> dict[str, Any]:
+    """Request or answer bodies that are documents of other types than JSON (SVG or PNG images).
+
+    No schema: OpenAPI 3.1 describes raw bytes by the media type alone, and a schema would make
+    a fuzzer send JSON non-strings as "invalid" images, though any bytes are a possible body.
+    """
+    return {media_type: {} for media_type in media_types}
+
+
 def _operation(capability: type[Capability[Any, Any]], refs: _Refs) -> dict[str, Any]:
     return {
         "post": {
@@ -114,9 +123,10 @@ def _extra_operation(
         success: dict[str, Any] = {"description": "Done; no content"}
     elif doc.response is not None:
         success = {"description": "The result", "content": {doc.media_type: {"schema": refs.ref(doc.response, "serialization")}}}
-    else:  # any JSON, or a document of another type (an SVG image)
-        schema = {} if doc.media_type == "application/json" else {"type": "string"}
-        success = {"description": "The result", "content": {doc.media_type: {"schema": schema}}}
+    elif doc.media_type == "application/json":  # any JSON
+        success = {"description": "The result", "content": {doc.media_type: {"schema": {}}}}
+    else:  # documents of other types (an SVG or PNG image)
+        success = {"description": "The result", "content": _documents((doc.media_type, *doc.other_media_types))}
     errors = set(doc.errors) | ({400, 413, 422} if doc.body is not None else set()) | ({422} if doc.query else set())
     operation: dict[str, Any] = {
         "operationId": operation_id.lower().replace("-", "_"),
@@ -126,7 +136,8 @@ def _extra_operation(
     if parameters:
         operation["parameters"] = parameters
     if doc.body is not None:
-        operation["requestBody"] = {"required": True, "content": _json(refs.ref(doc.body, "validation"))}
+        content = _json(refs.ref(doc.body, "validation")) | _documents(doc.body_media_types)
+        operation["requestBody"] = {"required": True, "content": content}
     operation["responses"] = {str(doc.status): success, **_problem_responses(errors)}
     return operation
 

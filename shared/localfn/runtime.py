@@ -20,6 +20,7 @@ from localfn.engine.ollama import OllamaEngine
 from localfn.engine.openai import OpenAIEngine
 from localfn.engine.pods import DnsResolver, PodPool, Resolver
 from localfn.engine.pool import EnginePool
+from localfn.engine.transport import ShardedTransport
 from localfn.errors import Overloaded
 from localfn.metrics import Metrics
 from localfn.settings import BackendSettings, Settings
@@ -104,7 +105,10 @@ class Runtime:
         # connections, so with any cap, a burst past it closes connections as they go idle and the next
         # requests reconnect (encode/httpcore#1035).
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=None, keepalive_expiry=2.0)
-        self.http = httpx.AsyncClient(timeout=timeout, limits=limits, verify=tls_verification(settings))
+        verify = tls_verification(settings)
+        # The client's own limits and verify serve the proxies it may mount from the environment.
+        transport = ShardedTransport(limits=limits, verify=verify)
+        self.http = httpx.AsyncClient(timeout=timeout, limits=limits, verify=verify, transport=transport)
         self.pool = EnginePool(
             engines if engines is not None else build_engines(settings, self.http, resolver),
             metrics=self.metrics,

@@ -1,9 +1,10 @@
 """Rendering the chart and judging what it renders, for the tests in tests/chart.
 
 Everything here is a checker written from a specification: the Kubernetes
-"restricted" Pod Security Standard, the Knative CRD schemas kept verbatim in
-assets/specs/knative/, and the checks Knative's admission webhook makes that
-those schemas do not express. Nothing compares against a stored render.
+"restricted" Pod Security Standard, the Knative and KEDA CRD schemas kept verbatim
+in assets/specs/knative/ and assets/specs/keda/, and the checks Knative's admission
+webhook makes that those schemas do not express. Nothing compares against a stored
+render.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "localfn"
 CI_VALUES = CHART / "ci"
-CRD_DIR = REPO / "assets" / "specs" / "knative"
+CRD_DIRS = (REPO / "assets" / "specs" / "knative", REPO / "assets" / "specs" / "keda")
+# API groups of the custom resources the chart renders (validated against CRD schemas, not kubernetes-validate).
+CUSTOM_GROUPS = ("keda.sh", "monitoring.coreos.com")
 MANIFESTS = REPO / "manifests"
 
 RELEASE = "demo"
@@ -191,6 +194,11 @@ def by_name(docs: Iterable[Doc]) -> dict[str, Doc]:
 
 
 def is_custom(doc: Doc) -> bool:
+    """A custom resource (Knative, KEDA, Prometheus Operator), not a core Kubernetes object."""
+    return ".knative.dev/" in doc["apiVersion"] or doc["apiVersion"].rpartition("/")[0] in CUSTOM_GROUPS
+
+
+def is_knative(doc: Doc) -> bool:
     return ".knative.dev/" in doc["apiVersion"]
 
 
@@ -212,7 +220,7 @@ def workloads(docs: Iterable[Doc]) -> list[Doc]:
     return [
         d
         for d in docs
-        if d["kind"] in ("Pod", "Deployment", "StatefulSet") or (d["kind"] == "Service" and is_custom(d))
+        if d["kind"] in ("Pod", "Deployment", "StatefulSet") or (d["kind"] == "Service" and is_knative(d))
     ]
 
 
@@ -282,7 +290,7 @@ def delivery_targets(docs: list[Doc], ref: dict[str, str]) -> list[Doc]:
     target = resolve_ref(docs, ref)
     if target is None or target["kind"] != "Service":
         return []
-    if is_custom(target):
+    if is_knative(target):
         return [target]
     selector = target["spec"].get("selector")
     ports = [p for p in target["spec"].get("ports", []) if p["port"] == EVENTING_SERVICE_PORT]
@@ -478,11 +486,67 @@ def drop_nulls(obj: Any) -> Any:
     return obj
 
 
+# No Prometheus Operator CRD is kept (assets/specs/SOURCES.md): the fields of a
+# monitoring.coreos.com/v1 ServiceMonitor the chart renders, written from the operator's
+# API reference (ServiceMonitorSpec, Endpoint, NamespaceSelector); closed like the CRDs
+# above, so a misspelled field is caught. Duration is the operator's pattern for it.
+_PROMETHEUS_DURATION = "^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"
+SERVICE_MONITOR_SUBSET: dict[str, Any] = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": {"const": "monitoring.coreos.com/v1"},
+        "kind": {"const": "ServiceMonitor"},
+        "metadata": {"type": "object"},
+        "spec": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["selector", "endpoints"],
+            "properties": {
+                "selector": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "matchLabels": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "matchExpressions": {"type": "array"},
+                    },
+                },
+                "namespaceSelector": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "any": {"type": "boolean"},
+                        "matchNames": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+                "endpoints": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "port": {"type": "string"},
+                            "targetPort": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
+                            "path": {"type": "string"},
+                            "scheme": {"enum": ["http", "https"]},
+                            "interval": {"type": "string", "pattern": _PROMETHEUS_DURATION},
+                            "scrapeTimeout": {"type": "string", "pattern": _PROMETHEUS_DURATION},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
 @functools.lru_cache(maxsize=1)
 def crd_validators() -> dict[tuple[str, str], jsonschema.protocols.Validator]:
-    """(apiVersion, kind) -> validator, for every served version of every CRD kept in assets/specs/knative."""
-    validators: dict[tuple[str, str], jsonschema.protocols.Validator] = {}
-    for path in sorted(CRD_DIR.rglob("*.yaml")):
+    """(apiVersion, kind) -> validator, for every served version of every CRD kept in CRD_DIRS, and the ServiceMonitor subset."""
+    validators: dict[tuple[str, str], jsonschema.protocols.Validator] = {
+        ("monitoring.coreos.com/v1", "ServiceMonitor"): jsonschema.Draft7Validator(SERVICE_MONITOR_SUBSET)
+    }
+    for path in sorted(p for crd_dir in CRD_DIRS for p in crd_dir.rglob("*.yaml")):
         for crd in yaml.safe_load_all(path.read_text()):
             if not crd or crd.get("kind") != "CustomResourceDefinition":
                 continue

@@ -58,6 +58,12 @@ def test_dockerfile_is_multi_stage_and_the_final_stage_is_slim() -> None:
     assert "COPY --from=" in final, "the final stage takes the built environment from the build stage"
 
 
+def test_final_stage_has_the_cairo_library_and_a_font_for_png_badges() -> None:
+    """CairoSVG (a Python dependency) loads the system's libcairo when generate-badge draws a PNG."""
+    final = " ".join(_stages()[-1])
+    assert re.search(r"apt-get install [^&]*\blibcairo2\b[^&]*\bfonts-dejavu-core\b", final), final
+
+
 def test_final_stage_runs_as_a_numeric_non_root_user_without_healthcheck() -> None:
     final = _stages()[-1]
     users = [line.split()[1] for line in final if line.upper().startswith("USER ")]
@@ -264,8 +270,8 @@ def test_install_script_pins_the_versions_of_the_crd_schemas() -> None:
 def test_crd_schemas_are_the_verbatim_copies() -> None:
     """The CRDs the tests validate against are the published files, unedited."""
     sources = (cs.REPO / "assets" / "specs" / "SOURCES.md").read_text()
-    rows = re.findall(r"^\| (knative/[\w/.-]+\.yaml) \|.*\| ([0-9a-f]{64}) \|$", sources, flags=re.M)
-    assert len(rows) >= 10
+    rows = re.findall(r"^\| ((?:knative|keda)/[\w/.-]+\.yaml) \|.*\| ([0-9a-f]{64}) \|$", sources, flags=re.M)
+    assert len(rows) >= 12
     for rel, digest in rows:
         assert hashlib.sha256((cs.REPO / "assets" / "specs" / rel).read_bytes()).hexdigest() == digest, rel
 

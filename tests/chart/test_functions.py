@@ -74,7 +74,7 @@ def test_knative_mode_renders_knative_services_only(default_docs: list[cs.Doc]) 
 def test_deployment_mode_renders_deployments_services_and_hpas(helm: str) -> None:
     docs = cs.render_scenario("deployment")
     values = cs.scenario_values("deployment")
-    assert not [d for d in docs if cs.is_custom(d)], "no Knative object in deployment mode"
+    assert not [d for d in docs if cs.is_knative(d)], "no Knative object in deployment mode"
     deployments = cs.by_name(cs.of_kind(docs, "Deployment"))
     services = cs.by_name(cs.core_services(docs))
     hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in cs.of_kind(docs, "HorizontalPodAutoscaler")}

@@ -1,8 +1,9 @@
 """The chart renders, lints clean, and every object it renders is valid.
 
 Core objects are validated with kubernetes-validate (strict: unknown fields are
-errors) for every Kubernetes minor from 1.29 to 1.33; Knative and Kafka objects
-against the CRD schemas kept verbatim in assets/specs/knative/.
+errors) for every Kubernetes minor from 1.29 to 1.33; Knative, Kafka and KEDA objects
+against the CRD schemas kept verbatim in assets/specs/knative/ and assets/specs/keda/,
+the ServiceMonitor against chart_support's subset of its API.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ BRIEF_SCENARIOS = {
     "existing-secret",
     "state-deploy",
     "state-external",
+    "autoscaling",
 }
 
 
@@ -77,13 +79,16 @@ def test_custom_objects_match_the_crd_schemas(docs: list[cs.Doc]) -> None:
 
 
 def test_every_custom_kind_rendered_has_a_schema(helm: str) -> None:
-    """No Knative/Kafka object escapes validation for lack of a schema."""
+    """No Knative, Kafka, KEDA or Prometheus Operator object escapes validation for lack of a schema."""
     kinds = {(d["apiVersion"], d["kind"]) for s in cs.scenarios() for d in cs.render_scenario(s) if cs.is_custom(d)}
     assert {
         ("serving.knative.dev/v1", "Service"),
         ("eventing.knative.dev/v1", "Broker"),
         ("eventing.knative.dev/v1", "Trigger"),
         ("sources.knative.dev/v1", "KafkaSource"),
+        ("keda.sh/v1alpha1", "ScaledObject"),
+        ("keda.sh/v1alpha1", "TriggerAuthentication"),
+        ("monitoring.coreos.com/v1", "ServiceMonitor"),
     } <= kinds
     assert kinds <= set(cs.crd_validators())
 

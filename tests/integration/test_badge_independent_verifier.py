@@ -16,6 +16,9 @@ from typing import Any
 
 import pytest
 
+from localfn.functions.generate_badge.image import render_png
+from localfn.functions.generate_badge.signing.baking import bake_png, extract
+from tests.support.baking import badge_svg
 from tests.support.signing import issuer_with_keys, unsigned_credential
 
 ROOT = Path(__file__).parents[2]
@@ -50,3 +53,10 @@ def test_digital_bazaars_verifier_rejects_it_once_changed(tmp_path: Path) -> Non
     verdict = js_verify(credential, tmp_path)
     assert verdict["verified"] is False
     assert "Invalid signature" in verdict["error"]
+
+
+def test_digital_bazaars_verifier_accepts_the_credential_read_from_a_baked_png(tmp_path: Path) -> None:
+    credential = issuer_with_keys(tmp_path).issue(unsigned_credential(), "data-integrity").credential
+    extracted = extract(bake_png(render_png(badge_svg()), credential))
+    assert extracted == credential
+    assert js_verify(extracted, tmp_path) == {"verified": True, "error": None}  # type: ignore[arg-type]

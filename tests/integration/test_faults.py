@@ -30,6 +30,7 @@ from localfn.errors import (
 from localfn.runtime import RuntimeHolder
 from localfn.serve import build_app
 from localfn.settings import BackendSettings
+from localfn.engine.transport import ShardedTransport
 from tests.support.asgi_server import serve_in_loop, serve_in_thread
 from tests.support.http_checks import Scrape, assert_problem
 from tests.support.leaks import LeakCheck
@@ -203,7 +204,7 @@ async def test_the_leak_check_sees_a_held_response_a_stray_socket_and_a_stray_ta
 ) -> None:
     peer = OllamaPeer(closed_port_url, {"tiny:latest": "tiny"})  # /api/tags needs no upstream
     with serve_in_thread(peer, engine_socket) as url:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(transport=ShardedTransport()) as client:
             leaks = LeakCheck(client, url)
             async with client.stream("GET", f"{url}/api/tags"):
                 with pytest.raises(AssertionError, match="still in use"):

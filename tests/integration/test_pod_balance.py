@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import socket
+import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -140,6 +141,27 @@ async def test_no_ready_pod_sends_everything_to_the_cpu_pool_until_a_pod_appears
     assert {backend for looked, backend in after if looked} == {"gpu"}
     assert chats(by_address[PODS[0]]) >= 10
     assert metrics.registry.get_sample_value("localfn_engine_failovers_total", {"backend": "gpu", "reason": "engine-unavailable"}) is None
+
+
+async def test_a_pool_with_no_pod_still_shows_the_demand_that_should_wake_it(peers) -> None:
+    port, by_address = peers
+    cpu_peer = by_address[PODS[2]]
+    cpu = BackendSettings(name="cpu", kind="ollama", url=f"http://{PODS[2]}:{port}", model="tiny")
+    async with engine_pool(Settings(engines=[gpu_pool(port), cpu]), FakeResolver()) as (pool, metrics):
+
+        def gauge(kind: str, backend: str) -> float:
+            return metrics.registry.get_sample_value(f"localfn_engine_{kind}", {"backend": backend}) or 0.0
+
+        cpu_peer.hold = threading.Event()
+        calls = [asyncio.create_task(pool.chat(request(n))) for n in range(4)]
+        while gauge("in_flight", "cpu") < 4:  # every call has reached the CPU pool (pytest's timeout bounds this)
+            await asyncio.sleep(0.01)
+        during = (gauge("demand", "gpu"), gauge("in_flight", "gpu"), gauge("demand", "cpu"))
+        cpu_peer.hold.set()
+        results = await asyncio.gather(*calls)
+    assert during == (4, 0, 0)
+    assert {r.backend for r in results} == {"cpu"}
+    assert (gauge("demand", "gpu"), gauge("in_flight", "cpu")) == (0, 0)
 
 
 async def test_equal_prompts_go_to_one_pod_while_it_is_within_the_bound(peers) -> None:

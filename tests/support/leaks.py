@@ -18,6 +18,8 @@ import httpcore
 import httpx
 import psutil
 
+from localfn.engine.transport import ShardedTransport
+
 __all__ = ["LeakCheck"]
 
 # The server's task for a request ends just after it has written the response (measured: within
@@ -32,10 +34,12 @@ class LeakCheck:
 
     def __init__(self, client: httpx.AsyncClient, engine_url: str) -> None:
         self._baseline = asyncio.all_tasks()
-        # httpx keeps its httpcore pool on the default transport; httpcore documents `connections`.
+        # The engine client's transport is localfn's sharded one; each shard keeps its httpcore pool on
+        # httpx's default transport, and httpcore documents `connections`.
         transport = client._transport
-        assert isinstance(transport, httpx.AsyncHTTPTransport), "the engine client must use httpx's default transport"
-        self._pool: httpcore.AsyncConnectionPool = transport._pool
+        assert isinstance(transport, ShardedTransport), "the engine client must use localfn's sharded transport"
+        self._transport = transport
+        self._pools: list[httpcore.AsyncConnectionPool] = [shard._pool for shard in transport.shards]
         parts = urlsplit(engine_url)
         assert parts.hostname is not None and parts.port is not None, engine_url
         self._host, self._port = parts.hostname, parts.port
@@ -44,9 +48,11 @@ class LeakCheck:
     async def assert_clean(self) -> None:
         leftover = await self._leftover_tasks()
         assert not leftover, f"tasks left over: {sorted(task.get_name() + ' ' + repr(task.get_coro()) for task in leftover)}"
-        connections = [c for c in self._pool.connections if c.can_handle_request(self._origin) and not c.is_closed()]
+        pooled = [c for pool in self._pools for c in pool.connections]
+        connections = [c for c in pooled if c.can_handle_request(self._origin) and not c.is_closed()]
         busy = [c.info() for c in connections if not c.is_idle()]
         assert not busy, f"engine connections still in use: {busy}"
+        assert not any(self._transport.in_flight), f"requests still counted in flight per shard: {self._transport.in_flight}"
         sockets = self.open_sockets()
         assert len(sockets) == len(connections), f"open sockets to the engine {sockets}, idle pool connections {len(connections)}"
 

@@ -12,7 +12,8 @@ It is strict and observable:
 * every /api/* request is kept in `requests`, images in `images`;
 * `fault` and `delay_s` inject the failures a real Ollama shows under load or when it crashes,
   or a model's reply that is not JSON, not the shape asked for, or one sentence looping;
-  `pull` adds a model later.
+  `pull` adds a model later; `hold` (an unset ``threading.Event``) keeps every generation
+  waiting before its first token until the test sets it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import datetime
 import hashlib
 import json
 import re
+import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
@@ -223,6 +225,7 @@ class OllamaPeer:
         self.loaded: list[str] = []
         self.fault: Fault | None = None
         self.delay_s: float = 0.0
+        self.hold: threading.Event | None = None
         self._spec = ollama_spec()
         self._client: httpx.AsyncClient | None = None
         self.app = Starlette(
@@ -314,6 +317,9 @@ class OllamaPeer:
             raise _HttpError(503, BUSY)
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
+        if self.hold is not None:
+            # Set by the test from its own thread and event loop.
+            await asyncio.to_thread(self.hold.wait)
         # Without a stream there is no "mid-stream": the crash becomes a plain 500.
         if fault == "error" or (fault == "error_mid_stream" and not body.get("stream", True)):
             raise _HttpError(500, RUNNER_CRASHED)

@@ -5,9 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
-from localfn.functions.generate_badge.drafts import NameDraft, SkillsDraft
+from localfn.functions.generate_badge.drafts import AlignmentDraft, NameDraft, SkillsDraft
 from localfn.functions.generate_badge.quality import CourseText, hard_checks, soft_checks, stem, tidy
+
+class BadgeTail(BaseModel):
+    """The fields tidy repairs, as a reply carries them."""
+
+    alignments: list[AlignmentDraft]
+    estimated_duration: str
+
 
 COURSES = Path(__file__).parents[1] / "fixtures" / "courses"
 PYTHON = CourseText((COURSES / "python-intro.txt").read_text())
@@ -76,6 +84,20 @@ def test_placeholder_like_text_the_course_itself_uses_is_allowed() -> None:
 def test_blank_text_fails_a_hard_check() -> None:
     problems = [p for check in hard_checks(PYTHON) for p in check(SkillsDraft(skills=["loops", "  "]))]
     assert problems == ["skills/1: is empty; write it out"]
+
+
+def test_blank_or_placeholder_alignments_and_durations_are_not_re_asked_for_but_tidied() -> None:
+    alignments = [
+        {"framework": "DigComp", "competency": " "},
+        {"framework": "SFIA", "competency": "[Python programming]"},
+        {"framework": "ESCO", "competency": "Python programming"},
+    ]
+    reply = BadgeTail(alignments=[AlignmentDraft(**a) for a in alignments], estimated_duration="2 weeks, TBD")
+
+    assert [p for check in hard_checks(PYTHON) for p in check(reply)] == []
+    tidied = tidy({"alignments": alignments, "estimated_duration": "2 weeks, TBD"}, PYTHON)
+    assert tidied["alignments"] == [alignments[2]]
+    assert tidied["estimated_duration"] == PYTHON.duration
 
 
 def test_soft_rules_report_skills_that_are_not_short_names_from_the_course() -> None:

@@ -17,12 +17,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = (
     "sklearn", "scipy", "numpy", "kubernetes", "PIL", "psycopg", "psycopg_pool", "redis", "cryptography", "pyld", "joserfc",
-    "dateparser", "pycountry", "snowballstemmer",
+    "dateparser", "pycountry", "snowballstemmer", "cairosvg", "cairocffi",
 )
 # What each function needs at start-up; psycopg only loads when LOCALFN_DATABASE_URL is set, redis when
 # LOCALFN_STATE_URL is, generate-badge's signing libraries (cryptography, pyld, joserfc) when
 # LOCALFN_ISSUER__KEYS_FILE is; extract-parameters' grounding libraries (dateparser, pycountry,
-# snowballstemmer) on its first call. generate-badge and route-query read models trained at build
+# snowballstemmer) on its first call; generate-badge's PNG renderer (cairosvg, cairocffi and the cairo
+# library) on the first PNG asked for: baking an SVG is standard library only. generate-badge and route-query read models trained at build
 # time (``make models``) in pure Python: scikit-learn, scipy and numpy are for training only.
 NEEDS = {
     "summarize": set(),
@@ -36,6 +37,13 @@ MODEL_LOADS = {
     "generate_badge": "from localfn.functions.generate_badge.icons import IconMatcher; IconMatcher.from_library()",
     "route_query": "from localfn.functions.route_query.classifier import TierClassifier; TierClassifier.load()",
 }
+# Serving a signed badge's SVG: read from a data URI and baked, with the standard library alone.
+BAKE_SVG = (
+    "from localfn.functions.generate_badge.image import data_uri, svg_from_data_uri\n"
+    "from localfn.functions.generate_badge.signing.baking import bake_svg, extract\n"
+    "svg = svg_from_data_uri(data_uri('<svg xmlns=\"http://www.w3.org/2000/svg\"><g/></svg>'))\n"
+    "assert extract(bake_svg(svg, 'a.b.c').encode()) == 'a.b.c'"
+)
 PROBE = """
 import json, runpy, sys
 runpy.run_path(sys.argv[1])
@@ -65,3 +73,13 @@ def test_entry_module_loads_only_the_heavy_modules_it_needs(name: str) -> None:
 def test_loading_the_shipped_model_loads_no_heavy_module(name: str) -> None:
     loaded = loaded_heavy_modules(ROOT / "functions" / name / "main.py", MODEL_LOADS[name])
     assert loaded == NEEDS[name]
+
+
+def test_baking_an_svg_loads_no_heavy_module() -> None:
+    assert loaded_heavy_modules(ROOT / "functions" / "generate_badge" / "main.py", BAKE_SVG) == set()
+
+
+def test_the_png_renderer_is_one_of_the_modules_watched() -> None:
+    """The probe sees CairoSVG when it is loaded, so the tests above would catch it on the start-up path."""
+    then = "from localfn.functions.generate_badge.image import render_png; render_png('<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"2\" height=\"2\"/>')"
+    assert {"cairosvg", "cairocffi"} <= loaded_heavy_modules(ROOT / "functions" / "generate_badge" / "main.py", then)

@@ -100,7 +100,12 @@ def test_extra_operations_describe_parameters_bodies_and_answers() -> None:
     }
     assert "content" not in item["delete"]["responses"]["204"]
     assert set(item["delete"]["responses"]) == {"204", "404", "503"}
-    assert image["get"]["responses"]["200"]["content"] == {"image/svg+xml": {"schema": {"type": "string"}}}
+    assert image["get"]["responses"]["200"]["content"] == {"image/svg+xml": {}, "image/png": {}}  # raw bytes
+    image_query = [(p["name"], p["in"], p["schema"]["enum"]) for p in image["get"]["parameters"][1:]]
+    assert image_query == [("format", "query", ["svg", "png"])]
+    verify = paths["/verify"]["post"]["requestBody"]["content"]
+    assert list(verify) == ["application/json", "image/svg+xml", "image/png"]
+    assert verify["image/png"] == verify["image/svg+xml"] == {}
     regenerate = paths["/regenerate"]["post"]
     assert regenerate["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/RegenerateRequest")
     assert {"400", "404", "413", "422", "502", "503", "504"} == set(regenerate["responses"]) - {"200"}

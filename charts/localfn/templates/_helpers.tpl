@@ -88,6 +88,48 @@ localfn.io/pool: {{ .pool }}
 {{- printf "%s-ready" (include "localfn.ollama.serviceName" . | trunc 57 | trimSuffix "-") -}}
 {{- end -}}
 
+{{/* The Ollama pools' scripts (ConfigMap data): the init container's model pull, the startup probe's warm-up. */}}
+{{- define "localfn.ollama.scripts" -}}
+{{- range $file := list "pull-models.sh" "warm-up.sh" }}
+{{ $file }}: |
+  {{- $.Files.Get (printf "files/%s" $file) | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The gauge one pool is scaled on: "demand" for the first pool in LOCALFN_ENGINES (the GPU
+pool, or the CPU pool alone), counted even while the pool has no pods; "in_flight" for the
+CPU pool behind the GPU pool, whose demand is always 0 (no request names it first): its
+load is the calls that fail over to it. dict: root, pool.
+*/}}
+{{- define "localfn.ollama.scalingGauge" -}}
+{{- ternary "in_flight" "demand" (and (eq .pool "cpu") .root.Values.ollama.gpu.enabled) -}}
+{{- end -}}
+
+{{/*
+PromQL: that gauge for one pool summed over the release's function pods, 0 when no series
+exists (functions scaled to zero, or not scraped yet). The backend label is the pool's
+engine name in LOCALFN_ENGINES (localfn.engines). dict: root, pool.
+*/}}
+{{- define "localfn.ollama.scalingQuery" -}}
+{{- printf "sum(localfn_engine_%s{backend=%q,%s}) or vector(0)" (include "localfn.ollama.scalingGauge" .) .pool (include "localfn.metrics.seriesSelector" .root) -}}
+{{- end -}}
+
+{{/* The TriggerAuthentication the chart renders for one pool's Prometheus credentials. dict: root, pool. */}}
+{{- define "localfn.ollama.triggerAuthName" -}}
+{{- printf "%s-prometheus" (include "localfn.ollama.serviceName" .) -}}
+{{- end -}}
+
+{{/* Name of the headless Service over the function pods' metrics port (what the ServiceMonitor selects). */}}
+{{- define "localfn.metrics.serviceName" -}}
+{{- printf "%s-function-metrics" (include "localfn.fullname" . | trunc 46 | trimSuffix "-") -}}
+{{- end -}}
+
+{{/* PromQL label matchers for the release's function series: metrics.seriesSelector, or the labels the chart's ServiceMonitor gives them. */}}
+{{- define "localfn.metrics.seriesSelector" -}}
+{{- default (printf "namespace=%q,service=%q" .Release.Namespace (include "localfn.metrics.serviceName" .)) .Values.metrics.seriesSelector -}}
+{{- end -}}
+
 {{/* The ServiceAccount the release's pods run as. */}}
 {{- define "localfn.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}

@@ -13,6 +13,8 @@ line (or nothing); localfn.validateValues fails once, listing every problem.
 {{- $messages = append $messages (include "localfn.validateValues.secrets" .) -}}
 {{- $messages = append $messages (include "localfn.validateValues.eventing" .) -}}
 {{- $messages = append $messages (include "localfn.validateValues.state" .) -}}
+{{- $messages = append $messages (include "localfn.validateValues.autoscaling" .) -}}
+{{- $messages = append $messages (include "localfn.validateValues.warmUp" .) -}}
 {{- $messages = without $messages "" -}}
 {{- $message := regexReplaceAll "\n\\s*\n" (join "\n" $messages | trim) "\n" -}}
 {{- if $message -}}
@@ -187,5 +189,67 @@ localfn: state.redis: set url or existingSecret, not both
 {{- end }}
 {{- if and $r.deploy (or $r.url $r.existingSecret) }}
 localfn: state.redis.deploy=true runs the chart's Valkey: leave state.redis.url and state.redis.existingSecret empty (they name a Redis you run)
+{{- end }}
+{{- end -}}
+
+{{/*
+Engine autoscaling (KEDA): each autoscaled pool has a range, a Prometheus to ask and
+series to ask about, one source of credentials; a GPU pool that may scale to zero has
+a CPU pool with a pod to serve while a GPU node starts, unless callers may wait; and a
+CPU pool behind the GPU pool keeps a pod (it scales on the calls it serves).
+*/}}
+{{- define "localfn.validateValues.autoscaling" -}}
+{{- $o := .Values.ollama -}}
+{{- range $pool := list "gpu" "cpu" }}
+{{- $p := index $o $pool }}
+{{- $as := $p.autoscaling }}
+{{- if and $p.enabled $as.enabled }}
+{{- $prom := $as.prometheus }}
+{{- if lt ($as.maxReplicas | int) (max 1 ($as.minReplicas | int) | int) }}
+localfn: ollama.{{ $pool }}.autoscaling.maxReplicas={{ $as.maxReplicas | int }} is below minReplicas={{ $as.minReplicas | int }} (or below 1)
+{{- end }}
+{{- if not $prom.serverAddress }}
+localfn: ollama.{{ $pool }}.autoscaling.prometheus.serverAddress is empty: name the Prometheus KEDA asks for the functions' demand
+{{- end }}
+{{- if and $prom.authenticationRef $prom.secretTargetRefs }}
+localfn: ollama.{{ $pool }}.autoscaling.prometheus: set authenticationRef (an existing TriggerAuthentication) or secretTargetRefs (the chart renders one), not both
+{{- end }}
+{{- if and (or $prom.authenticationRef $prom.secretTargetRefs) (not $prom.authModes) }}
+localfn: ollama.{{ $pool }}.autoscaling.prometheus has credentials but no authModes: say how KEDA sends them (bearer, basic, tls or custom)
+{{- else if and $prom.authModes (not (or $prom.authenticationRef $prom.secretTargetRefs)) }}
+localfn: ollama.{{ $pool }}.autoscaling.prometheus.authModes={{ $prom.authModes }} needs credentials: authenticationRef or secretTargetRefs
+{{- end }}
+{{- if not (or $.Values.metrics.serviceMonitor.enabled $.Values.metrics.seriesSelector) }}
+localfn: ollama.{{ $pool }}.autoscaling needs the functions' metrics in Prometheus: enable metrics.serviceMonitor, or set metrics.seriesSelector to the labels your Prometheus gives them
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $gpu := $o.gpu -}}
+{{- $cpu := $o.cpu -}}
+{{- if and $gpu.enabled $cpu.enabled $cpu.autoscaling.enabled (eq ($cpu.autoscaling.minReplicas | int) 0) }}
+localfn: ollama.cpu.autoscaling.minReplicas=0 behind the GPU pool would never wake: it scales on the calls that fail over to it, and a pool with no pod serves none; keep minReplicas >= 1
+{{- end }}
+{{- if and $gpu.enabled $gpu.autoscaling.enabled (eq ($gpu.autoscaling.minReplicas | int) 0) (not $gpu.autoscaling.allowColdStartWait) }}
+{{- $cpuKeepsAPod := and $cpu.enabled (ternary (ge ($cpu.autoscaling.minReplicas | int) 1) (ge ($cpu.replicas | int) 1) $cpu.autoscaling.enabled) }}
+{{- if not $cpuKeepsAPod }}
+localfn: ollama.gpu.autoscaling.minReplicas=0 needs the CPU pool enabled with at least one pod (ollama.cpu.autoscaling.minReplicas >= 1, or ollama.cpu.replicas >= 1 without autoscaling): with neither, requests answer 503 for the minutes a GPU node takes to start; set ollama.gpu.autoscaling.allowColdStartWait=true if callers may wait
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Warm-up: the models it loads are pulled, and fit in memory together (or each load evicts the last). */}}
+{{- define "localfn.validateValues.warmUp" -}}
+{{- range $pool := list "gpu" "cpu" }}
+{{- $p := index $.Values.ollama $pool }}
+{{- if and $p.enabled $p.warmUp.enabled $p.warmUp.models }}
+{{- range $model := $p.warmUp.models }}
+{{- if and (ne $.Values.ollama.modelPullPolicy "Never") (not (has $model $p.models)) }}
+localfn: ollama.{{ $pool }}.warmUp.models: {{ $model }} is not in ollama.{{ $pool }}.models, so it is never pulled
+{{- end }}
+{{- end }}
+{{- if gt (len $p.warmUp.models) ($p.settings.maxLoadedModels | int) }}
+localfn: ollama.{{ $pool }}.warmUp.models lists {{ len $p.warmUp.models }} models but settings.maxLoadedModels={{ $p.settings.maxLoadedModels | int }}: each load would evict the one before
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end -}}

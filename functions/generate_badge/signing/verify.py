@@ -5,7 +5,8 @@ A credential is JSON with an embedded Data Integrity proof, or a VC-JWT. The che
 by the credential's issuer), ``signature`` (the proof holds over the credential as sent),
 ``claims`` (JWT only: iss, jti, nbf, sub and exp match the credential), ``schema`` (OB 3.0's
 JSON Schema) and ``validity`` (now lies within validFrom and validUntil). The credential is
-valid only when every check passes.
+valid only when every check passes. A baked image (SVG or PNG) adds ``baked`` first: the image
+holds exactly one credential, which the other checks then judge.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from joserfc import jws
 
 from localfn.functions.generate_badge.models import VerifyCheck, VerifyResult
 from localfn.functions.generate_badge.openbadges import credential_problems
-from localfn.functions.generate_badge.signing import dataintegrity, didkey, vcjwt
+from localfn.functions.generate_badge.signing import baking, dataintegrity, didkey, vcjwt
 from localfn.settings import Proof
 
-__all__ = ["verify_credential"]
+__all__ = ["verify_credential", "verify_image"]
 
 # What a malformed credential raises while being read; each becomes a failed check with its reason.
 _UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, IndexError)
@@ -50,6 +51,17 @@ def verify_credential(item: dict[str, Any] | str, at: datetime | None = None) ->
     if isinstance(item, str):
         return _verify_jwt(item.strip(), at)
     return _verify_embedded(item, at)
+
+
+def verify_image(image: bytes, at: datetime | None = None) -> VerifyResult:
+    """Every check on the credential baked in ``image`` (an SVG or a PNG), after ``baked``; judged at ``at``."""
+    try:
+        signed = baking.extract(image)
+    except baking.BakingError as exc:  # no single readable credential: nothing else can be checked
+        return _result("none", [VerifyCheck(name="baked", ok=False, detail=str(exc))])
+    result = verify_credential(signed, at)
+    baked = VerifyCheck(name="baked", ok=True, detail="the image holds exactly one credential, the one verified here")
+    return result.model_copy(update={"checks": [baked, *result.checks]})
 
 
 def _issuer_id(credential: dict[str, Any]) -> Any:

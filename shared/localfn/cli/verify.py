@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from typing import IO, Any
 
@@ -27,13 +28,26 @@ def _credential(text: str) -> dict[str, Any] | str:
     return credential
 
 
-@click.command()
-@click.argument("file", type=click.File("r"))
-def verify(file: IO[str]) -> None:
-    """Verify a credential offline (FILE: JSON with an embedded proof, a VC-JWT, or '-'); exit 1 when not valid."""
-    from localfn.functions.generate_badge.signing.verify import verify_credential
+def _is_image(data: bytes) -> bool:
+    """A PNG by its signature, an SVG by its markup; JSON and JWTs start otherwise."""
+    return data.startswith(b"\x89PNG") or data.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"<")
 
-    result = verify_credential(_credential(file.read()))
+
+@click.command()
+@click.argument("file", type=click.File("rb"))
+def verify(file: IO[bytes]) -> None:
+    """Verify a credential offline (FILE: credential JSON, VC-JWT, baked SVG or PNG, or '-'); exit 1 when not valid."""
+    from localfn.functions.generate_badge.signing.verify import verify_credential, verify_image
+
+    data = file.read()
+    if _is_image(data):
+        result = verify_image(data)
+    else:
+        try:
+            text = data.decode("utf-8-sig")  # a byte-order mark is no part of the JSON
+        except UnicodeDecodeError:
+            raise click.ClickException("the file is neither text (a credential JSON or a VC-JWT) nor a PNG or SVG") from None
+        result = verify_credential(_credential(text))
     # One line per check, unwrapped: readable, and easy to grep in scripts.
     click.echo(f"{'valid' if result.valid else 'NOT VALID'} ({result.proof} proof)")
     for check in result.checks:

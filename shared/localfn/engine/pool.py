@@ -56,11 +56,20 @@ class EnginePool:
         self._vision: dict[tuple[str, str], str | None] = {}
 
     async def chat(self, request: ChatRequest) -> ChatResult:
+        """The first healthy engine's reply; demand and in-flight gauges count the call until it ends, however."""
+        candidates = self._candidates(request)
+        # Demand goes to the engine first in the configured order, cooling down or not.
+        wanted = min(candidates, key=self.engines.index)
+        with self._metrics.engine_demand.labels(wanted.name).track_inprogress():
+            return await self._chat(request, candidates)
+
+    async def _chat(self, request: ChatRequest, candidates: list[Engine]) -> ChatResult:
         failures: list[EngineUnavailable] = []
-        for engine in self._candidates(request):
+        for engine in candidates:
             started = self._clock()
             try:
-                result = await engine.chat(request)
+                with self._metrics.engine_in_flight.labels(engine.name).track_inprogress():
+                    result = await engine.chat(request)
             except NoCapacity as exc:
                 # A pod pool with no ready pod now: no cool-down, so its first pod gets traffic at once.
                 self._metrics.failovers.labels(engine.name, exc.slug).inc()
