@@ -84,9 +84,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def slot_peer(*, slots: int, latency_ms: float) -> Iterator[str]:
-    """A SlotPeer (fake Ollama: ``slots`` parallel slots, ``latency_ms`` per answer) in its own process; yields its URL."""
-    command = [sys.executable, "-m", "tests.support.slot_peer", "--slots", str(slots), "--latency-ms", str(latency_ms)]
+def slot_peer(*, slots: int, latency_ms: float, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """A SlotPeer (fake Ollama: ``slots`` parallel slots, ``latency_ms`` per answer) in its own process; yields its URL.
+
+    ``host`` and ``port`` put several on one port at 127.0.0.2, .3, ...: pods behind one Service.
+    """
+    command = [sys.executable, "-m", "tests.support.slot_peer", "--slots", str(slots), "--latency-ms", str(latency_ms),
+               "--host", host, "--port", str(port)]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE)
     try:
         assert process.stdout is not None

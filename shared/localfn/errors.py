@@ -13,6 +13,7 @@
     └── EngineError                     anything that went wrong calling a model
         ├── EngineUnavailable      503  cannot connect, or the engine failed (Retry-After)
         │   ├── EngineBusy         503  engine says its queue is full
+        │   ├── NoCapacity         503  a pod pool has no ready pod now (the pool goes on, no cool-down)
         │   └── ModelNotFound      503  the configured model is not on the engine
         ├── EngineRejected         502  the engine refused our request (4xx)
         ├── EngineTimeout          504  no answer within the request timeout
@@ -41,6 +42,7 @@ __all__ = [
     "MethodNotAllowed",
     "Misconfigured",
     "ModelNotFound",
+    "NoCapacity",
     "NotFound",
     "NotImplementedYet",
     "Overloaded",
@@ -135,6 +137,16 @@ class EngineUnavailable(EngineError):
 
 class EngineBusy(EngineUnavailable):
     slug, title = "engine-busy", "Engine busy"
+
+
+class NoCapacity(EngineUnavailable):
+    """A pod pool lists no ready pod right now (scaled to zero, or still starting): not a failure.
+
+    The engine pool moves on to the next engine without cooling this one down, so traffic
+    comes back as soon as the next look-up finds a pod.
+    """
+
+    slug, title = "no-capacity", "No engine capacity now"
 
 
 class ModelNotFound(EngineUnavailable):

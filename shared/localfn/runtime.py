@@ -18,6 +18,7 @@ from localfn.cache import Memo, Store
 from localfn.engine.base import Engine
 from localfn.engine.ollama import OllamaEngine
 from localfn.engine.openai import OpenAIEngine
+from localfn.engine.pods import DnsResolver, PodPool, Resolver
 from localfn.engine.pool import EnginePool
 from localfn.engine.transport import ShardedTransport
 from localfn.errors import Overloaded
@@ -32,13 +33,25 @@ if TYPE_CHECKING:
 C = TypeVar("C")
 
 
-def build_engines(settings: Settings, client: httpx.AsyncClient) -> list[Engine]:
-    """One engine per configured backend, in the configured order."""
+def build_engines(settings: Settings, client: httpx.AsyncClient, resolver: Resolver | None = None) -> list[Engine]:
+    """One engine per configured backend, in the configured order; a pod pool's pods are found with ``resolver`` (DNS)."""
     factories: dict[str, Callable[[BackendSettings], Engine]] = {
         "ollama": lambda config: OllamaEngine(config, client, keep_alive=settings.keep_alive),
         "openai": lambda config: OpenAIEngine(config, client),
     }
-    return [factories[config.kind](config) for config in settings.engines]
+
+    def build(config: BackendSettings) -> Engine:
+        if config.balance == "service":
+            return factories[config.kind](config)
+        return PodPool(
+            config,
+            factories[config.kind],
+            resolver=resolver or DnsResolver(),
+            refresh_s=settings.pod_refresh_s,
+            cooldown_s=settings.engine_cooldown_s,
+        )
+
+    return [build(config) for config in settings.engines]
 
 
 def tls_verification(settings: Settings) -> ssl.SSLContext | bool:
@@ -81,7 +94,7 @@ class InFlightLimit:
 
 
 class Runtime:
-    def __init__(self, settings: Settings, engines: Sequence[Engine] | None = None) -> None:
+    def __init__(self, settings: Settings, engines: Sequence[Engine] | None = None, resolver: Resolver | None = None) -> None:
         self.settings = settings
         self.metrics = Metrics()
         timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
@@ -97,7 +110,7 @@ class Runtime:
         transport = ShardedTransport(limits=limits, verify=verify)
         self.http = httpx.AsyncClient(timeout=timeout, limits=limits, verify=verify, transport=transport)
         self.pool = EnginePool(
-            engines if engines is not None else build_engines(settings, self.http),
+            engines if engines is not None else build_engines(settings, self.http, resolver),
             metrics=self.metrics,
             cooldown_s=settings.engine_cooldown_s,
             health_cache_s=settings.health_cache_s,

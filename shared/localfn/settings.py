@@ -15,7 +15,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, FilePath, HttpUrl, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["BackendSettings", "CloudSettings", "EmbeddedMode", "IssuerSettings", "Proof", "Settings"]
+__all__ = ["Balance", "BackendSettings", "CloudSettings", "EmbeddedMode", "IssuerSettings", "Proof", "Settings"]
+
+# How an engine entry reaches its servers: the one URL, or each ready pod behind it (localfn.engine.balance).
+Balance = Literal["service", "least-load", "prefix"]
 
 
 class BackendSettings(BaseModel):
@@ -31,6 +34,11 @@ class BackendSettings(BaseModel):
         default=None, description="Model used for requests carrying images; none means no vision."
     )
     api_key: SecretStr | None = Field(default=None, description="Bearer token, for OpenAI-compatible servers.")
+    balance: Balance = Field(
+        default="service",
+        description="'service' calls the URL as given; 'least-load' or 'prefix' read the URL's host as a headless "
+        "Service whose DNS records are the ready pods, and call each pod directly (localfn.engine.pods).",
+    )
 
     @field_validator("name")
     @classmethod
@@ -38,6 +46,15 @@ class BackendSettings(BaseModel):
         if not value or not value.replace("-", "").replace("_", "").isalnum():
             raise ValueError("use letters, digits, '-' or '_' (it becomes a metrics label)")
         return value
+
+    @model_validator(mode="after")
+    def _pods_over_plain_http(self) -> BackendSettings:
+        if self.balance != "service" and self.url.scheme != "http":
+            raise ValueError(
+                f"balance={self.balance} calls each pod by its IP address, which no TLS certificate names: "
+                "use an http:// URL (in-cluster), or balance=service"
+            )
+        return self
 
 
 class EmbeddedMode(str, Enum):
@@ -56,6 +73,7 @@ SECRETS_DIR = Path("/var/run/secrets/localfn")
 _STATE_SCHEMES = ("redis", "rediss", "unix")
 
 PositiveSeconds = Annotated[float, Field(gt=0)]
+
 UsdPerMillionTokens = Annotated[float, Field(ge=0)]
 
 
@@ -152,6 +170,9 @@ class Settings(BaseSettings):
         30.0, description="How long a failing engine is skipped before it is tried again."
     )
     health_cache_s: float = Field(5.0, ge=0, description="How long a readiness check result is reused.")
+    pod_refresh_s: PositiveSeconds = Field(
+        5.0, description="How often an engine with balance least-load or prefix looks up its ready pods again (DNS)."
+    )
     keep_alive: str = Field("30m", description="Ollama keep_alive sent with every call.")
     max_repairs: int = Field(
         2, ge=0, le=5, description="Re-asks after the model's reply fails its JSON Schema."

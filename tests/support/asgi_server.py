@@ -31,8 +31,14 @@ def _server(app: ASGIApp) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
+def _address(server: uvicorn.Server) -> tuple[str, int]:
+    host, port = server.servers[0].sockets[0].getsockname()[:2]
+    return host, port
+
+
 def _url(server: uvicorn.Server) -> str:
-    return f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    host, port = _address(server)
+    return f"http://{host}:{port}"
 
 
 @contextlib.contextmanager
@@ -41,7 +47,8 @@ def serve_in_thread(app: ASGIApp, sock: socket.socket | None = None) -> Iterator
 
     Port 0 lets the kernel pick a free port atomically (no probe-then-bind race); the real
     port is read back from the listening socket once uvicorn has started. `sock`, a bound
-    socket that does not listen yet, serves on a port the test reserved beforehand.
+    socket that does not listen yet, serves on an address the test reserved beforehand (another
+    loopback address such as 127.0.0.2 too: several servers on one port, as pods behind one Service).
     """
     server = _server(app)
     # uvicorn only installs signal handlers in the main thread, so running it here is safe.
@@ -54,9 +61,8 @@ def serve_in_thread(app: ASGIApp, sock: socket.socket | None = None) -> Iterator
             server.should_exit = True
             raise RuntimeError("ASGI test server did not start")
         time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
     # `started` is set once the socket listens; one real connection proves it accepts.
-    socket.create_connection(("127.0.0.1", port), timeout=STARTUP_TIMEOUT_S).close()
+    socket.create_connection(_address(server), timeout=STARTUP_TIMEOUT_S).close()
     try:
         yield _url(server)
     finally:

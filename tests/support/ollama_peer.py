@@ -210,8 +210,19 @@ class OllamaPeer:
         models: dict[str, str],
         *,
         capabilities: dict[str, list[str]] | None = None,
+        upstream_connections: int | None = None,
     ) -> None:
         self.upstream = upstream.rstrip("/")
+        # Several peers in front of one llama-server under a burst: a bound on connections makes the
+        # rest wait here, as requests beyond OLLAMA_NUM_PARALLEL wait inside Ollama; and no keep-alive,
+        # since llama-server closes idle connections as the peer reuses them (a spurious 500).
+        # Otherwise idle upstream connections are dropped after 2 s, as localfn's own client does: llama-server
+        # closes them after 5 s, httpx's default expiry, and reusing one as it closes fails the same way.
+        self._limits = (
+            httpx.Limits(max_connections=upstream_connections, max_keepalive_connections=0)
+            if upstream_connections
+            else httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=2.0)
+        )
         self.models = dict(models)
         self.capabilities = {name: list((capabilities or {}).get(name, ["completion"])) for name in self.models}
         self.requests: list[tuple[str, Any]] = []
@@ -239,10 +250,7 @@ class OllamaPeer:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        # Idle connections dropped after 2 s, as localfn's own client does: llama-server closes them after
-        # 5 s, httpx's default expiry, and a call that reuses one as it closes fails ("Server disconnected").
-        limits = httpx.Limits(keepalive_expiry=2.0)
-        async with httpx.AsyncClient(base_url=self.upstream, timeout=UPSTREAM_TIMEOUT, limits=limits) as client:
+        async with httpx.AsyncClient(base_url=self.upstream, timeout=UPSTREAM_TIMEOUT, limits=self._limits) as client:
             self._client = client
             try:
                 yield

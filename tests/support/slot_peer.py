@@ -154,14 +154,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve a SlotPeer (a fake Ollama with fixed slots and latency).")
     parser.add_argument("--slots", type=int, default=4, help="parallel slots (default 4)")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="time each answer holds a slot (default 50)")
-    parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: any free one)")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on, e.g. 127.0.0.2 for a second pod (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="TCP port (default: any free one)")
     args = parser.parse_args(argv)
     peer = SlotPeer(slots=args.slots, latency_s=args.latency_ms / 1000)
     # IPPROTO_TCP named explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and
     # without it a kept-alive connection waits ~40 ms (Nagle against delayed ACK) per answer.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", args.port))
-    print(f"http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
+    sock.bind((args.host, args.port))
+    print(f"http://{args.host}:{sock.getsockname()[1]}", flush=True)
     config = uvicorn.Config(peer, log_level="warning", lifespan="off", ws="none", backlog=2048)
     uvicorn.Server(config).run(sockets=[sock])
 

@@ -69,6 +69,26 @@ def test_label_safe_engine_names_are_accepted(name: str) -> None:
     assert BackendSettings(**engine(name=name)).name == name
 
 
+def test_an_engine_may_name_a_pool_of_pods_to_balance_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALFN_ENGINES", json.dumps([engine(url="http://gpu-ready.ai.svc.cluster.local:11434", balance="prefix")]))
+    monkeypatch.setenv("LOCALFN_POD_REFRESH_S", "2.5")
+    settings = Settings()
+    assert (settings.engines[0].balance, settings.pod_refresh_s) == ("prefix", 2.5)
+    assert BackendSettings(**engine()).balance == "service"  # one URL, as before
+
+
+def test_an_unknown_balance_mode_names_the_field() -> None:
+    with pytest.raises(ValidationError) as caught:
+        BackendSettings(**engine(balance="round-robin"))
+    assert ("balance",) in error_locations(caught.value)
+    assert "least-load" in str(caught.value)
+
+
+def test_a_pod_pool_over_https_is_refused_saying_why() -> None:
+    with pytest.raises(ValidationError, match="use an http:// URL"):
+        BackendSettings(**engine(url="https://gpu:11434", balance="least-load"))
+
+
 def test_defaults_describe_one_local_ollama() -> None:
     settings = Settings()
     (only,) = settings.engines

@@ -83,6 +83,11 @@ localfn.io/pool: {{ .pool }}
 {{- printf "%s-headless" (include "localfn.ollama.serviceName" .) -}}
 {{- end -}}
 
+{{/* Headless Service listing only the ready pods of one Ollama pool: what the functions look up with ollama.balance least-load or prefix. dict: root, pool. */}}
+{{- define "localfn.ollama.readyServiceName" -}}
+{{- printf "%s-ready" (include "localfn.ollama.serviceName" . | trunc 57 | trimSuffix "-") -}}
+{{- end -}}
+
 {{/* The Ollama pools' scripts (ConfigMap data): the init container's model pull, the startup probe's warm-up. */}}
 {{- define "localfn.ollama.scripts" -}}
 {{- range $file := list "pull-models.sh" "warm-up.sh" }}
@@ -178,17 +183,29 @@ function's `overrides`, as YAML (read back with fromYaml). dict: root, function.
 {{- end -}}
 
 {{/*
-The ordered engine pool as LOCALFN_ENGINES JSON: the GPU pool's Service first,
-the CPU pool's second (kept while the pool is enabled, even at 0 replicas, so
-scaling it up needs no new revision), then extraEngines.
+The ordered engine pool as LOCALFN_ENGINES JSON: the GPU pool first, the CPU
+pool second (kept while the pool is enabled, even at 0 replicas, so scaling it
+up needs no new revision), then extraEngines. With ollama.balance least-load or
+prefix a pool's entry names its ready-pods Service and the mode (the functions
+call each pod); with `service`, its client Service.
 */}}
 {{- define "localfn.engines" -}}
 {{- $engines := list -}}
+{{- $balance := $.Values.ollama.balance -}}
 {{- range $pool := list "gpu" "cpu" -}}
 {{- $p := index $.Values.ollama $pool -}}
 {{- if $p.enabled -}}
-{{- $url := printf "http://%s.%s.svc.%s:%d" (include "localfn.ollama.serviceName" (dict "root" $ "pool" $pool)) $.Release.Namespace $.Values.clusterDomain (int $.Values.ollama.port) -}}
+{{- $ctx := dict "root" $ "pool" $pool -}}
+{{- $host := printf "%s.%s.svc.%s" (include "localfn.ollama.serviceName" $ctx) $.Release.Namespace $.Values.clusterDomain -}}
+{{- if ne $balance "service" -}}
+{{- /* Absolute (final dot): each look-up is one DNS query, not one per search domain first (ndots 5). */ -}}
+{{- $host = printf "%s.%s.svc.%s." (include "localfn.ollama.readyServiceName" $ctx) $.Release.Namespace $.Values.clusterDomain -}}
+{{- end -}}
+{{- $url := printf "http://%s:%d" $host (int $.Values.ollama.port) -}}
 {{- $e := dict "name" $pool "kind" "ollama" "url" $url "model" $p.model -}}
+{{- if ne $balance "service" -}}
+{{- $_ := set $e "balance" $balance -}}
+{{- end -}}
 {{- if $p.visionModel -}}
 {{- $_ := set $e "vision_model" $p.visionModel -}}
 {{- end -}}
@@ -230,6 +247,10 @@ PORT is set only in deployment mode: Knative sets it itself and rejects it.
   value: {{ $s.connectTimeoutSeconds | int64 | quote }}
 - name: LOCALFN_ENGINE_COOLDOWN_S
   value: {{ $s.engineCooldownSeconds | int64 | quote }}
+{{- if ne $root.Values.ollama.balance "service" }}
+- name: LOCALFN_POD_REFRESH_S
+  value: {{ $s.podRefreshSeconds | toString | quote }}
+{{- end }}
 - name: LOCALFN_KEEP_ALIVE
   value: {{ $s.keepAlive | quote }}
 - name: LOCALFN_MAX_IN_FLIGHT

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import ipaddress
 import logging
 import signal
 import socket
@@ -86,14 +87,20 @@ class LlamaServer:
         start_timeout_s: float = 60.0,
         max_restarts: int = 5,
         extra_args: tuple[str, ...] = (),
+        host: str = "127.0.0.1",
+        port: int | None = None,
     ) -> None:
+        """``host``: a loopback address (tests run several servers on one port, on 127.0.0.2, .3...); ``port``: default a free one."""
         if not model_path.is_file():
             raise EmbeddedEngineError(f"model file {model_path} does not exist")
+        if not ipaddress.ip_address(host).is_loopback:
+            raise EmbeddedEngineError(f"llama-server listens on loopback only; {host} is not a loopback address (use 127.0.0.x)")
         self.model_path = model_path
         self.name = name
-        self.port = _free_port()
+        self.host = host
+        self.port = port or _free_port()
         self._args = [
-            "-m", str(model_path), "--host", "127.0.0.1", "--port", str(self.port), "--alias", name,
+            "-m", str(model_path), "--host", host, "--port", str(self.port), "--alias", name,
             "-c", str(ctx_size), "--parallel", str(parallel), "-ngl", str(gpu_layers), "--no-webui", *extra_args,
         ]
         self._start_timeout_s = start_timeout_s
@@ -107,7 +114,7 @@ class LlamaServer:
     @property
     def url(self) -> str:
         """OpenAI-compatible API base."""
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"http://{self.host}:{self.port}/v1"
 
     @property
     def pid(self) -> int | None:
@@ -150,7 +157,7 @@ class LlamaServer:
                 if self._process is not None and self._process.returncode is not None:
                     raise EmbeddedEngineError(f"llama-server exited with {self._process.returncode}:\n{self._log_tail()}")
                 with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(f"http://127.0.0.1:{self.port}/health")).status_code == 200:
+                    if (await client.get(f"http://{self.host}:{self.port}/health")).status_code == 200:
                         return
                 await asyncio.sleep(0.1)
         await self._terminate()

@@ -4,7 +4,8 @@ Failover happens on errors that another engine may not have (unreachable, busy, 
 missing). Errors that would repeat anywhere (the engine rejected the request, a timeout
 after it had started working) are raised at once: retrying them elsewhere only doubles
 the wait. When every engine is cooling down they are all tried anyway, in order, so a
-stale cool-down never turns into an outage. Requests with images go only to engines with a
+stale cool-down never turns into an outage. An engine with no capacity now (a pod pool
+with no ready pod, ``NoCapacity``) is passed over without a cool-down. Requests with images go only to engines with a
 vision model, and not to those ``check_vision`` found cannot see.
 """
 
@@ -16,10 +17,10 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from localfn.engine.base import ChatRequest, ChatResult, Engine, EngineHealth
-from localfn.errors import EngineBusy, EngineError, EngineRejected, EngineUnavailable, ModelNotFound
+from localfn.errors import EngineBusy, EngineError, EngineRejected, EngineUnavailable, ModelNotFound, NoCapacity
 from localfn.metrics import Metrics
 
-__all__ = ["VISION_HINT", "EnginePool"]
+__all__ = ["VISION_HINT", "EnginePool", "combined"]
 
 VISION_HINT = "ollama pull llava:7b (or llama3.2-vision)"
 
@@ -69,6 +70,11 @@ class EnginePool:
             try:
                 with self._metrics.engine_in_flight.labels(engine.name).track_inprogress():
                     result = await engine.chat(request)
+            except NoCapacity as exc:
+                # A pod pool with no ready pod now: no cool-down, so its first pod gets traffic at once.
+                self._metrics.failovers.labels(engine.name, exc.slug).inc()
+                failures.append(exc)
+                continue
             except EngineUnavailable as exc:
                 self._record_failure(engine, exc, started)
                 failures.append(exc)
@@ -78,7 +84,7 @@ class EnginePool:
                 raise
             self._record_success(engine, result)
             return result
-        raise _combined(failures)
+        raise combined(failures)
 
     async def health(self) -> list[EngineHealth]:
         """Each engine's health, checked concurrently and reused for ``health_cache_s``."""
@@ -163,9 +169,9 @@ class EnginePool:
         m.tokens.labels(engine.name, result.model, "completion").inc(result.completion_tokens)
 
 
-def _combined(failures: list[EngineUnavailable]) -> EngineUnavailable:
-    """One error for 'every engine failed', of the kind that tells the caller what to do."""
-    detail = "no engine could answer: " + "; ".join(f.detail for f in failures)
+def combined(failures: list[EngineUnavailable], *, what: str = "engine") -> EngineUnavailable:
+    """One error for 'every engine (or pod) failed', of the kind that tells the caller what to do."""
+    detail = f"no {what} could answer: " + "; ".join(f.detail for f in failures)
     if all(isinstance(f, ModelNotFound) for f in failures):
         return ModelNotFound(detail)
     if any(isinstance(f, EngineBusy) for f in failures):
