@@ -1,9 +1,10 @@
 """A did:web source for tests: the product's own HTTPS fetching, sent to a loopback server instead of the DID's domain.
 
 DNS and HTTPS to a real domain cannot run here. ``FakeDidWebSource`` is the product's
-``HttpsSource`` (its timeout, status and size checks) with one change: the origin of the
-https URL the resolver derived from the DID (by the did:web method's rules, which the
-resolver's own tests check against the spec's examples) is swapped for a local server's.
+``HttpsSource`` (its timeout, status and size checks, its messages) whose connections go to
+a local server: the https URL the resolver derived from the DID (by the did:web method's
+rules, which tests/unit/test_badge_did_web.py checks against the method's own examples)
+keeps its path, and only its origin is swapped.
 """
 
 from __future__ import annotations
@@ -11,23 +12,35 @@ from __future__ import annotations
 import contextlib
 import socket
 from collections.abc import Iterator
-from urllib.parse import urlsplit
+
+import httpx
 
 from localfn.functions.generate_badge.signing.resolver import HttpsSource
 
 
-class FakeDidWebSource(HttpsSource):
-    """Fetches ``https://<any domain>/<path>`` from ``<base_url>/<path>``; records every URL it was asked for."""
+class _ToLoopback(httpx.HTTPTransport):
+    """Sends every request to ``base_url``'s origin, path and query unchanged."""
 
     def __init__(self, base_url: str) -> None:
-        self.base_url = base_url.rstrip("/")
+        super().__init__()
+        self.origin = httpx.URL(base_url)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.url = request.url.copy_with(scheme=self.origin.scheme, host=self.origin.host, port=self.origin.port)
+        return super().handle_request(request)
+
+
+class FakeDidWebSource:
+    """A DocumentSource fetching ``https://<any domain>/<path>`` from ``<base_url>/<path>``; records the URLs asked for."""
+
+    def __init__(self, base_url: str) -> None:
+        self._source = HttpsSource(transport=_ToLoopback(base_url))
         self.asked: list[str] = []
 
     def get(self, url: str, timeout_s: float) -> bytes:
         self.asked.append(url)
-        parts = urlsplit(url)
-        assert parts.scheme == "https", f"the resolver asked for {url}: did:web documents are fetched over HTTPS only"
-        return super().get(f"{self.base_url}{parts.path}", timeout_s)
+        assert url.startswith("https://"), f"the resolver asked for {url}: did:web documents are fetched over HTTPS only"
+        return self._source.get(url, timeout_s)
 
 
 @contextlib.contextmanager

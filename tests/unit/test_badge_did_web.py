@@ -217,3 +217,11 @@ def test_keys_rotate_puts_new_keys_first_and_keeps_the_old(keys_file: Path) -> N
     assert keys_file.stat().st_mode & 0o077 == 0
     assert not any(jwk["d"] in done.output for jwk in after)
     assert not list(keys_file.parent.glob(".*.new"))
+
+
+def test_the_verify_command_resolves_did_web_only_from_allowed_domains(tmp_path: Path, issuer: CredentialIssuer) -> None:
+    path = tmp_path / "credential.json"
+    path.write_text(json.dumps(issuer.issue(unsigned_credential(), "data-integrity").credential))
+    done = CliRunner().invoke(main, ["verify", str(path)])
+    assert done.exit_code == 1
+    assert "FAILED key: example.edu is not in the allow-list" in done.output

@@ -41,11 +41,17 @@ class DocumentSource(Protocol):
 
 
 class HttpsSource:
-    """GET over HTTPS with httpx: the certificate checked, no redirect followed, at most MAX_DOCUMENT_BYTES."""
+    """GET over HTTPS with httpx: the certificate checked, no redirect followed, at most MAX_DOCUMENT_BYTES.
+
+    ``transport`` is httpx's (default: its own HTTPS connection pool).
+    """
+
+    def __init__(self, transport: httpx.BaseTransport | None = None) -> None:
+        self._transport = transport
 
     def get(self, url: str, timeout_s: float) -> bytes:
         try:
-            with httpx.Client(timeout=timeout_s, follow_redirects=False) as client:
+            with httpx.Client(timeout=timeout_s, follow_redirects=False, transport=self._transport) as client:
                 return _read(client, url)
         except httpx.TimeoutException:
             raise SourceError(f"{url} did not answer within {timeout_s:g} s (LOCALFN_ISSUER__DID_WEB_TIMEOUT_S)") from None
@@ -70,7 +76,7 @@ class KeyResolver:
     """Resolves did:key verification methods offline and did:web ones from allowed domains."""
 
     def __init__(self, allow: Iterable[str] = (), timeout_s: float = 5.0, source: DocumentSource | None = None) -> None:
-        self.allow = frozenset(domain.lower() for domain in allow)
+        self.allow = frozenset(domain.strip().lower() for domain in allow if domain.strip())
         self.timeout_s = timeout_s
         self.source = source or HttpsSource()
 
