@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -96,6 +97,14 @@ async def request_seconds(keys_file: Path, repeats: int) -> dict[Proof, list[flo
     return seconds
 
 
+def _load_note() -> str:
+    """How busy the machine was as the run ended: other work on the cores slows the model and signing alike."""
+    one, five, _ = os.getloadavg()
+    cores = os.cpu_count() or 1
+    state = "loaded: other work shared the cores" if five > cores else "not loaded beyond its cores"
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {cores} cores as the run ended: {state}"
+
+
 def run(options: Options) -> Result:
     with tempfile.TemporaryDirectory(prefix="localfn-signing-") as folder:
         keys_file = Path(folder) / "issuer-keys.json"
@@ -120,5 +129,5 @@ def run(options: Options) -> Result:
             "s_per_request": {proof: [round(s, 3) for s in values] for proof, values in requests.items()},
         },
         checks=checks,
-        notes=["Signatures are timed in the benchmark's process; requests end to end through the function."],
+        notes=["Signatures are timed in the benchmark's process; requests end to end through the function.", _load_note()],
     )
