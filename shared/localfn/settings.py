@@ -95,11 +95,13 @@ Proof = Literal["data-integrity", "jwt", "none"]
 
 
 class IssuerSettings(BaseModel):
-    """How generate-badge signs the credentials it issues (``LOCALFN_ISSUER__KEYS_FILE``, ``LOCALFN_ISSUER__PROOF``).
+    """How generate-badge signs the credentials it issues and resolves keys to verify them (``LOCALFN_ISSUER__*``).
 
     The keys file is a JWK Set holding the issuer's private keys (``localfn keys generate``
     writes one): Ed25519 for Data Integrity proofs, P-256 for JWTs. Its content is read only by
-    the signing module and never reported. Without it credentials go out unsigned.
+    the signing module and never reported. Without it credentials go out unsigned. With
+    ``did_web`` the issuer is that did:web and its DID document publishes the keys; verifying
+    fetches did:web documents only from the ``did_web_allow`` domains.
     """
 
     # An existing file, checked when settings load: a wrong path stops the process at start, not each request.
