@@ -149,6 +149,7 @@ async def test_generate_badge_serves_its_did_document_at_the_did_urls_path(
             assert response.status_code == 200, response.text
             assert response.json() == expected
             assert not any(secret in response.text for secret in secrets)
+            assert all("d" not in method.get("publicKeyJwk", {}) for method in response.json()["verificationMethod"])
         missing = await client.get("/.well-known/did.json")
         assert missing.status_code == 404
         assert "/badges/2026/did.json" in missing.json()["detail"]
