@@ -9,11 +9,13 @@ from collections.abc import Callable
 from types import ModuleType
 
 from bench.machine import machine
-from bench.perf import balance, burst, cache, cold_start, embedded, memory, overhead, saturation, state
+from bench.perf import balance, burst, cache, cold_start, embedded, memory, overhead, saturation, signing, state
 from bench.perf.options import Options
 from bench.perf.record import Result, print_table, write
 
-BENCHMARKS: dict[str, ModuleType] = {m.NAME: m for m in (cold_start, overhead, saturation, cache, burst, embedded, memory, state, balance)}
+BENCHMARKS: dict[str, ModuleType] = {
+    m.NAME: m for m in (cold_start, overhead, saturation, cache, burst, embedded, memory, state, balance, signing)
+}
 
 
 def main(argv: list[str] | None = None) -> int:

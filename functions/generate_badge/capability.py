@@ -29,6 +29,8 @@ from localfn.functions.generate_badge.models import (
     BadgePath,
     ClearQuery,
     ClearResult,
+    DidDocument,
+    DidPath,
     GenerateBadgeRequest,
     GenerateBadgeResponse,
     HistoryPage,
@@ -61,6 +63,10 @@ _IMAGE = RouteDoc(
     errors=(404, *_STORE),
 )
 _LEGACY_REGENERATE = RouteDoc(body=compat.LegacyRegenerateRequest, response=compat.LegacyBadge, errors=(404, *_ENGINE))
+# The did:web document, at the function's root (its host's root under functions-framework) and at
+# `localfn serve`'s: where the DID's URL points. A handler per route keeps operation ids unique.
+_DID_DOCUMENT_DOC = RouteDoc(path_params=DidPath, response=DidDocument, errors=(404,))
+_DID_DOCUMENT_PATH = "/{path:path}/did.json"
 
 
 class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
@@ -83,6 +89,7 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
             (("DELETE", RouteDoc(path_params=BadgePath, status=204, errors=(404, *_STORE))),),
         ),
         ExtraRoute("/image/{badge_id}", ("GET",), "image", _IMAGE),
+        ExtraRoute(_DID_DOCUMENT_PATH, ("GET",), "did_document", _DID_DOCUMENT_DOC),
     )
     root_routes = (
         ExtraRoute("/api/v1/generate-badge-suggestions", ("POST",), "legacy_generate", _LEGACY_GENERATE),
@@ -93,6 +100,7 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
             (("DELETE", RouteDoc(query=ClearQuery, response=compat.LegacyCleared, errors=_STORE)),),
         ),
         ExtraRoute("/api/v1/styles", ("GET",), "legacy_styles", RouteDoc(response=compat.LegacyStyles)),
+        ExtraRoute(_DID_DOCUMENT_PATH, ("GET",), "root_did_document", _DID_DOCUMENT_DOC),
     )
 
     def __init__(self, runtime: Runtime) -> None:
@@ -127,16 +135,31 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
         return _answer(await self._regenerate(previous, body.field, body.instructions))
 
     async def verify(self, request: Request) -> Response:
-        """Check a credential (JSON with an embedded proof, a VC-JWT, or a baked SVG or PNG) offline, check by check."""
+        """Check a credential (JSON with an embedded proof, a VC-JWT, or a baked SVG or PNG); each check answered on its own."""
         # Loaded on first use: cryptography, pyld and joserfc stay out of a cold start that never verifies.
+        from localfn.functions.generate_badge.signing.resolver import KeyResolver
         from localfn.functions.generate_badge.signing.verify import verify_credential, verify_image
 
-        # Canonicalizing is CPU work of tens of milliseconds: off the event loop.
+        resolver = KeyResolver.from_settings(self.runtime.settings.issuer)
+        # Canonicalizing is CPU work of tens of milliseconds, and a did:web a fetch: off the event loop.
         if request.headers.get("content-type", "").partition(";")[0].strip().lower() in _IMAGE_TYPES:
             image = await read_body(request, self._body_limit())
-            return _answer(await run_in_threadpool(verify_image, image))
+            return _answer(await run_in_threadpool(verify_image, image, None, resolver))
         body = await json_body(request, VerifyRequest, self._body_limit())
-        return _answer(await run_in_threadpool(verify_credential, body.credential))
+        return _answer(await run_in_threadpool(verify_credential, body.credential, None, resolver))
+
+    async def did_document(self, request: Request) -> Response:
+        """The issuer's did:web document (LOCALFN_ISSUER__DID_WEB): GET /.well-known/did.json, or /<path>/did.json."""
+        path = f"/{DidPath.model_validate(request.path_params).path}/did.json"
+        issuer = self.generator.issuer
+        document = issuer.did_document()
+        if document is None or issuer.did_web is None:
+            raise NotFound(f"{path}: this issuer has no did:web (set LOCALFN_ISSUER__DID_WEB to publish one)")
+        if path != issuer.did_web.document_path:
+            raise NotFound(f"{path} is no DID document; {issuer.did_web.did}'s is at {issuer.did_web.document_path}")
+        return JSONResponse(DidDocument.model_validate(document).model_dump(mode="json", by_alias=True, exclude_none=True))
+
+    root_did_document = did_document
 
     async def history(self, request: Request) -> Response:
         """GET: a page of the stored badges, newest first. DELETE with confirm=true: delete them all."""

@@ -301,6 +301,35 @@ class ImageQuery(BaseModel):
     )
 
 
+class DidPath(BaseModel):
+    """Path parameter of /{path}/did.json, where the issuer's did:web document is served."""
+
+    path: str = Field(
+        description="'.well-known' for did:web:<domain>; the DID's path segments, '/'-separated, for did:web:<domain>:<path>."
+    )
+
+
+class VerificationMethod(BaseModel):
+    """One published public key: Ed25519 as a Multikey, P-256 as a JsonWebKey (never a private part)."""
+
+    id: str = Field(description="<did>#<the key's multibase>: what a proof's verificationMethod or a JWT's kid names.")
+    type: Literal["Multikey", "JsonWebKey"]
+    controller: str = Field(description="The DID, which is the issuer id of the credentials the key signs.")
+    publicKeyMultibase: str | None = None
+    publicKeyJwk: dict[str, str] | None = None
+
+
+class DidDocument(BaseModel):
+    """The issuer's did:web DID document: every key of the keys file, each one usable for assertionMethod."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    context: list[str] = Field(alias="@context")
+    id: str = Field(description="The did:web (LOCALFN_ISSUER__DID_WEB).")
+    verificationMethod: list[VerificationMethod]
+    assertionMethod: list[str]
+
+
 class ClearResult(BaseModel):
     """The answer to DELETE /history."""
 
@@ -335,7 +364,8 @@ class VerifyRequest(BaseModel):
 class VerifyCheck(BaseModel):
     name: Literal["baked", "key", "signature", "claims", "schema", "validity"] = Field(
         description="baked (images only): the image holds exactly one credential, the one verified; "
-        "key: the verification method resolves (did:key, offline) and its controller is the issuer; "
+        "key: the verification method resolves (did:key offline; did:web from the document of a domain "
+        "in LOCALFN_ISSUER__DID_WEB_ALLOW) and its controller is the issuer; "
         "signature: the proof holds; claims: a JWT's registered claims match the credential; "
         "schema: valid against OB 3.0's JSON Schema; validity: now is within validFrom and validUntil."
     )

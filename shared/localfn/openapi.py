@@ -142,11 +142,16 @@ def _extra_operation(
     return operation
 
 
+def _template(path: str) -> str:
+    """A Starlette route path as an OpenAPI path template: ``{name:converter}`` becomes ``{name}``."""
+    return _PATH_PARAM.sub(r"{\1}", path)
+
+
 def _extra_paths(
     capability: type[Capability[Any, Any]], routes: Iterable[ExtraRoute], prefix: str, refs: _Refs
 ) -> dict[str, Any]:
     return {
-        f"{prefix}{route.path}": {m.lower(): _extra_operation(capability, route, m, refs) for m in route.methods}
+        f"{prefix}{_template(route.path)}": {m.lower(): _extra_operation(capability, route, m, refs) for m in route.methods}
         for route in routes
     }
 

@@ -113,11 +113,13 @@ Proof = Literal["data-integrity", "jwt", "none"]
 
 
 class IssuerSettings(BaseModel):
-    """How generate-badge signs the credentials it issues (``LOCALFN_ISSUER__KEYS_FILE``, ``LOCALFN_ISSUER__PROOF``).
+    """How generate-badge signs the credentials it issues and resolves keys to verify them (``LOCALFN_ISSUER__*``).
 
     The keys file is a JWK Set holding the issuer's private keys (``localfn keys generate``
     writes one): Ed25519 for Data Integrity proofs, P-256 for JWTs. Its content is read only by
-    the signing module and never reported. Without it credentials go out unsigned.
+    the signing module and never reported. Without it credentials go out unsigned. With
+    ``did_web`` the issuer is that did:web and its DID document publishes the keys; verifying
+    fetches did:web documents only from the ``did_web_allow`` domains.
     """
 
     # An existing file, checked when settings load: a wrong path stops the process at start, not each request.
@@ -127,16 +129,44 @@ class IssuerSettings(BaseModel):
     proof: Proof | None = Field(
         None, description="Proof used when a request names none; default: data-integrity with a keys file, else none."
     )
+    did_web: str | None = Field(
+        None,
+        description="Issue as did:web:<this> (example.edu, or example.edu:badges for a path) and serve its DID document; "
+        "none: each signing key's did:key is the issuer.",
+    )
+    did_web_allow: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="Comma-separated domains (host[:port]) whose did:web credentials verification resolves over HTTPS."
+    )
+    did_web_timeout_s: float = Field(5.0, gt=0, le=60, description="Seconds to wait for a did:web document when verifying.")
 
-    @field_validator("keys_file", "proof", mode="before")
+    @field_validator("keys_file", "proof", "did_web", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("did_web")
+    @classmethod
+    def _did_web_identifier(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        # Identifiers only: no cryptography is loaded to check one.
+        from localfn.functions.generate_badge.signing.didweb import parse
+
+        return parse(value).did.removeprefix("did:web:")
+
+    @field_validator("did_web_allow", mode="before")
+    @classmethod
+    def _split_domains(cls, value: object) -> object:
+        # "example.edu, badges.example.org:8443" from the environment; Python callers may pass a list.
+        items = value.split(",") if isinstance(value, str) else value
+        return tuple(item.strip().lower() for item in items if item.strip()) if isinstance(items, list | tuple) else items
 
     @model_validator(mode="after")
     def _signing_needs_keys(self) -> IssuerSettings:
         if self.proof not in (None, "none") and self.keys_file is None:
             raise ValueError(f"LOCALFN_ISSUER__PROOF={self.proof} needs LOCALFN_ISSUER__KEYS_FILE (a JWK Set)")
+        if self.did_web is not None and self.keys_file is None:
+            raise ValueError("LOCALFN_ISSUER__DID_WEB needs LOCALFN_ISSUER__KEYS_FILE: its document publishes those keys")
         return self
 
     @property

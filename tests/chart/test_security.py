@@ -183,7 +183,7 @@ def test_existing_secrets_are_referenced_not_created(helm: str) -> None:
     # The optional secrets_dir mount, read-only, on every function.
     for wl in cs.function_workloads(docs):
         _, spec = cs.pod_template(wl)
-        volume = next(v for v in spec["volumes"] if "secret" in v)
+        volume = next(v for v in spec["volumes"] if v["name"] == "localfn-secrets")
         assert volume["secret"] == {"secretName": values["secretsDir"]["secretName"], "optional": True}
         mount = next(m for m in cs.main_container(wl)["volumeMounts"] if m["name"] == volume["name"])
         assert mount["mountPath"] == "/var/run/secrets/localfn" and mount["readOnly"] is True

@@ -272,6 +272,7 @@ PORT is set only in deployment mode: Knative sets it itself and rejects it.
 - name: LOCALFN_HISTORY_PATH
   value: {{ $fn.historyPath | quote }}
 {{- end }}
+{{- include "localfn.issuer.env" $fn.issuer }}
 {{- end }}
 {{- if and (eq .function "analyze-photo") $fn.allowedUsers }}
 - name: LOCALFN_ALLOWED_USERS
@@ -301,6 +302,37 @@ PORT is set only in deployment mode: Knative sets it itself and rejects it.
 {{- end }}
 {{- end -}}
 
+{{/*
+generate-badge's signing settings (LOCALFN_ISSUER__*). The keys file is read from the
+Secret mounted by localfn.function.volumes; nothing secret is an env value. Arg: the
+function's issuer values.
+*/}}
+{{- define "localfn.issuer.env" -}}
+{{- if .keys.existingSecret }}
+- name: LOCALFN_ISSUER__KEYS_FILE
+  value: {{ include "localfn.issuer.keysFile" . | quote }}
+{{- end }}
+{{- with .proof }}
+- name: LOCALFN_ISSUER__PROOF
+  value: {{ . | quote }}
+{{- end }}
+{{- with .didWeb }}
+- name: LOCALFN_ISSUER__DID_WEB
+  value: {{ . | quote }}
+{{- end }}
+{{- with .didWebAllow }}
+- name: LOCALFN_ISSUER__DID_WEB_ALLOW
+  value: {{ join "," . | quote }}
+{{- end }}
+- name: LOCALFN_ISSUER__DID_WEB_TIMEOUT_S
+  value: {{ .didWebTimeoutSeconds | toString | quote }}
+{{- end -}}
+
+{{/* Where generate-badge's pods see the issuer's keys file. Arg: the function's issuer values. */}}
+{{- define "localfn.issuer.keysFile" -}}
+/var/run/secrets/localfn-issuer/{{ .keys.existingSecretKey }}
+{{- end -}}
+
 {{/* Volumes of one function pod (all emptyDir or Secret: allowed by Knative and the restricted PSS). dict: root, function. */}}
 {{- define "localfn.function.volumes" -}}
 - name: tmp
@@ -308,6 +340,18 @@ PORT is set only in deployment mode: Knative sets it itself and rejects it.
 {{- if and (eq .function "generate-badge") (include "localfn.function.usesSqlite" .) }}
 - name: history
   emptyDir: {}
+{{- end }}
+{{- $issuer := (index .root.Values.functions "generate-badge").issuer }}
+{{- if and (eq .function "generate-badge") $issuer.keys.existingSecret }}
+# Only the keys file, world-readable inside the pod (there is no fsGroup under Knative) and
+# read-only; not optional: a missing Secret must stop the pod, not issue unsigned credentials.
+- name: issuer-keys
+  secret:
+    secretName: {{ $issuer.keys.existingSecret | quote }}
+    defaultMode: 0444
+    items:
+      - key: {{ $issuer.keys.existingSecretKey | quote }}
+        path: {{ $issuer.keys.existingSecretKey | quote }}
 {{- end }}
 {{- if .root.Values.secretsDir.enabled }}
 - name: localfn-secrets
@@ -324,6 +368,12 @@ PORT is set only in deployment mode: Knative sets it itself and rejects it.
 {{- if and (eq .function "generate-badge") (include "localfn.function.usesSqlite" .) }}
 - name: history
   mountPath: {{ dir (index .root.Values.functions "generate-badge").historyPath | quote }}
+{{- end }}
+{{- $issuer := (index .root.Values.functions "generate-badge").issuer }}
+{{- if and (eq .function "generate-badge") $issuer.keys.existingSecret }}
+- name: issuer-keys
+  mountPath: {{ dir (include "localfn.issuer.keysFile" $issuer) | quote }}
+  readOnly: true
 {{- end }}
 {{- if .root.Values.secretsDir.enabled }}
 - name: localfn-secrets

@@ -152,6 +152,13 @@ localfn: functions.route-query.cloud.apiKey is set but cloud.url is empty
 {{- if and $badge.database.url $badge.database.existingSecret }}
 localfn: functions.generate-badge.database: set url or existingSecret, not both
 {{- end }}
+{{- $issuer := $badge.issuer }}
+{{- if and (has $issuer.proof (list "data-integrity" "jwt")) (not $issuer.keys.existingSecret) }}
+localfn: functions.generate-badge.issuer.proof={{ $issuer.proof }} needs issuer.keys.existingSecret (the Secret holding the keys file)
+{{- end }}
+{{- if and $issuer.didWeb (not $issuer.keys.existingSecret) }}
+localfn: functions.generate-badge.issuer.didWeb needs issuer.keys.existingSecret: its DID document publishes those keys
+{{- end }}
 {{- if and .Values.secretsDir.enabled (not .Values.secretsDir.secretName) }}
 localfn: secretsDir.enabled=true needs secretsDir.secretName
 {{- end }}

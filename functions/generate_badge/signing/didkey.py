@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-__all__ = ["DidKeyError", "PublicKey", "ResolvedKey", "did_key", "resolve", "verification_method"]
+__all__ = ["DidKeyError", "PublicKey", "ResolvedKey", "did_key", "multibase", "public_key", "resolve", "verification_method"]
 
 PublicKey = Ed25519PublicKey | ec.EllipticCurvePublicKey
 
@@ -33,17 +33,23 @@ class ResolvedKey:
     did: str  # the controller
     verification_method: str
     key: PublicKey
+    source: str = "offline"  # where the key was read, for the verifier's report
 
 
-def did_key(key: PublicKey) -> str:
-    """The did:key of an Ed25519 or P-256 public key."""
+def multibase(key: PublicKey) -> str:
+    """An Ed25519 or P-256 public key as a multicodec-prefixed base58btc multibase ('z...'), as did:key and Multikey write it."""
     if isinstance(key, Ed25519PublicKey):
         data = _ED25519_PUB + key.public_bytes(Encoding.Raw, PublicFormat.Raw)
     elif isinstance(key.curve, ec.SECP256R1):
         data = _P256_PUB + key.public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
     else:
         raise DidKeyError(f"did:key is made here for Ed25519 and P-256 keys, not {key.curve.name}")
-    return _PREFIX + "z" + base58.b58encode(data).decode()
+    return "z" + base58.b58encode(data).decode()
+
+
+def did_key(key: PublicKey) -> str:
+    """The did:key of an Ed25519 or P-256 public key."""
+    return _PREFIX + multibase(key)
 
 
 def verification_method(did: str) -> str:
@@ -62,17 +68,22 @@ def resolve(url: str) -> ResolvedKey:
         raise DidKeyError(f"{url!r} is not a did:key with a base58btc ('z') key; only did:key is resolved offline")
     if fragment and fragment != encoded:
         raise DidKeyError(f"{url!r} names a verification method its did:key does not have")
+    return ResolvedKey(did=did, verification_method=verification_method(did), key=public_key(encoded, url))
+
+
+def public_key(encoded: str, where: str) -> PublicKey:
+    """The Ed25519 or P-256 key a multibase ('z...', as ``multibase`` writes) holds; ``where`` names it in errors."""
+    if not encoded.startswith("z"):
+        raise DidKeyError(f"{where!r} is not a base58btc ('z') multibase key")
     try:
         data = base58.b58decode(encoded[1:])
     except ValueError as exc:
-        raise DidKeyError(f"{url!r} is not valid base58btc") from exc
+        raise DidKeyError(f"{where!r} is not valid base58btc") from exc
     if not ((data.startswith(_ED25519_PUB) and len(data) == 34) or (data.startswith(_P256_PUB) and len(data) == 35)):
-        raise DidKeyError(f"{url!r} holds neither an Ed25519 nor a P-256 public key")
+        raise DidKeyError(f"{where!r} holds neither an Ed25519 nor a P-256 public key")
     try:
         if data.startswith(_ED25519_PUB):
-            key: PublicKey = Ed25519PublicKey.from_public_bytes(data[2:])
-        else:
-            key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), data[2:])
+            return Ed25519PublicKey.from_public_bytes(data[2:])
+        return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), data[2:])
     except ValueError as exc:  # a point not on the curve
-        raise DidKeyError(f"{url!r} does not hold a valid public key") from exc
-    return ResolvedKey(did=did, verification_method=verification_method(did), key=key)
+        raise DidKeyError(f"{where!r} does not hold a valid public key") from exc

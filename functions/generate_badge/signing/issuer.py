@@ -1,9 +1,12 @@
 """Issuing: a built credential, signed with the proof a request chose (or the configured default).
 
-A signed credential's ``issuer.id`` is the did:key of the key that signs it (Ed25519 for
-Data Integrity, P-256 for a JWT): verifiers check that the verification method's controller
-is the issuer, and a did:key is its own controller. The profile's name and url stay as sent.
-The signing modules (cryptography, pyld, joserfc) are imported only once keys are configured.
+A signed credential's ``issuer.id`` is the configured did:web (``LOCALFN_ISSUER__DID_WEB``),
+else the did:key of the key that signs it (Ed25519 for Data Integrity, P-256 for a JWT):
+verifiers check that the verification method's controller is the issuer, and a did:key is its
+own controller. The proof names the method that signed it (``verificationMethod``, a JWT's
+``kid``), so after a rotation verifiers still find an older key in the did:web document. The
+profile's name and url stay as sent. The signing modules (cryptography, pyld, joserfc) are
+imported only once keys are configured.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from localfn.errors import FieldError, InvalidInput, Misconfigured
 from localfn.functions.generate_badge.openbadges import now, validate_credential
+from localfn.functions.generate_badge.signing.didweb import DidWeb, parse
 from localfn.settings import IssuerSettings, Proof
 
 if TYPE_CHECKING:
+    from localfn.functions.generate_badge.signing.didkey import PublicKey
     from localfn.functions.generate_badge.signing.keys import IssuerKeys
 
 __all__ = ["CredentialIssuer", "Issued"]
@@ -32,6 +37,7 @@ class Issued:
 class CredentialIssuer:
     def __init__(self, settings: IssuerSettings) -> None:
         self.default_proof: Proof = settings.default_proof
+        self.did_web: DidWeb | None = parse(settings.did_web) if settings.did_web else None
         self.keys: IssuerKeys | None = None
         if settings.keys_file is not None:
             from localfn.functions.generate_badge.signing.keys import KeysFileError, load_keys
@@ -63,12 +69,11 @@ class CredentialIssuer:
         if proof == "none":
             return Issued(credential)
         assert self.keys is not None, "choose() refuses signed proofs without keys"
-        from localfn.functions.generate_badge.signing import dataintegrity, didkey, vcjwt
+        from localfn.functions.generate_badge.signing import dataintegrity, vcjwt
 
         key = self.keys.p256 if proof == "jwt" else self.keys.ed25519
         assert key is not None, "choose() refuses a proof whose key is missing"
-        did = didkey.did_key(key.private_key.public_key())
-        method = didkey.verification_method(did)
+        did, method = self._identity(key.private_key.public_key())
         credential = {**credential, "issuer": {**credential["issuer"], "id": did}}
         if proof == "jwt":
             validate_credential(credential)
@@ -77,3 +82,21 @@ class CredentialIssuer:
         signed = {**credential, "proof": [made]}  # OB 3.0: proof is always an array
         validate_credential(signed)
         return Issued(signed)
+
+    def _identity(self, key: PublicKey) -> tuple[str, str]:
+        """The issuer id and the verification method of credentials ``key`` signs."""
+        from localfn.functions.generate_badge.signing import diddocument, didkey
+
+        if self.did_web is not None:
+            return self.did_web.did, diddocument.method_id(self.did_web.did, key)
+        did = didkey.did_key(key)
+        return did, didkey.verification_method(did)
+
+    def did_document(self) -> dict[str, Any] | None:
+        """The did:web document publishing every key of the keys file; None without a did:web."""
+        if self.did_web is None:
+            return None
+        assert self.keys is not None, "settings refuse a did:web without a keys file"
+        from localfn.functions.generate_badge.signing.diddocument import did_document
+
+        return did_document(self.did_web.did, self.keys.published)

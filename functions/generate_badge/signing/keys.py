@@ -1,10 +1,12 @@
 """The issuer's private keys: read from a JWK Set file, or made anew; only public parts ever leave.
 
-A keys file (``LOCALFN_ISSUER__KEYS_FILE``) is a JWK Set with at most one Ed25519 key (signs
-Data Integrity proofs) and at most one P-256 key (signs JWTs, ES256), each with its private
-part ``d``. Each key's did:key is derived from it, so the file needs no ``kid``; the ones
-``generate_key_set`` writes name their verification method for the reader's benefit. Errors
-name the file and the key's position, never a key's content.
+A keys file (``LOCALFN_ISSUER__KEYS_FILE``) is a JWK Set of Ed25519 keys (sign Data Integrity
+proofs) and P-256 keys (sign JWTs, ES256), each with its private part ``d``. Rotation: the
+first key of each kind signs; every key is published (in the did:web document), so what an
+older key signed still verifies. ``rotate_key_set`` puts new keys first and keeps the old.
+Each key's identifiers are derived from it, so the file needs no ``kid``; the ones
+``generate_key_set`` writes name their did:key verification method for the reader's benefit.
+Errors name the file and the key's position, never a key's content.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from typing import Any
 
 from joserfc.jwk import ECKey, OKPKey
 
-from localfn.functions.generate_badge.signing.didkey import did_key, verification_method
+from localfn.functions.generate_badge.signing.didkey import PublicKey, did_key, verification_method
 
-__all__ = ["IssuerKeys", "KeysFileError", "generate_key_set", "load_keys", "public_key_set"]
+__all__ = ["IssuerKeys", "KeysFileError", "generate_key_set", "load_keys", "public_key_set", "rotate_key_set"]
 
 
 class KeysFileError(ValueError):
@@ -27,10 +29,15 @@ class KeysFileError(ValueError):
 
 @dataclass(frozen=True, repr=False)
 class IssuerKeys:
-    """The loaded keys; ``repr`` shows only their DIDs, so a stray log line leaks nothing."""
+    """The loaded keys; ``repr`` shows only their DIDs, so a stray log line leaks nothing.
+
+    ``ed25519`` and ``p256`` are the signers (the first of each kind in the file); ``published``
+    holds the public part of every key in the file, in its order.
+    """
 
     ed25519: OKPKey | None
     p256: ECKey | None
+    published: tuple[PublicKey, ...] = ()
 
     @property
     def ed25519_did(self) -> str | None:
@@ -64,7 +71,7 @@ def _import(path: Path, position: int, jwk: Any) -> OKPKey | ECKey:
 
 
 def load_keys(path: Path) -> IssuerKeys:
-    """The keys in the JWK Set at ``path``: at most one of each kind, at least one in all."""
+    """The keys in the JWK Set at ``path`` (at least one): the first of each kind signs, all are published."""
     try:
         data = json.loads(path.read_text())
     except OSError as exc:
@@ -74,11 +81,14 @@ def load_keys(path: Path) -> IssuerKeys:
     if not isinstance(data, dict) or not isinstance(data.get("keys"), list) or not data["keys"]:
         raise KeysFileError(f"the keys file {path} is not a JWK Set ({{\"keys\": [...]}}) with at least one key")
     keys = [_import(path, position, jwk) for position, jwk in enumerate(data["keys"], 1)]
-    ed25519 = [key for key in keys if isinstance(key, OKPKey)]
-    p256 = [key for key in keys if isinstance(key, ECKey)]
-    if len(ed25519) > 1 or len(p256) > 1:
-        raise KeysFileError(f"the keys file {path} holds several keys of one kind; keep one Ed25519 and one P-256 key")
-    return IssuerKeys(ed25519=ed25519[0] if ed25519 else None, p256=p256[0] if p256 else None)
+    published = [key.private_key.public_key() for key in keys]
+    if len(set(map(did_key, published))) < len(published):
+        raise KeysFileError(f"the keys file {path} holds a key twice; keep one copy of each")
+    return IssuerKeys(
+        ed25519=next((key for key in keys if isinstance(key, OKPKey)), None),
+        p256=next((key for key in keys if isinstance(key, ECKey)), None),
+        published=tuple(published),
+    )
 
 
 def generate_key_set() -> dict[str, Any]:
@@ -90,6 +100,11 @@ def generate_key_set() -> dict[str, Any]:
             for key, alg in ((ed25519, "EdDSA"), (p256, "ES256"))
         ]
     }
+
+
+def rotate_key_set(key_set: dict[str, Any]) -> dict[str, Any]:
+    """``key_set`` with new Ed25519 and P-256 keys first (they sign from now on) and its old keys kept (still published)."""
+    return {**key_set, "keys": [*generate_key_set()["keys"], *key_set["keys"]]}
 
 
 def public_key_set(key_set: dict[str, Any]) -> dict[str, Any]:

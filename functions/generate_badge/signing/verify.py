@@ -1,7 +1,8 @@
-"""Verifying a credential, offline: each check answered on its own, a failure a reason, never an exception.
+"""Verifying a credential: each check answered on its own, a failure a reason, never an exception.
 
 A credential is JSON with an embedded Data Integrity proof, or a VC-JWT. The checks:
-``key`` (the verification method is a did:key that resolves, of the right kind, controlled
+``key`` (the verification method resolves, through the given ``KeyResolver``: a did:key
+offline, a did:web from an allowed domain's document; it is of the right kind and controlled
 by the credential's issuer), ``signature`` (the proof holds over the credential as sent),
 ``claims`` (JWT only: iss, jti, nbf, sub and exp match the credential), ``schema`` (OB 3.0's
 JSON Schema) and ``validity`` (now lies within validFrom and validUntil). The credential is
@@ -11,6 +12,7 @@ holds exactly one credential, which the other checks then judge.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,6 +25,7 @@ from joserfc import jws
 from localfn.functions.generate_badge.models import VerifyCheck, VerifyResult
 from localfn.functions.generate_badge.openbadges import credential_problems
 from localfn.functions.generate_badge.signing import baking, dataintegrity, didkey, vcjwt
+from localfn.functions.generate_badge.signing.resolver import KeyNotResolved, KeyResolver
 from localfn.settings import Proof
 
 __all__ = ["verify_credential", "verify_image"]
@@ -45,21 +48,28 @@ def _check(name: str, run: Callable[[], str]) -> VerifyCheck:
         return VerifyCheck(name=name, ok=False, detail=f"the credential cannot be read: {reason}")
 
 
-def verify_credential(item: dict[str, Any] | str, at: datetime | None = None) -> VerifyResult:
-    """Every check on ``item`` (a credential with an embedded proof, or a VC-JWT), judged at ``at`` (default now)."""
+def verify_credential(
+    item: dict[str, Any] | str, at: datetime | None = None, resolver: KeyResolver | None = None
+) -> VerifyResult:
+    """Every check on ``item`` (a credential with an embedded proof, or a VC-JWT), judged at ``at`` (default now).
+
+    Keys are resolved by ``resolver``; the default resolves did:key only (no domain allowed).
+    """
     at = at or datetime.now(UTC)
+    resolver = resolver or KeyResolver()
     if isinstance(item, str):
-        return _verify_jwt(item.strip(), at)
-    return _verify_embedded(item, at)
+        return _verify_jwt(item.strip(), at, resolver)
+    return _verify_embedded(item, at, resolver)
 
 
-def verify_image(image: bytes, at: datetime | None = None) -> VerifyResult:
-    """Every check on the credential baked in ``image`` (an SVG or a PNG), after ``baked``; judged at ``at``."""
+def verify_image(image: bytes, at: datetime | None = None, resolver: KeyResolver | None = None) -> VerifyResult:
+    """Every check on the credential baked in ``image`` (an SVG or a PNG), after ``baked``; judged at ``at``,
+    its key found by ``resolver`` as in ``verify_credential``."""
     try:
         signed = baking.extract(image)
     except baking.BakingError as exc:  # no single readable credential: nothing else can be checked
         return _result("none", [VerifyCheck(name="baked", ok=False, detail=str(exc))])
-    result = verify_credential(signed, at)
+    result = verify_credential(signed, at, resolver)
     baked = VerifyCheck(name="baked", ok=True, detail="the image holds exactly one credential, the one verified here")
     return result.model_copy(update={"checks": [baked, *result.checks]})
 
@@ -69,40 +79,53 @@ def _issuer_id(credential: dict[str, Any]) -> Any:
     return issuer["id"] if isinstance(issuer, dict) else issuer
 
 
-def _resolve(url: Any, kind: type, issuer: Any) -> didkey.ResolvedKey:
-    if not isinstance(url, str):
-        raise _Failed("the proof names no verification method")
-    try:
-        resolved = didkey.resolve(url)
-    except didkey.DidKeyError as exc:
-        raise _Failed(str(exc)) from None
-    if not isinstance(resolved.key, kind):
-        raise _Failed(f"{url} is not the kind of key this proof is made with")
+def _resolver_of(resolver: KeyResolver, kind: type) -> Callable[[Any], didkey.ResolvedKey]:
+    """Resolves a verification method to a key of ``kind`` once (a did:web costs a fetch), for the key and signature checks."""
+
+    @functools.cache
+    def resolve(url: str) -> didkey.ResolvedKey | str:  # the key, or why there is none
+        try:
+            resolved = resolver.resolve(url)
+        except KeyNotResolved as exc:
+            return str(exc)
+        return resolved if isinstance(resolved.key, kind) else f"{url} is not the kind of key this proof is made with"
+
+    def key(url: Any) -> didkey.ResolvedKey:
+        if not isinstance(url, str):
+            raise _Failed("the proof names no verification method")
+        resolved = resolve(url)
+        if isinstance(resolved, str):
+            raise _Failed(resolved)
+        return resolved
+
+    return key
+
+
+def _controlled(resolved: didkey.ResolvedKey, issuer: Any) -> didkey.ResolvedKey:
     if resolved.did != issuer:
         raise _Failed(f"the key's controller {resolved.did} is not the credential's issuer {issuer}")
     return resolved
 
 
-def _verify_embedded(credential: dict[str, Any], at: datetime) -> VerifyResult:
+def _verify_embedded(credential: dict[str, Any], at: datetime, resolver: KeyResolver) -> VerifyResult:
     proofs = credential.get("proof")
     if proofs is None:
         unsigned = "the credential carries no proof: it is unsigned"
         checks = [VerifyCheck(name="key", ok=False, detail=unsigned), VerifyCheck(name="signature", ok=False, detail=unsigned)]
         return _result("none", [*checks, _schema(credential), _validity(credential, at)])
     proof = proofs[0] if isinstance(proofs, list) and len(proofs) == 1 else proofs
+    resolve = _resolver_of(resolver, Ed25519PublicKey)
 
     def key() -> str:
         if not isinstance(proof, dict):
             raise _Failed("expected exactly one proof object")
-        resolved = _resolve(proof.get("verificationMethod"), Ed25519PublicKey, _issuer_id(credential))
-        return f"{resolved.verification_method} resolves offline to an Ed25519 key controlled by the issuer"
+        resolved = _controlled(resolve(proof.get("verificationMethod")), _issuer_id(credential))
+        return f"{resolved.verification_method} resolves {resolved.source} to an Ed25519 key controlled by the issuer"
 
     def signature() -> str:
         if not isinstance(proof, dict):
             raise _Failed("expected exactly one proof object")
-        resolved = didkey.resolve(proof["verificationMethod"])
-        if not isinstance(resolved.key, Ed25519PublicKey):
-            raise _Failed("the verification method is not an Ed25519 key")
+        resolved = resolve(proof.get("verificationMethod"))
         document = {name: value for name, value in credential.items() if name != "proof"}
         try:
             dataintegrity.verify_proof(document, proof, resolved.key)
@@ -113,7 +136,7 @@ def _verify_embedded(credential: dict[str, Any], at: datetime) -> VerifyResult:
     return _result("data-integrity", [_check("key", key), _check("signature", signature), _schema(credential), _validity(credential, at)])
 
 
-def _verify_jwt(token: str, at: datetime) -> VerifyResult:
+def _verify_jwt(token: str, at: datetime, resolver: KeyResolver) -> VerifyResult:
     try:
         header = vcjwt.header(token)
         payload = json.loads(jws.extract_compact(token.encode()).payload)
@@ -124,17 +147,16 @@ def _verify_jwt(token: str, at: datetime) -> VerifyResult:
         return _result("jwt", failed)
     registered = {name: payload.pop(name) for name in ("iss", "jti", "nbf", "sub", "exp") if name in payload}
     credential = payload
+    resolve = _resolver_of(resolver, ec.EllipticCurvePublicKey)
 
     def key() -> str:
-        resolved = _resolve(header.get("kid"), ec.EllipticCurvePublicKey, _issuer_id(credential))
-        return f"kid {resolved.verification_method} resolves offline to a P-256 key controlled by the issuer"
+        resolved = _controlled(resolve(header.get("kid")), _issuer_id(credential))
+        return f"kid {resolved.verification_method} resolves {resolved.source} to a P-256 key controlled by the issuer"
 
     def signature() -> str:
         if header.get("alg") != vcjwt.ALGORITHM:
             raise _Failed(f"the JWT is signed {header.get('alg')}; localfn verifies {vcjwt.ALGORITHM}")
-        resolved = didkey.resolve(header["kid"])
-        if not isinstance(resolved.key, ec.EllipticCurvePublicKey):
-            raise _Failed("kid is not a P-256 key")
+        resolved = resolve(header.get("kid"))
         try:
             vcjwt.verify(token, resolved.key)
         except vcjwt.JwtInvalid as exc:

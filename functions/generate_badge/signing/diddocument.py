@@ -1,0 +1,98 @@
+"""DID documents (W3C DID Core): the one localfn publishes for its did:web, and reading a key from anyone's.
+
+localfn's document lists every public key of the keys file (so credentials signed by a key
+since rotated out of signing still verify), each as a verification method controlled by the
+DID and named ``<did>#<the key's multibase>``, and each in ``assertionMethod`` (the purpose
+credential proofs are made for). Ed25519 keys are ``Multikey`` (``publicKeyMultibase``), as
+eddsa-rdfc-2022 verifiers expect; P-256 keys are ``JsonWebKey`` (``publicKeyJwk``), as JOSE
+verifiers expect. Only public parts are ever written; a document that publishes a private
+part is refused when read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from joserfc.jwk import ECKey
+
+from localfn.functions.generate_badge.signing.didkey import DidKeyError, PublicKey, ResolvedKey, multibase, public_key
+
+__all__ = ["DidDocumentError", "did_document", "method_id", "read_method"]
+
+CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1", "https://w3id.org/security/jwk/v1"]
+# Private JWK members (RFC 7518 6.2.2 and 6.3.2): none may ever be published.
+_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+
+
+class DidDocumentError(ValueError):
+    """The document does not give the key a verification method names; the message says why."""
+
+
+def method_id(did: str, key: PublicKey) -> str:
+    """The id of ``key``'s verification method in ``did``'s document."""
+    return f"{did}#{multibase(key)}"
+
+
+def _method(did: str, key: PublicKey) -> dict[str, Any]:
+    method = {"id": method_id(did, key), "controller": did}
+    if isinstance(key, Ed25519PublicKey):
+        return {**method, "type": "Multikey", "publicKeyMultibase": multibase(key)}
+    return {**method, "type": "JsonWebKey", "publicKeyJwk": ECKey.import_key(key).as_dict(private=False)}
+
+
+def did_document(did: str, keys: Iterable[PublicKey]) -> dict[str, Any]:
+    """``did``'s document, publishing ``keys`` (public keys only: nothing else can be written)."""
+    methods = [_method(did, key) for key in keys]
+    return {
+        "@context": CONTEXTS,
+        "id": did,
+        "verificationMethod": methods,
+        "assertionMethod": [method["id"] for method in methods],
+    }
+
+
+def read_method(document: Any, did: str, url: str) -> ResolvedKey:
+    """The key the verification method ``url`` names in ``did``'s ``document``, once the document vouches for it.
+
+    The document must be ``did``'s, list the method, and list it in ``assertionMethod``; the
+    returned controller is the method's own (the verifier compares it with the issuer).
+    """
+    if not isinstance(document, dict) or document.get("id") != did:
+        raise DidDocumentError(f"the document served for {did} is not its DID document (its id differs)")
+    methods = [m for m in document.get("verificationMethod") or [] if isinstance(m, dict)]
+    method = next((m for m in methods if _absolute(m.get("id"), did) == url), None)
+    if method is None:
+        raise DidDocumentError(f"{did}'s document has no verification method {url}: the key was never published or was withdrawn")
+    purposes = [_absolute(m["id"] if isinstance(m, dict) else m, did) for m in document.get("assertionMethod") or []]
+    if url not in purposes:
+        raise DidDocumentError(f"{did}'s document does not list {url} in assertionMethod: it may not sign credentials")
+    controller = method.get("controller")
+    if not isinstance(controller, str):
+        raise DidDocumentError(f"{url} has no controller in {did}'s document")
+    return ResolvedKey(did=controller, verification_method=url, key=_key(method, url))
+
+
+def _absolute(reference: Any, did: str) -> Any:
+    # DID Core lets a document name its own methods relatively, as "#fragment".
+    return f"{did}{reference}" if isinstance(reference, str) and reference.startswith("#") else reference
+
+
+def _key(method: dict[str, Any], url: str) -> PublicKey:
+    if method.get("type") == "Multikey" and isinstance(method.get("publicKeyMultibase"), str):
+        try:
+            return public_key(method["publicKeyMultibase"], url)
+        except DidKeyError as exc:
+            raise DidDocumentError(str(exc)) from None
+    jwk = method.get("publicKeyJwk")
+    if method.get("type") in ("JsonWebKey", "JsonWebKey2020") and isinstance(jwk, dict):
+        if _PRIVATE_MEMBERS & jwk.keys():
+            raise DidDocumentError(f"{url} publishes a private key part: the document is refused")
+        if (jwk.get("kty"), jwk.get("crv")) != ("EC", "P-256"):
+            raise DidDocumentError(f"{url} is not a P-256 JWK (kty EC, crv P-256)")
+        try:
+            return ECKey.import_key(jwk).public_key
+        except ValueError:
+            raise DidDocumentError(f"{url} does not hold a valid P-256 public key") from None
+    raise DidDocumentError(f"{url} is neither a Multikey with publicKeyMultibase nor a JsonWebKey with publicKeyJwk")
