@@ -42,8 +42,9 @@ class VirtualLoop(asyncio.SelectorEventLoop):
     def __init__(self, start: float = 0.0) -> None:
         self._now = start
         super().__init__(_JumpingSelector(self))
-        # asyncio rounds timers to the clock's resolution; a virtual clock has no coarser one.
-        self._clock_resolution = 1e-9
+        # Timers within this of now are due. The monotonic clock's 1 ns is below a float's step at
+        # a year of seconds (now + 1 ns == now): the loop would spin on a timer it never calls due.
+        self._clock_resolution = 1e-6
 
     def time(self) -> float:
         return self._now
@@ -53,10 +54,17 @@ class VirtualLoop(asyncio.SelectorEventLoop):
 
 
 def run(main: Coroutine[Any, Any, T], *, start: float = 0.0) -> T:
-    """Run ``main`` to completion on a fresh virtual loop, then close it."""
+    """Run ``main`` to completion on a fresh virtual loop; tasks left running (pollers) are cancelled, as ``asyncio.run`` does."""
     loop = VirtualLoop(start)
     try:
         return loop.run_until_complete(main)
     finally:
+        loop.run_until_complete(_cancel(asyncio.all_tasks(loop)))
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
+
+
+async def _cancel(tasks: set[asyncio.Task[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

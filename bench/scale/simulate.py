@@ -53,6 +53,7 @@ class Outcome:
     refused: int = 0
     by_backend: dict[str, int] = field(default_factory=dict)
     pod_hours: dict[str, float] = field(default_factory=dict)
+    failovers: dict[str, int] = field(default_factory=dict)  # "backend/reason" -> times, from the real counter
     timeline: list[tuple[float, int, int]] = field(default_factory=list)  # (s, ready GPU pods, ready CPU pods)
 
     def summary(self) -> dict[str, float | int | dict[str, int]]:
@@ -66,6 +67,7 @@ class Outcome:
             "by_backend": dict(sorted(self.by_backend.items())),
             "gpu_hours": round(self.pod_hours.get("gpu", 0.0), 2),
             "cpu_pod_hours": round(self.pod_hours.get("cpu", 0.0), 2),
+            "failovers": dict(sorted(self.failovers.items())),
         }
 
 
@@ -75,6 +77,7 @@ async def simulate(policy: Policy, arrivals: list[float], tokens: Tokens, *, con
     loop = asyncio.get_running_loop()
     metrics, settings = Metrics(), Settings()
     scraper = Scraper(metrics, config.scrape_s)
+    # Pollers run until the loop ends (clock.run cancels them); the references keep them alive.
     background = [asyncio.create_task(scraper.run())]
     entries: list[Engine] = []
     sets: list[StatefulSet] = []
@@ -108,10 +111,18 @@ async def simulate(policy: Policy, arrivals: list[float], tokens: Tokens, *, con
 
     await asyncio.gather(*(request(at) for at in arrivals))
     await asyncio.sleep(max(end_s - loop.time(), 0.0))
-    for task in background:
-        task.cancel()
     outcome.pod_hours = {pods.name: pods.pod_seconds(loop.time()) / 3600 for pods in sets}
+    outcome.failovers = _failovers(metrics)
     return outcome
+
+
+def _failovers(metrics: Metrics) -> dict[str, int]:
+    """``localfn_engine_failovers`` by backend and reason, as the function exported it."""
+    return {
+        f"{sample.labels['backend']}/{sample.labels['reason']}": int(sample.value)
+        for metric in metrics.registry.collect() if metric.name == "localfn_engine_failovers"
+        for sample in metric.samples if sample.name.endswith("_total")
+    }
 
 
 async def _watch(sets: list[StatefulSet], outcome: Outcome, period_s: float = 60.0) -> None:
