@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-import statistics
 from dataclasses import dataclass, field
 
+from bench.perf.harness import percentile
 from bench.scale.autoscaler import Scaler, Scraper
 from bench.scale.cluster import StatefulSet
 from bench.scale.parameters import CPU, GPU, KEDA, Autoscaling, Speed, Tokens
@@ -57,12 +57,12 @@ class Outcome:
     timeline: list[tuple[float, int, int]] = field(default_factory=list)  # (s, ready GPU pods, ready CPU pods)
 
     def summary(self) -> dict[str, float | int | dict[str, int]]:
-        cuts = statistics.quantiles(self.latencies, n=100) if len(self.latencies) > 1 else self.latencies * 99
+        """Counts, latencies (of at least two answered requests) and pod-hours, rounded for the record."""
         return {
             "answered": len(self.latencies),
             "refused_503": self.refused,
-            "p50_s": round(cuts[49], 1),
-            "p95_s": round(cuts[94], 1),
+            "p50_s": round(percentile(self.latencies, 50), 1),
+            "p95_s": round(percentile(self.latencies, 95), 1),
             "max_s": round(max(self.latencies), 1),
             "by_backend": dict(sorted(self.by_backend.items())),
             "gpu_hours": round(self.pod_hours.get("gpu", 0.0), 2),
