@@ -14,16 +14,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from joserfc.jwk import ECKey
+from joserfc.jwk import ECKey, RSAKey
+from joserfc.util import urlsafe_b64decode
 
-from localfn.functions.generate_badge.signing.didkey import DidKeyError, PublicKey, ResolvedKey, multibase, public_key
+from localfn.functions.generate_badge.signing.didkey import DidKeyError, PublicKey, ResolvedKey, VerifyingKey, multibase, public_key
 
-__all__ = ["DidDocumentError", "did_document", "method_id", "read_method"]
+__all__ = ["MIN_RSA_BITS", "DidDocumentError", "did_document", "method_id", "read_method"]
 
 CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1", "https://w3id.org/security/jwk/v1"]
 # Private JWK members (RFC 7518 6.2.2 and 6.3.2): none may ever be published.
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+
+# Smaller RSA keys are breakable (NIST SP 800-131A disallows them); RFC 7518 3.3 requires 2048 bits for RS256.
+MIN_RSA_BITS = 2048
 
 
 class DidDocumentError(ValueError):
@@ -79,7 +84,7 @@ def _absolute(reference: Any, did: str) -> Any:
     return f"{did}{reference}" if isinstance(reference, str) and reference.startswith("#") else reference
 
 
-def _key(method: dict[str, Any], url: str) -> PublicKey:
+def _key(method: dict[str, Any], url: str) -> VerifyingKey:
     if method.get("type") == "Multikey" and isinstance(method.get("publicKeyMultibase"), str):
         try:
             return public_key(method["publicKeyMultibase"], url)
@@ -89,10 +94,24 @@ def _key(method: dict[str, Any], url: str) -> PublicKey:
     if method.get("type") in ("JsonWebKey", "JsonWebKey2020") and isinstance(jwk, dict):
         if _PRIVATE_MEMBERS & jwk.keys():
             raise DidDocumentError(f"{url} publishes a private key part: the document is refused")
+        if jwk.get("kty") == "RSA":
+            return _rsa_key(jwk, url)
         if (jwk.get("kty"), jwk.get("crv")) != ("EC", "P-256"):
-            raise DidDocumentError(f"{url} is not a P-256 JWK (kty EC, crv P-256)")
+            raise DidDocumentError(f"{url} is neither a P-256 JWK (kty EC, crv P-256) nor an RSA JWK (kty RSA)")
         try:
             return ECKey.import_key(jwk).public_key
         except ValueError:
             raise DidDocumentError(f"{url} does not hold a valid P-256 public key") from None
     raise DidDocumentError(f"{url} is neither a Multikey with publicKeyMultibase nor a JsonWebKey with publicKeyJwk")
+
+
+def _rsa_key(jwk: dict[str, Any], url: str) -> rsa.RSAPublicKey:
+    # The size is read from the modulus first: importing a small key only warns.
+    try:
+        bits = int.from_bytes(urlsafe_b64decode(str(jwk.get("n", "")).encode())).bit_length()
+        key = RSAKey.import_key(jwk).public_key if bits >= MIN_RSA_BITS else None
+    except Exception:  # noqa: BLE001  (joserfc raises many kinds for a malformed n or e)
+        raise DidDocumentError(f"{url} does not hold a valid RSA public key (n and e, base64url)") from None
+    if key is None:
+        raise DidDocumentError(f"{url} is a {bits}-bit RSA key; at least {MIN_RSA_BITS} bits are accepted")
+    return key
