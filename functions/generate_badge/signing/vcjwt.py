@@ -1,10 +1,10 @@
-"""Enveloping proofs: a VC-JWT, the compact JWS (ES256, or RS256 verified) whose payload is the credential, as OB 3.0 defines it.
+"""Enveloping proofs: a VC-JWT, the compact JWS (ES256 or RS256) whose payload is the credential, as OB 3.0 defines it.
 
 Besides the credential's own properties the payload carries the registered claims OB 3.0
 requires: ``iss`` (issuer id), ``jti`` (credential id), ``nbf`` (validFrom), ``sub`` (the
 subject's id, when it has one) and ``exp`` (validUntil, when set). The header's ``kid`` is
-the signing key's verification method, a did:key URL, so a verifier resolves it offline.
-localfn signs ES256; it verifies ES256 and RS256 (OB 3.0 requires RS256 support), the
+the signing key's verification method (a did:key URL, resolved offline, or a did:web one).
+localfn signs and verifies ES256 and RS256 (OB 3.0 requires RS256 support), the
 algorithm fixed by the key's kind, never by the header (so no alg confusion, no "none").
 """
 
@@ -41,8 +41,10 @@ def claims_for(credential: dict[str, Any]) -> dict[str, Any]:
     return claims
 
 
-def encode(credential: dict[str, Any], key: ECKey, kid: str) -> str:
-    return jwt.encode({"alg": ALGORITHM, "typ": "JWT", "kid": kid}, {**credential, **claims_for(credential)}, key)
+def encode(credential: dict[str, Any], key: ECKey | RSAKey, kid: str) -> str:
+    """The VC-JWT of ``credential`` signed with ``key`` (a private key): ES256 for P-256, RS256 for RSA."""
+    header = {"alg": algorithm_for(key.private_key.public_key()), "typ": "JWT", "kid": kid}
+    return jwt.encode(header, {**credential, **claims_for(credential)}, key)
 
 
 def header(token: str) -> dict[str, Any]:
