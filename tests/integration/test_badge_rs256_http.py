@@ -26,9 +26,8 @@ from tests.integration.test_badge_signing_http import issue
 from tests.support.asgi_server import serve_in_thread
 from tests.support.didweb import FakeDidWebSource
 from tests.support.localfn_app import make_settings
-from tests.support.signing import jwt_parts
+from tests.support.signing import RSA_PRIVATE_MEMBERS, jwt_parts
 
-PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi"}
 
 
 def rsa_keys_file(folder: Path) -> Path:
@@ -80,7 +79,7 @@ async def test_an_rs256_badge_verifies_here_with_jwcrypto_and_from_its_baked_ima
         assert answer.json()["valid"] is False
         assert "https://example.edu/.well-known/did.json cannot be fetched" in answer.json()["checks"][0]["detail"]
 
-        private = [value for name, value in rsa.items() if name in PRIVATE_MEMBERS]
-        assert len(private) == len(PRIVATE_MEMBERS)
+        private = [value for name, value in rsa.items() if name in RSA_PRIVATE_MEMBERS]
+        assert len(private) == len(RSA_PRIVATE_MEMBERS)
         seen = json.dumps(document) + answer.text + json.dumps(badge)
         assert not [value for value in private if value in seen]

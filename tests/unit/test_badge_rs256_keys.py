@@ -17,9 +17,8 @@ from localfn.errors import Misconfigured
 from localfn.functions.generate_badge.signing.issuer import CredentialIssuer
 from localfn.functions.generate_badge.signing.keys import KeysFileError, generate_key_set, load_keys, rotate_key_set
 from localfn.settings import IssuerSettings, Settings
-from tests.support.signing import jwt_parts, unsigned_credential, write_keys
+from tests.support.signing import RSA_PRIVATE_MEMBERS, jwt_parts, unsigned_credential, write_keys
 
-PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi")
 
 
 @pytest.fixture
@@ -31,7 +30,7 @@ def rsa_keys_file(tmp_path: Path) -> Path:
 
 def rsa_secrets(keys_file: Path) -> list[str]:
     """Every private member of the file's RSA keys."""
-    return [jwk[name] for jwk in json.loads(keys_file.read_text())["keys"] if jwk["kty"] == "RSA" for name in PRIVATE_MEMBERS]
+    return [jwk[name] for jwk in json.loads(keys_file.read_text())["keys"] if jwk["kty"] == "RSA" for name in RSA_PRIVATE_MEMBERS]
 
 
 def rs256_issuer(keys_file: Path) -> CredentialIssuer:
@@ -109,7 +108,7 @@ def test_no_private_rsa_part_appears_in_the_document_the_cli_logs_or_errors(
         [json.dumps(issuer.did_document()), issued.jwt or "", repr(issuer.keys), printed.output, generated.output, str(raised.value), caplog.text]
     )
     secrets = rsa_secrets(rsa_keys_file) + rsa_secrets(tmp_path / "new.json")
-    assert len(secrets) == 2 * len(PRIVATE_MEMBERS)
+    assert len(secrets) == 2 * len(RSA_PRIVATE_MEMBERS)
     assert not [secret for secret in secrets if secret in seen]
     assert json.loads(generated.stdout)["keys"][2].keys() == {"kty", "n", "e", "alg", "use", "kid"}
 

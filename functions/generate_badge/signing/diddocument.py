@@ -23,11 +23,11 @@ from joserfc.util import urlsafe_b64decode
 
 from localfn.functions.generate_badge.signing.didkey import DidKeyError, ResolvedKey, VerifyingKey, multibase, public_key
 
-__all__ = ["MIN_RSA_BITS", "DidDocumentError", "did_document", "key_id", "method_id", "modulus_bits", "read_method"]
+__all__ = ["MIN_RSA_BITS", "PRIVATE_MEMBERS", "DidDocumentError", "did_document", "key_id", "method_id", "modulus_bits", "read_method"]
 
 CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1", "https://w3id.org/security/jwk/v1"]
 # Private JWK members (RFC 7518 6.2.2 and 6.3.2): none may ever be published.
-_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 # Smaller RSA keys are breakable (NIST SP 800-131A disallows them); RFC 7518 3.3 requires 2048 bits for RS256.
 MIN_RSA_BITS = 2048
@@ -105,7 +105,7 @@ def _key(method: dict[str, Any], url: str) -> VerifyingKey:
             raise DidDocumentError(str(exc)) from None
     jwk = method.get("publicKeyJwk")
     if method.get("type") in ("JsonWebKey", "JsonWebKey2020") and isinstance(jwk, dict):
-        if _PRIVATE_MEMBERS & jwk.keys():
+        if PRIVATE_MEMBERS & jwk.keys():
             raise DidDocumentError(f"{url} publishes a private key part: the document is refused")
         if jwk.get("kty") == "RSA":
             return _rsa_key(jwk, url)

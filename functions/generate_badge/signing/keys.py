@@ -19,7 +19,7 @@ from typing import Any
 
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
-from localfn.functions.generate_badge.signing.diddocument import MIN_RSA_BITS, key_id, modulus_bits
+from localfn.functions.generate_badge.signing.diddocument import MIN_RSA_BITS, PRIVATE_MEMBERS, key_id, modulus_bits
 from localfn.functions.generate_badge.signing.didkey import VerifyingKey, did_key, verification_method
 
 __all__ = ["IssuerKeys", "KeysFileError", "generate_key_set", "load_keys", "public_key_set", "rotate_key_set"]
@@ -63,7 +63,6 @@ _KINDS: dict[tuple[Any, Any], type[OKPKey | ECKey | RSAKey]] = {
     ("EC", "P-256"): ECKey,
     ("RSA", None): RSAKey,
 }
-_PRIVATE = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth"})
 
 
 def _import(path: Path, position: int, jwk: Any) -> OKPKey | ECKey | RSAKey:
@@ -78,7 +77,7 @@ def _import(path: Path, position: int, jwk: Any) -> OKPKey | ECKey | RSAKey:
         if kind is RSAKey and (bits := modulus_bits(jwk)) < MIN_RSA_BITS:
             raise KeysFileError(f"{where} is a {bits}-bit RSA key; at least {MIN_RSA_BITS} bits (`localfn keys generate --rsa`)")
         key = kind.import_key(jwk)
-        written = kind.import_key({member: value for member, value in jwk.items() if member not in _PRIVATE})
+        written = kind.import_key({member: value for member, value in jwk.items() if member not in PRIVATE_MEMBERS})
         # The public part derived from 'd' must be the one written, or readers of the file would see another key.
         matches = key_id(key.private_key.public_key()) == key_id(written.public_key)
     except KeysFileError:
@@ -131,4 +130,4 @@ def rotate_key_set(key_set: dict[str, Any]) -> dict[str, Any]:
 
 def public_key_set(key_set: dict[str, Any]) -> dict[str, Any]:
     """``key_set`` without its private parts (for RSA also p, q, dp, dq, qi)."""
-    return {"keys": [{name: value for name, value in jwk.items() if name not in _PRIVATE} for jwk in key_set["keys"]]}
+    return {"keys": [{name: value for name, value in jwk.items() if name not in PRIVATE_MEMBERS} for jwk in key_set["keys"]]}
