@@ -15,7 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-__all__ = ["DidKeyError", "PublicKey", "ResolvedKey", "VerifyingKey", "did_key", "multibase", "public_key", "resolve", "verification_method"]
+__all__ = [
+    "DidKeyError", "PublicKey", "ResolvedKey", "VerifyingKey", "did_key", "multibase", "public_key", "resolve", "verification_method"
+]
 
 PublicKey = Ed25519PublicKey | ec.EllipticCurvePublicKey
 # Keys a credential may be verified with: RSA only from a did:web document (did:key names no RSA key here).

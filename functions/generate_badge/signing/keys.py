@@ -115,7 +115,10 @@ def generate_key_set(rsa: bool = False) -> dict[str, Any]:
     """A new JWK Set with an Ed25519 and a P-256 private key, each named by its verification method,
     and with ``rsa`` an RSA one (``MIN_RSA_BITS``), named by its JWK thumbprint (its did:web method's fragment)."""
     made = [(OKPKey.generate_key("Ed25519"), "EdDSA"), (ECKey.generate_key("P-256"), "ES256")]
-    keys = [{**key.as_dict(private=True), "alg": alg, "use": "sig", "kid": verification_method(did_key(key.private_key.public_key()))} for key, alg in made]
+    keys = [
+        {**key.as_dict(private=True), "alg": alg, "use": "sig", "kid": verification_method(did_key(key.private_key.public_key()))}
+        for key, alg in made
+    ]
     if rsa:
         key = RSAKey.generate_key(MIN_RSA_BITS)
         keys.append({**key.as_dict(private=True), "alg": "RS256", "use": "sig", "kid": key.thumbprint()})

@@ -67,7 +67,8 @@ def generate(path: Path, force: bool, rsa: bool) -> None:
 @keys.command()
 @click.argument("path", envvar="LOCALFN_ISSUER__KEYS_FILE", type=_EXISTING_KEYS_FILE)
 def rotate(path: Path) -> None:
-    """Put new Ed25519 and P-256 keys (and RSA, when PATH holds one) first in PATH (they sign from now on), keeping the old ones; print the public parts.
+    """Put new Ed25519 and P-256 keys (and RSA, when PATH holds one) first in PATH (they sign from now on), keeping the old ones;
+    print the public parts.
 
     The old keys stay in the file so the did:web document keeps publishing them: credentials
     they signed still verify. Restart generate-badge to sign with the new keys, and republish
