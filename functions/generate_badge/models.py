@@ -160,7 +160,7 @@ class GenerateBadgeRequest(BadgeInput):
     proof: Proof | None = Field(
         default=None,
         description="How the credential is signed: 'data-integrity' (embedded Ed25519 proof), 'jwt' (a VC-JWT, "
-        "ES256) or 'none'; default LOCALFN_ISSUER__PROOF. Only with a recipient.",
+        "ES256, or RS256 per LOCALFN_ISSUER__JWT_ALG) or 'none'; default LOCALFN_ISSUER__PROOF. Only with a recipient.",
     )
 
     @field_validator("recipient")
@@ -215,7 +215,7 @@ class GenerateBadgeResponse(BaseModel):
         "Data Integrity proof, unsigned, or (proof 'jwt') the payload of credential_jwt."
     )
     credential_jwt: str | None = Field(
-        default=None, description="With proof 'jwt': the credential as issued, a VC-JWT (compact JWS, ES256)."
+        default=None, description="With proof 'jwt': the credential as issued, a VC-JWT (compact JWS, ES256 or RS256)."
     )
     skills: list[str]
     estimated_duration: str

@@ -110,13 +110,14 @@ class CloudSettings(BaseModel):
 
 
 Proof = Literal["data-integrity", "jwt", "none"]
+JwtAlgorithm = Literal["ES256", "RS256"]
 
 
 class IssuerSettings(BaseModel):
     """How generate-badge signs the credentials it issues and resolves keys to verify them (``LOCALFN_ISSUER__*``).
 
     The keys file is a JWK Set holding the issuer's private keys (``localfn keys generate``
-    writes one): Ed25519 for Data Integrity proofs, P-256 for JWTs. Its content is read only by
+    writes one): Ed25519 for Data Integrity proofs, P-256 (ES256) or RSA (RS256, ``jwt_alg``) for JWTs. Its content is read only by
     the signing module and never reported. Without it credentials go out unsigned. With
     ``did_web`` the issuer is that did:web and its DID document publishes the keys; verifying
     fetches did:web documents only from the ``did_web_allow`` domains.
@@ -138,6 +139,9 @@ class IssuerSettings(BaseModel):
         (), description="Comma-separated domains (host[:port]) whose did:web credentials verification resolves over HTTPS."
     )
     did_web_timeout_s: float = Field(5.0, gt=0, le=60, description="Seconds to wait for a did:web document when verifying.")
+    jwt_alg: JwtAlgorithm = Field(
+        "ES256", description="Which key of the keys file signs JWTs: ES256 (P-256) or RS256 (RSA, needs a did:web)."
+    )
 
     @field_validator("keys_file", "proof", "did_web", mode="before")
     @classmethod
@@ -167,6 +171,9 @@ class IssuerSettings(BaseModel):
             raise ValueError(f"LOCALFN_ISSUER__PROOF={self.proof} needs LOCALFN_ISSUER__KEYS_FILE (a JWK Set)")
         if self.did_web is not None and self.keys_file is None:
             raise ValueError("LOCALFN_ISSUER__DID_WEB needs LOCALFN_ISSUER__KEYS_FILE: its document publishes those keys")
+        if self.jwt_alg == "RS256" and self.did_web is None:
+            # did:key has no RSA form in common use: only a did:web document can publish an RSA key.
+            raise ValueError("LOCALFN_ISSUER__JWT_ALG=RS256 needs LOCALFN_ISSUER__DID_WEB: no did:key names an RSA key")
         return self
 
     @property

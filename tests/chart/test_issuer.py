@@ -29,6 +29,7 @@ def test_the_keys_secret_is_mounted_read_only_where_the_keys_file_setting_points
     assert path == f"{mount['mountPath']}/{volume['secret']['items'][0]['path']}"
     assert cs.env_value(container, "LOCALFN_ISSUER__PROOF") == issuer["proof"]
     assert cs.env_value(container, "LOCALFN_ISSUER__DID_WEB") == issuer["didWeb"]
+    assert cs.env_value(container, "LOCALFN_ISSUER__JWT_ALG") == issuer["jwtAlg"]
     assert cs.env_value(container, "LOCALFN_ISSUER__DID_WEB_ALLOW") == ",".join(issuer["didWebAllow"])
     # The chart creates no Secret for the keys, and no other function sees them.
     assert not cs.of_kind(docs, "Secret")
@@ -41,7 +42,7 @@ def test_the_keys_secret_is_mounted_read_only_where_the_keys_file_setting_points
 def test_without_keys_nothing_of_the_issuer_is_rendered(default_docs: list[cs.Doc]) -> None:
     workload = _badge_workload(default_docs)
     env = cs.env_of(cs.main_container(workload))
-    assert not {"LOCALFN_ISSUER__KEYS_FILE", "LOCALFN_ISSUER__PROOF", "LOCALFN_ISSUER__DID_WEB"} & set(env)
+    assert not {"LOCALFN_ISSUER__KEYS_FILE", "LOCALFN_ISSUER__PROOF", "LOCALFN_ISSUER__DID_WEB", "LOCALFN_ISSUER__JWT_ALG"} & set(env)
     assert all(v["name"] != "issuer-keys" for v in cs.pod_template(workload)[1]["volumes"])
 
 
@@ -64,11 +65,17 @@ def test_no_value_can_hold_key_material(helm: str, setting: str) -> None:
     [
         (["functions.generate-badge.issuer.proof=jwt"], "issuer.proof=jwt needs issuer.keys.existingSecret"),
         (["functions.generate-badge.issuer.didWeb=example.edu"], "issuer.didWeb needs issuer.keys.existingSecret"),
+        ([f"{KEYS}.existingSecret=k", "functions.generate-badge.issuer.jwtAlg=RS256"], "issuer.jwtAlg=RS256 needs issuer.didWeb"),
     ],
 )
 def test_signing_without_a_keys_secret_fails_saying_what_to_set(helm: str, settings: list[str], message: str) -> None:
     err = cs.render_error(set_values=settings)
     assert "VALUES VALIDATION" in err and message in err, err
+
+
+def test_an_unknown_jwt_alg_is_refused_by_the_schema(helm: str) -> None:
+    err = cs.render_error(set_values=[f"{KEYS}.existingSecret=k", "functions.generate-badge.issuer.jwtAlg=EdDSA"])
+    assert "jwtAlg" in err, err
 
 
 def test_a_malformed_did_web_is_refused_by_the_schema(helm: str) -> None:

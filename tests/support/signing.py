@@ -12,6 +12,9 @@ from localfn.functions.generate_badge.signing.issuer import CredentialIssuer
 from localfn.functions.generate_badge.signing.keys import generate_key_set
 from localfn.settings import IssuerSettings
 
+# An RSA JWK's private members (RFC 7518 6.3.2): none may appear outside the keys file.
+RSA_PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi")
+
 ISSUER = {"id": "https://example.edu", "type": ["Profile"], "name": "Example University"}
 
 

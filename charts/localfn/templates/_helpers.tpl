@@ -316,6 +316,10 @@ function's issuer values.
 - name: LOCALFN_ISSUER__PROOF
   value: {{ . | quote }}
 {{- end }}
+{{- with .jwtAlg }}
+- name: LOCALFN_ISSUER__JWT_ALG
+  value: {{ . | quote }}
+{{- end }}
 {{- with .didWeb }}
 - name: LOCALFN_ISSUER__DID_WEB
   value: {{ . | quote }}

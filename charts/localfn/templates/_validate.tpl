@@ -156,6 +156,9 @@ localfn: functions.generate-badge.database: set url or existingSecret, not both
 {{- if and (has $issuer.proof (list "data-integrity" "jwt")) (not $issuer.keys.existingSecret) }}
 localfn: functions.generate-badge.issuer.proof={{ $issuer.proof }} needs issuer.keys.existingSecret (the Secret holding the keys file)
 {{- end }}
+{{- if and (eq $issuer.jwtAlg "RS256") (not $issuer.didWeb) }}
+localfn: functions.generate-badge.issuer.jwtAlg=RS256 needs issuer.didWeb: no did:key names an RSA key
+{{- end }}
 {{- if and $issuer.didWeb (not $issuer.keys.existingSecret) }}
 localfn: functions.generate-badge.issuer.didWeb needs issuer.keys.existingSecret: its DID document publishes those keys
 {{- end }}

@@ -11,13 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import base58
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-__all__ = ["DidKeyError", "PublicKey", "ResolvedKey", "did_key", "multibase", "public_key", "resolve", "verification_method"]
+__all__ = [
+    "DidKeyError", "PublicKey", "ResolvedKey", "VerifyingKey", "did_key", "multibase", "public_key", "resolve", "verification_method"
+]
 
 PublicKey = Ed25519PublicKey | ec.EllipticCurvePublicKey
+# Keys a credential may be verified with: RSA only from a did:web document (did:key names no RSA key here).
+VerifyingKey = PublicKey | rsa.RSAPublicKey
 
 _ED25519_PUB = b"\xed\x01"
 _P256_PUB = b"\x80\x24"
@@ -32,7 +36,7 @@ class DidKeyError(ValueError):
 class ResolvedKey:
     did: str  # the controller
     verification_method: str
-    key: PublicKey
+    key: VerifyingKey
     source: str = "offline"  # where the key was read, for the verifier's report
 
 

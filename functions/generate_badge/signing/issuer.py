@@ -1,7 +1,8 @@
 """Issuing: a built credential, signed with the proof a request chose (or the configured default).
 
 A signed credential's ``issuer.id`` is the configured did:web (``LOCALFN_ISSUER__DID_WEB``),
-else the did:key of the key that signs it (Ed25519 for Data Integrity, P-256 for a JWT):
+else the did:key of the key that signs it (Ed25519 for Data Integrity, P-256 for a JWT; an
+RSA key, chosen by ``LOCALFN_ISSUER__JWT_ALG=RS256``, has no did:key, so it needs the did:web):
 verifiers check that the verification method's controller is the issuer, and a did:key is its
 own controller. The proof names the method that signed it (``verificationMethod``, a JWT's
 ``kid``), so after a rotation verifiers still find an older key in the did:web document. The
@@ -17,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 from localfn.errors import FieldError, InvalidInput, Misconfigured
 from localfn.functions.generate_badge.openbadges import now, validate_credential
 from localfn.functions.generate_badge.signing.didweb import DidWeb, parse
-from localfn.settings import IssuerSettings, Proof
+from localfn.settings import IssuerSettings, JwtAlgorithm, Proof
 
 if TYPE_CHECKING:
-    from localfn.functions.generate_badge.signing.didkey import PublicKey
+    from joserfc.jwk import ECKey, RSAKey
+
+    from localfn.functions.generate_badge.signing.didkey import VerifyingKey
     from localfn.functions.generate_badge.signing.keys import IssuerKeys
 
 __all__ = ["CredentialIssuer", "Issued"]
@@ -38,6 +41,7 @@ class CredentialIssuer:
     def __init__(self, settings: IssuerSettings) -> None:
         self.default_proof: Proof = settings.default_proof
         self.did_web: DidWeb | None = parse(settings.did_web) if settings.did_web else None
+        self.jwt_alg: JwtAlgorithm = settings.jwt_alg
         self.keys: IssuerKeys | None = None
         if settings.keys_file is not None:
             from localfn.functions.generate_badge.signing.keys import KeysFileError, load_keys
@@ -46,13 +50,22 @@ class CredentialIssuer:
                 self.keys = load_keys(settings.keys_file)
             except KeysFileError as exc:  # its message names the file and the fault, never the keys
                 raise Misconfigured(f"{exc} (LOCALFN_ISSUER__KEYS_FILE)") from None
+            if self.jwt_alg == "RS256" and self.keys.rsa is None:
+                raise Misconfigured(
+                    f"LOCALFN_ISSUER__JWT_ALG=RS256 needs an RSA key in {settings.keys_file}; "
+                    "`localfn keys generate --rsa` writes a keys file with one"
+                )
+
+    def _jwt_key(self) -> ECKey | RSAKey | None:
+        assert self.keys is not None
+        return self.keys.rsa if self.jwt_alg == "RS256" else self.keys.p256
 
     def choose(self, proof: Proof | None) -> Proof:
         """The proof to use (``proof``, else the default); a 422 naming what to set when no key can make it."""
         chosen = proof or self.default_proof
         missing = {
             "data-integrity": self.keys is None or self.keys.ed25519 is None,
-            "jwt": self.keys is None or self.keys.p256 is None,
+            "jwt": self.keys is None or self._jwt_key() is None,
             "none": False,
         }[chosen]
         if missing:
@@ -71,7 +84,7 @@ class CredentialIssuer:
         assert self.keys is not None, "choose() refuses signed proofs without keys"
         from localfn.functions.generate_badge.signing import dataintegrity, vcjwt
 
-        key = self.keys.p256 if proof == "jwt" else self.keys.ed25519
+        key = self._jwt_key() if proof == "jwt" else self.keys.ed25519
         assert key is not None, "choose() refuses a proof whose key is missing"
         did, method = self._identity(key.private_key.public_key())
         credential = {**credential, "issuer": {**credential["issuer"], "id": did}}
@@ -83,7 +96,7 @@ class CredentialIssuer:
         validate_credential(signed)
         return Issued(signed)
 
-    def _identity(self, key: PublicKey) -> tuple[str, str]:
+    def _identity(self, key: VerifyingKey) -> tuple[str, str]:
         """The issuer id and the verification method of credentials ``key`` signs."""
         from localfn.functions.generate_badge.signing import diddocument, didkey
 

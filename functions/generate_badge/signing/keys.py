@@ -1,9 +1,10 @@
 """The issuer's private keys: read from a JWK Set file, or made anew; only public parts ever leave.
 
 A keys file (``LOCALFN_ISSUER__KEYS_FILE``) is a JWK Set of Ed25519 keys (sign Data Integrity
-proofs) and P-256 keys (sign JWTs, ES256), each with its private part ``d``. Rotation: the
+proofs), P-256 keys (sign JWTs, ES256) and RSA keys of at least 2048 bits (sign JWTs, RS256,
+when chosen), each with its private part ``d``. Rotation: the
 first key of each kind signs; every key is published (in the did:web document), so what an
-older key signed still verifies. ``rotate_key_set`` puts new keys first and keeps the old.
+older key signed still verifies. ``rotate_key_set`` puts new keys (of the kinds the set holds) first and keeps the old.
 Each key's identifiers are derived from it, so the file needs no ``kid``; the ones
 ``generate_key_set`` writes name their did:key verification method for the reader's benefit.
 Errors name the file and the key's position, never a key's content.
@@ -16,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from joserfc.jwk import ECKey, OKPKey
+from joserfc.jwk import ECKey, OKPKey, RSAKey
 
-from localfn.functions.generate_badge.signing.didkey import PublicKey, did_key, verification_method
+from localfn.functions.generate_badge.signing.diddocument import MIN_RSA_BITS, PRIVATE_MEMBERS, key_id, modulus_bits
+from localfn.functions.generate_badge.signing.didkey import VerifyingKey, did_key, verification_method
 
 __all__ = ["IssuerKeys", "KeysFileError", "generate_key_set", "load_keys", "public_key_set", "rotate_key_set"]
 
@@ -31,13 +33,14 @@ class KeysFileError(ValueError):
 class IssuerKeys:
     """The loaded keys; ``repr`` shows only their DIDs, so a stray log line leaks nothing.
 
-    ``ed25519`` and ``p256`` are the signers (the first of each kind in the file); ``published``
-    holds the public part of every key in the file, in its order.
+    ``ed25519``, ``p256`` and ``rsa`` are the signers (the first of each kind in the file);
+    ``published`` holds the public part of every key in the file, in its order.
     """
 
     ed25519: OKPKey | None
     p256: ECKey | None
-    published: tuple[PublicKey, ...] = ()
+    rsa: RSAKey | None = None
+    published: tuple[VerifyingKey, ...] = ()
 
     @property
     def ed25519_did(self) -> str | None:
@@ -47,24 +50,40 @@ class IssuerKeys:
     def p256_did(self) -> str | None:
         return did_key(self.p256.private_key.public_key()) if self.p256 else None
 
+    @property
+    def rsa_id(self) -> str | None:
+        return key_id(self.rsa.private_key.public_key()) if self.rsa else None
+
     def __repr__(self) -> str:
-        return f"IssuerKeys(data_integrity={self.ed25519_did}, jwt={self.p256_did})"
+        return f"IssuerKeys(data_integrity={self.ed25519_did}, jwt={self.p256_did}, rsa={self.rsa_id})"
 
 
-def _import(path: Path, position: int, jwk: Any) -> OKPKey | ECKey:
+_KINDS: dict[tuple[Any, Any], type[OKPKey | ECKey | RSAKey]] = {
+    ("OKP", "Ed25519"): OKPKey,
+    ("EC", "P-256"): ECKey,
+    ("RSA", None): RSAKey,
+}
+
+
+def _import(path: Path, position: int, jwk: Any) -> OKPKey | ECKey | RSAKey:
     where = f"{path}: key {position}"
-    if not isinstance(jwk, dict) or (jwk.get("kty"), jwk.get("crv")) not in (("OKP", "Ed25519"), ("EC", "P-256")):
-        raise KeysFileError(f"{where} is not an Ed25519 (kty OKP) or P-256 (kty EC) JWK; those are the keys used")
+    kind = _KINDS.get((jwk.get("kty"), jwk.get("crv"))) if isinstance(jwk, dict) else None
+    if kind is None:
+        raise KeysFileError(f"{where} is not an Ed25519 (kty OKP), P-256 (kty EC) or RSA (kty RSA) JWK; those are the keys used")
     if "d" not in jwk:
         raise KeysFileError(f"{where} has no private part 'd': the keys file holds the issuer's private keys")
+    name = jwk.get("crv") or "RSA"
     try:
-        kind = OKPKey if jwk["kty"] == "OKP" else ECKey
-        key: OKPKey | ECKey = kind.import_key(jwk)
-        written = kind.import_key({name: value for name, value in jwk.items() if name != "d"})
+        if kind is RSAKey and (bits := modulus_bits(jwk)) < MIN_RSA_BITS:
+            raise KeysFileError(f"{where} is a {bits}-bit RSA key; at least {MIN_RSA_BITS} bits (`localfn keys generate --rsa`)")
+        key = kind.import_key(jwk)
+        written = kind.import_key({member: value for member, value in jwk.items() if member not in PRIVATE_MEMBERS})
         # The public part derived from 'd' must be the one written, or readers of the file would see another key.
-        matches = did_key(key.private_key.public_key()) == did_key(written.public_key)
+        matches = key_id(key.private_key.public_key()) == key_id(written.public_key)
+    except KeysFileError:
+        raise
     except Exception as exc:  # noqa: BLE001  (joserfc raises many kinds; their messages may quote key material)
-        raise KeysFileError(f"{where} is not a valid {jwk['crv']} private key ({type(exc).__name__})") from None
+        raise KeysFileError(f"{where} is not a valid {name} private key ({type(exc).__name__})") from None
     if not matches:
         raise KeysFileError(f"{where}: its public part does not belong to its private part 'd'")
     return key
@@ -82,31 +101,36 @@ def load_keys(path: Path) -> IssuerKeys:
         raise KeysFileError(f"the keys file {path} is not a JWK Set ({{\"keys\": [...]}}) with at least one key")
     keys = [_import(path, position, jwk) for position, jwk in enumerate(data["keys"], 1)]
     published = [key.private_key.public_key() for key in keys]
-    if len(set(map(did_key, published))) < len(published):
+    if len(set(map(key_id, published))) < len(published):
         raise KeysFileError(f"the keys file {path} holds a key twice; keep one copy of each")
     return IssuerKeys(
         ed25519=next((key for key in keys if isinstance(key, OKPKey)), None),
         p256=next((key for key in keys if isinstance(key, ECKey)), None),
+        rsa=next((key for key in keys if isinstance(key, RSAKey)), None),
         published=tuple(published),
     )
 
 
-def generate_key_set() -> dict[str, Any]:
-    """A new JWK Set with an Ed25519 and a P-256 private key, each named by its verification method."""
-    ed25519, p256 = OKPKey.generate_key("Ed25519"), ECKey.generate_key("P-256")
-    return {
-        "keys": [
-            {**key.as_dict(private=True), "alg": alg, "use": "sig", "kid": verification_method(did_key(key.private_key.public_key()))}
-            for key, alg in ((ed25519, "EdDSA"), (p256, "ES256"))
-        ]
-    }
+def generate_key_set(rsa: bool = False) -> dict[str, Any]:
+    """A new JWK Set with an Ed25519 and a P-256 private key, each named by its verification method,
+    and with ``rsa`` an RSA one (``MIN_RSA_BITS``), named by its JWK thumbprint (its did:web method's fragment)."""
+    made = [(OKPKey.generate_key("Ed25519"), "EdDSA"), (ECKey.generate_key("P-256"), "ES256")]
+    keys = [
+        {**key.as_dict(private=True), "alg": alg, "use": "sig", "kid": verification_method(did_key(key.private_key.public_key()))}
+        for key, alg in made
+    ]
+    if rsa:
+        key = RSAKey.generate_key(MIN_RSA_BITS)
+        keys.append({**key.as_dict(private=True), "alg": "RS256", "use": "sig", "kid": key.thumbprint()})
+    return {"keys": keys}
 
 
 def rotate_key_set(key_set: dict[str, Any]) -> dict[str, Any]:
-    """``key_set`` with new Ed25519 and P-256 keys first (they sign from now on) and its old keys kept (still published)."""
-    return {**key_set, "keys": [*generate_key_set()["keys"], *key_set["keys"]]}
+    """``key_set`` with new keys first (they sign from now on: an RSA one too when it holds one) and its old keys kept (still published)."""
+    rsa = any(isinstance(jwk, dict) and jwk.get("kty") == "RSA" for jwk in key_set["keys"])
+    return {**key_set, "keys": [*generate_key_set(rsa)["keys"], *key_set["keys"]]}
 
 
 def public_key_set(key_set: dict[str, Any]) -> dict[str, Any]:
-    """``key_set`` without its private parts."""
-    return {"keys": [{name: value for name, value in jwk.items() if name != "d"} for jwk in key_set["keys"]]}
+    """``key_set`` without its private parts (for RSA also p, q, dp, dq, qi)."""
+    return {"keys": [{name: value for name, value in jwk.items() if name not in PRIVATE_MEMBERS} for jwk in key_set["keys"]]}

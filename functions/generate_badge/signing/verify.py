@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from joserfc import jws
 
@@ -79,7 +79,7 @@ def _issuer_id(credential: dict[str, Any]) -> Any:
     return issuer["id"] if isinstance(issuer, dict) else issuer
 
 
-def _resolver_of(resolver: KeyResolver, kind: type) -> Callable[[Any], didkey.ResolvedKey]:
+def _resolver_of(resolver: KeyResolver, kind: type | tuple[type, ...]) -> Callable[[Any], didkey.ResolvedKey]:
     """Resolves a verification method to a key of ``kind`` once (a did:web costs a fetch), for the key and signature checks."""
 
     @functools.cache
@@ -147,21 +147,23 @@ def _verify_jwt(token: str, at: datetime, resolver: KeyResolver) -> VerifyResult
         return _result("jwt", failed)
     registered = {name: payload.pop(name) for name in ("iss", "jti", "nbf", "sub", "exp") if name in payload}
     credential = payload
-    resolve = _resolver_of(resolver, ec.EllipticCurvePublicKey)
+    resolve = _resolver_of(resolver, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey))
 
     def key() -> str:
         resolved = _controlled(resolve(header.get("kid")), _issuer_id(credential))
-        return f"kid {resolved.verification_method} resolves {resolved.source} to a P-256 key controlled by the issuer"
+        kind = "an RSA" if isinstance(resolved.key, rsa.RSAPublicKey) else "a P-256"
+        return f"kid {resolved.verification_method} resolves {resolved.source} to {kind} key controlled by the issuer"
 
     def signature() -> str:
-        if header.get("alg") != vcjwt.ALGORITHM:
-            raise _Failed(f"the JWT is signed {header.get('alg')}; localfn verifies {vcjwt.ALGORITHM}")
         resolved = resolve(header.get("kid"))
+        algorithm = vcjwt.algorithm_for(resolved.key)  # the key's kind decides, never the header alone
+        if header.get("alg") != algorithm:
+            raise _Failed(f"the JWT header says {header.get('alg')} but its key {resolved.verification_method} signs {algorithm}")
         try:
             vcjwt.verify(token, resolved.key)
         except vcjwt.JwtInvalid as exc:
             raise _Failed(str(exc)) from None
-        return "the ES256 signature holds over the JWT as sent"
+        return f"the {algorithm} signature holds over the JWT as sent"
 
     def claims() -> str:
         expected = vcjwt.claims_for(credential)

@@ -46,16 +46,19 @@ def _write_private(path: Path, key_set: dict[str, Any], replace: bool) -> None:
 @keys.command()
 @click.argument("path", envvar="LOCALFN_ISSUER__KEYS_FILE", type=_KEYS_FILE)
 @click.option("--force", is_flag=True, help="Replace an existing file (the keys in it are lost).")
-def generate(path: Path, force: bool) -> None:
-    """Write new Ed25519 and P-256 private keys to PATH (a JWK Set readable by its owner only); print the public parts.
+@click.option("--rsa", is_flag=True, help="Add an RSA-2048 key, to sign JWTs RS256 (LOCALFN_ISSUER__JWT_ALG=RS256, a did:web).")
+def generate(path: Path, force: bool, rsa: bool) -> None:
+    """Write new Ed25519 and P-256 (and with --rsa RSA) private keys to PATH (a JWK Set readable by its owner only);
+    print the public parts.
 
-    Ed25519 signs Data Integrity proofs, P-256 signs JWTs; each key's `kid` is its did:key
-    verification method, the issuer id of the credentials it signs (without a did:web).
+    Ed25519 signs Data Integrity proofs, P-256 (or RSA) signs JWTs; an Ed25519 or P-256 key's
+    `kid` is its did:key verification method, the issuer id of the credentials it signs
+    (without a did:web); an RSA key's is its JWK thumbprint, its did:web method's fragment.
     """
     # Loaded here: cryptography and joserfc are not needed by the other commands.
     from localfn.functions.generate_badge.signing.keys import generate_key_set, public_key_set
 
-    key_set = generate_key_set()
+    key_set = generate_key_set(rsa)
     _write_private(path, key_set, replace=force and path.exists())
     click.echo(json.dumps(public_key_set(key_set), indent=2))
     click.echo(f"Private keys written to {path}; point LOCALFN_ISSUER__KEYS_FILE at it.", err=True)
@@ -64,7 +67,8 @@ def generate(path: Path, force: bool) -> None:
 @keys.command()
 @click.argument("path", envvar="LOCALFN_ISSUER__KEYS_FILE", type=_EXISTING_KEYS_FILE)
 def rotate(path: Path) -> None:
-    """Put new Ed25519 and P-256 keys first in PATH (they sign from now on), keeping the old ones; print the public parts.
+    """Put new Ed25519 and P-256 keys (and RSA, when PATH holds one) first in PATH (they sign from now on), keeping the old ones;
+    print the public parts.
 
     The old keys stay in the file so the did:web document keeps publishing them: credentials
     they signed still verify. Restart generate-badge to sign with the new keys, and republish
