@@ -1,6 +1,6 @@
 """functions-framework entrypoint: FUNCTION_SOURCE=functions/extract_parameters/main.py FUNCTION_TARGET=extract_parameters."""
 
-from localfn.app import entrypoint
+from localfn.entry import entrypoint
 from localfn.functions.extract_parameters.capability import ExtractParameters
 
 extract_parameters = entrypoint(ExtractParameters)

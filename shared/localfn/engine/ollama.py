@@ -107,7 +107,7 @@ class OllamaEngine:
 
     async def health(self) -> EngineHealth:
         try:
-            names = [info.name for info in await self.models()]
+            names = [entry["name"] for entry in await self._tags()]
         except EngineUnavailable as exc:
             return EngineHealth(self.name, reachable=False, model_present=False, detail=exc.detail)
         present = any(same_model(name, self.model) for name in names)
@@ -115,16 +115,20 @@ class OllamaEngine:
         return EngineHealth(self.name, reachable=True, model_present=present, detail=detail, models=tuple(names))
 
     async def models(self) -> list[ModelInfo]:
+        tags = await self._tags()
         async with engine_errors(self.name, self._url):
-            tags = await self._client.get(f"{self._url}/api/tags")
-            raise_for_status(tags, self.name, tags.content)
             running = await self._client.get(f"{self._url}/api/ps")
             raise_for_status(running, self.name, running.content)
         loaded = {entry.get("name", "") for entry in running.json().get("models", [])}
-        return [
-            ModelInfo(name=entry["name"], size_bytes=entry.get("size"), loaded=entry["name"] in loaded)
-            for entry in tags.json().get("models", [])
-        ]
+        return [ModelInfo(name=entry["name"], size_bytes=entry.get("size"), loaded=entry["name"] in loaded) for entry in tags]
+
+    async def _tags(self) -> list[dict[str, Any]]:
+        """The models pulled, from /api/tags: all readiness needs (one round trip, not models()'s two)."""
+        async with engine_errors(self.name, self._url):
+            tags = await self._client.get(f"{self._url}/api/tags")
+            raise_for_status(tags, self.name, tags.content)
+        models: list[dict[str, Any]] = tags.json().get("models", [])
+        return models
 
     async def capabilities(self, model: str) -> tuple[str, ...]:
         """What Ollama says a model can do (``vision``, ``tools``, ...), from /api/show."""
