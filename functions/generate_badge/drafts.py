@@ -3,7 +3,9 @@
 The JSON Schemas of these models constrain the engine's decoding. Every free text carries a
 ``maxLength`` (about the limits the quality rules apply): a small model that starts
 repeating one sentence then has to close its string, and the reply stays valid JSON
-within its token budget instead of being cut off. The string it closed may end mid-word
+within its token budget instead of being cut off. Description and criteria carry a
+``minLength`` of 1, so decoding cannot leave them empty; a name may be empty, as ``tidy``
+then names the badge after the course. The string it closed may end mid-word
 and hold copies of one sentence: ``quality.tidy`` collapses the copies and drops the
 unfinished end. The finer limits are checked after generation (``quality.py``).
 """
@@ -31,11 +33,16 @@ __all__ = [
 DRAFT_MAX_CHARS = {"name": 100, "description": 600, "criteria": 800, "skill": 60, "competency": 100, "estimated_duration": 40}
 
 Name = Annotated[
-    str, Field(max_length=DRAFT_MAX_CHARS["name"], description="A short title naming the course's subject, 2 to 6 words.")
+    str,
+    Field(
+        max_length=DRAFT_MAX_CHARS["name"],
+        description="A short title naming the course's subject, 2 to 6 words.",
+    ),
 ]
 Description = Annotated[
     str,
     Field(
+        min_length=1,
         max_length=DRAFT_MAX_CHARS["description"],
         description="One to three sentences on what the badge certifies the earner can do.",
     ),
@@ -43,6 +50,7 @@ Description = Annotated[
 Criteria = Annotated[
     str,
     Field(
+        min_length=1,
         max_length=DRAFT_MAX_CHARS["criteria"],
         description="What the earner did to earn the badge and how it was assessed.",
     ),

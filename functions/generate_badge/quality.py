@@ -2,7 +2,8 @@
 
 Two kinds of rule:
 
-* hard rules (blank fields, placeholder text such as "[Course Name]") make the reply fail;
+* hard rules (blank fields, placeholder text such as "[Course Name]") make the reply fail
+  (a blank name does not when the course has a title or key phrases: ``tidy`` names it);
   ``chat_structured`` re-asks, and a model that never complies gets a 502;
 * soft rules (lengths, a name that does not name the subject, skills that are not short
   names taken from the course, a duration that is none) are worth one re-ask when a repair
@@ -208,8 +209,12 @@ def _checked(reply: BaseModel) -> list[tuple[str, str]]:
 def hard_checks(course: CourseText) -> list[Check]:
     """Rules a reply must pass; placeholder-like text that the course itself contains (an HTML <tag>) is allowed."""
 
+    # A blank name is no reason to fail: tidy names the badge after the course's title (or key phrase).
+    repairable = {"name"} if course.title or course.keyphrases else set()
+
     def not_blank(reply: BaseModel) -> list[str]:
-        return [f"{path}: is empty; write it out" for path, text in _checked(reply) if not text.strip()]
+        blank = [path for path, text in _checked(reply) if not text.strip() and path not in repairable]
+        return [f"{path}: is empty; write it out" for path in blank]
 
     def no_placeholders(reply: BaseModel) -> list[str]:
         problems = []

@@ -86,6 +86,18 @@ def test_blank_text_fails_a_hard_check() -> None:
     assert problems == ["skills/1: is empty; write it out"]
 
 
+def test_a_blank_name_is_not_re_asked_for_when_the_course_can_name_the_badge() -> None:
+    assert [p for check in hard_checks(PYTHON) for p in check(NameDraft(name=" "))] == []
+    assert tidy({"name": " "}, PYTHON)["name"] == PYTHON.title
+
+
+def test_a_blank_name_fails_a_hard_check_when_the_course_offers_no_name() -> None:
+    untitled = CourseText("")
+    assert not untitled.title and not untitled.keyphrases
+    problems = [p for check in hard_checks(untitled) for p in check(NameDraft(name=""))]
+    assert problems == ["name: is empty; write it out"]
+
+
 def test_blank_or_placeholder_alignments_and_durations_are_not_re_asked_for_but_tidied() -> None:
     alignments = [
         {"framework": "DigComp", "competency": " "},
