@@ -86,7 +86,19 @@ async def test_an_answer_computed_in_one_process_is_a_hit_in_another(redis: Redi
     engine.release.set()
     async with process(redis.url, prefix) as (a, _), process(redis.url, prefix) as (b, _):
         assert await a.get_or_run(("summarize", SECRET_INPUT), engine({"summary": "x"})) == ({"summary": "x"}, Reuse.MISS)
+        await a.flush()
         assert await b.get_or_run(("summarize", SECRET_INPUT), engine({"summary": "other"})) == ({"summary": "x"}, Reuse.HIT)
+    assert engine.calls == 1
+
+
+async def test_an_answer_is_written_behind_the_reply_and_closing_loses_none(redis: RedisServer, prefix: str) -> None:
+    engine = Engine()
+    engine.release.set()
+    async with process(redis.url, prefix) as (a, _):
+        assert await a.get_or_run("key", engine("answer")) == ("answer", Reuse.MISS)
+    # `a` closed straight after its reply: the write still pending was waited for, not dropped.
+    async with process(redis.url, prefix) as (b, _):
+        assert await b.get_or_run("key", engine("other")) == ("answer", Reuse.HIT)
     assert engine.calls == 1
 
 
@@ -95,6 +107,7 @@ async def test_a_unix_socket_url_reaches_the_same_store(redis: RedisServer, pref
     engine.release.set()
     async with process(redis.url, prefix) as (tcp, _), process(redis.socket_url, prefix) as (unix, metrics):
         assert await tcp.get_or_run("key", engine("answer")) == ("answer", Reuse.MISS)
+        await tcp.flush()
         assert await unix.get_or_run("key", engine("other")) == ("answer", Reuse.HIT)
         assert errors(metrics) == {}
 
@@ -193,6 +206,7 @@ async def test_a_redelivered_event_gets_the_first_reply_byte_for_byte_in_its_own
     try:
         a, b = (SharedMemo(Memo(ttl_s=60, max_entries=10), c, kind="replies", codec=EVENTS, ttl_s=60) for c in clients)
         stored_a, _ = await a.get_or_run(("event", "e-1"), reply)
+        await a.flush()
         stored_b, reuse = await b.get_or_run(("event", "e-1"), second_reply)
     finally:
         for client in clients:

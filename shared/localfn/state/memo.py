@@ -4,9 +4,9 @@ How one key is answered, in every process:
 1. An in-process ``Memo`` first: its hits and its single-flight cost no round trip, and only one
    caller per process (the local flight's owner) goes on to the shared store.
 2. One atomic claim: the stored value (``HIT``); or the lease (``SET NX PX``), whose holder computes,
-   renews the lease every third of its length while it works, then stores the value (JSON, at most
-   ``LOCALFN_STATE_MAX_VALUE_BYTES``; larger ones are not shared), frees the lease and publishes on
-   the key's ``done`` channel; or the lease is held elsewhere: wait for that publication, or for
+   renews the lease every third of its length while it works, then answers its caller and, behind
+   it, stores the value (JSON, at most ``LOCALFN_STATE_MAX_VALUE_BYTES``; larger ones are not
+   shared), frees the lease and publishes on the key's ``done`` channel; or the lease is held elsewhere: wait for that publication, or for
    the lease to run out if its owner died, then claim again (``COALESCED`` once it finds the value).
    A flight that failed or was given up frees its lease without a value: the next claim computes.
 3. When the store fails (``StateUnavailable``) the caller computes with the in-process state alone:
@@ -42,6 +42,10 @@ class SharedMemo(Generic[V]):
     @property
     def enabled(self) -> bool:
         return self._local.enabled
+
+    async def flush(self) -> None:
+        """Wait until this process's answers are in the store (they are written behind the reply)."""
+        await self._client.flush()
 
     async def get_or_run(self, key: Hashable, compute: Callable[[], Awaitable[V]]) -> tuple[V, Reuse]:
         """The value stored by any process, or that of an identical call in flight in any process, or ``compute()``'s."""
@@ -86,8 +90,8 @@ class SharedMemo(Generic[V]):
         finally:
             renewing.cancel()
             # Also after a failure or a cancellation: the lease is freed and waiters claim again at once.
-            with contextlib.suppress(StateUnavailable):
-                await self._client.finish(keys, token, shared, self._ttl_ms)
+            # Write-behind: the caller has its answer without waiting for the store (client.py).
+            self._client.finish_soon(keys, token, shared, self._ttl_ms)
 
     async def _renew(self, keys: FlightKeys, token: str) -> None:
         while True:
