@@ -10,8 +10,9 @@ except ModuleNotFoundError as exc:  # the function image installs localfn withou
 
 from localfn import __version__
 from localfn.cli.client import invoke, send_event
-from localfn.cli.inspect import doctor, models
+from localfn.cli.inspect import doctor
 from localfn.cli.keys import keys
+from localfn.cli.models import models
 from localfn.cli.serve import serve
 from localfn.cli.verify import verify
 

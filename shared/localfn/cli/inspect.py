@@ -1,4 +1,4 @@
-"""`localfn doctor` and `localfn models`: what localfn sees of its engines and this machine.
+"""`localfn doctor` and `localfn models` (bare): what localfn sees of its engines and this machine.
 
 Both ask the running `localfn serve` at ``--url`` first: its ``GET /health/ready`` lists each
 engine it uses (``embedded`` when it started llama.cpp itself), that engine's model, whether it
@@ -26,7 +26,7 @@ from localfn.gpu import detect_gpus
 from localfn.runtime import Runtime
 from localfn.settings import EmbeddedMode, Settings
 
-__all__ = ["doctor", "models"]
+__all__ = ["doctor", "engine_models", "wrapping_table"]
 
 # Soft wrap: lines longer than the terminal (paths, URLs) are wrapped by the terminal, so they copy whole.
 console = Console(soft_wrap=True)
@@ -55,7 +55,7 @@ def _ask_serve(url: str, timeout: float) -> ServeStatus:
     return ServeStatus(url, ready=response.status_code == 200, engines=engines)
 
 
-def _table(title: str, *columns: str) -> Table:
+def wrapping_table(title: str, *columns: str) -> Table:
     """A table that fits a narrow terminal by wrapping its cells, never by cutting them to an ellipsis.
 
     The ``url`` column does not wrap, so a URL stays whole (to copy); the other columns make room.
@@ -85,7 +85,7 @@ def _print_serve(serve: ServeStatus) -> None:
     if serve.problem:
         console.print(escape(f"No localfn serve answers at {serve.url}: {serve.problem}"))
         return
-    table = _table(f"localfn serve at {serve.url}: {'ready' if serve.ready else 'not ready'}", "backend", "model", "state")
+    table = wrapping_table(f"localfn serve at {serve.url}: {'ready' if serve.ready else 'not ready'}", "backend", "model", "state")
     for engine in serve.engines:
         # From the two facts every /health/ready gives: a deployed function's has no "ready" per engine.
         table.add_row(engine["backend"], engine.get("model", ""), _state(bool(engine.get("reachable")), bool(engine.get("model_present"))))
@@ -99,7 +99,7 @@ async def _configured_ready(settings: Settings) -> bool:
         checks = await runtime.pool.health()
     finally:
         await runtime.aclose()
-    table = _table("Configured engines (LOCALFN_ENGINES), in failover order", "backend", "url", "model", "state")
+    table = wrapping_table("Configured engines (LOCALFN_ENGINES), in failover order", "backend", "url", "model", "state")
     for config, check in zip(settings.engines, checks, strict=True):
         table.add_row(config.name, str(config.url), config.model, _state(check.reachable, check.model_present))
     console.print(table)
@@ -161,7 +161,7 @@ def doctor(url: str, timeout: float) -> None:
 
 def _print_serve_models(serve: ServeStatus) -> None:
     for engine in serve.engines:
-        table = _table(f"{engine['backend']} (used by localfn serve)", "model", "serves")
+        table = wrapping_table(f"{engine['backend']} (used by localfn serve)", "model", "serves")
         for name in engine.get("models", []):
             table.add_row(name, "yes" if name == engine.get("model") else "")
         console.print(table)
@@ -172,7 +172,7 @@ async def _configured_models(settings: Settings) -> None:
     runtime = Runtime(settings)
     try:
         for engine in runtime.pool.engines:
-            table = _table(engine.name, "model", "loaded", "size (MB)")
+            table = wrapping_table(engine.name, "model", "loaded", "size (MB)")
             detail = ""
             try:
                 for info in await engine.models():
@@ -187,10 +187,7 @@ async def _configured_models(settings: Settings) -> None:
         await runtime.aclose()
 
 
-@click.command()
-@url_option
-@timeout_option
-def models(url: str, timeout: float) -> None:
+def engine_models(url: str, timeout: float) -> None:
     """List the models of the engines the running `localfn serve` uses; with none running, of the configured engines."""
     serve = _ask_serve(url, timeout)
     if not serve.problem:
