@@ -248,6 +248,8 @@ class OllamaPeer:
         self.delay_s: float = 0.0
         self.hold: threading.Event | None = None
         self.registry: dict[str, Published] = {}
+        # Bytes of a loaded model on the GPU, as /api/ps reports (size_vram); none: it runs on the CPU.
+        self.vram: dict[str, int] = {}
         self.pull_fault: Literal["disk_full"] | None = None
         self._spec = ollama_spec()
         self._client: httpx.AsyncClient | None = None
@@ -378,11 +380,11 @@ class OllamaPeer:
             {
                 "name": name,
                 "model": name,
-                "size": 0,
+                "size": self.vram.get(name, 0),
                 "digest": _digest(name),
                 "details": _details(),
                 "expires_at": expires_at,
-                "size_vram": 0,
+                "size_vram": self.vram.get(name, 0),
             }
             for name in self.loaded
         ]

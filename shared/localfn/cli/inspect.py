@@ -17,16 +17,17 @@ import click
 import httpx
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from localfn.cli.cluster import cluster_options, run_cluster_doctor
 from localfn.cli.options import timeout_option, url_option
+from localfn.cli.tables import wrapping_table
 from localfn.engine.embedded import EmbeddedEngineError, binary_path, default_model_path
 from localfn.errors import EngineError
 from localfn.gpu import detect_gpus
 from localfn.runtime import Runtime
 from localfn.settings import EmbeddedMode, Settings
 
-__all__ = ["doctor", "engine_models", "wrapping_table"]
+__all__ = ["doctor", "engine_models"]
 
 # Soft wrap: lines longer than the terminal (paths, URLs) are wrapped by the terminal, so they copy whole.
 console = Console(soft_wrap=True)
@@ -53,19 +54,6 @@ def _ask_serve(url: str, timeout: float) -> ServeStatus:
     except (ValueError, KeyError, TypeError):
         return ServeStatus(url, problem=f"GET {ready_url} answered HTTP {response.status_code}, not as localfn serve does")
     return ServeStatus(url, ready=response.status_code == 200, engines=engines)
-
-
-def wrapping_table(title: str, *columns: str) -> Table:
-    """A table that fits a narrow terminal by wrapping its cells, never by cutting them to an ellipsis.
-
-    The ``url`` column does not wrap, so a URL stays whole (to copy); the other columns make room.
-    Long texts (an engine's detail) go below the table, by ``_print_details``: as one more column
-    they left every column a few characters wide at 80 columns.
-    """
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="fold", no_wrap=column == "url")
-    return table
 
 
 def _print_details(details: list[tuple[str, str]]) -> None:
@@ -134,12 +122,21 @@ def _what_serve_would_start(settings: Settings, problems: list[str]) -> str:
 @click.command()
 @url_option
 @timeout_option
-def doctor(url: str, timeout: float) -> None:
+@cluster_options
+def doctor(url: str, timeout: float, cluster: bool, context: str | None, namespace: str | None, kubeconfig: str | None,
+           release: str, values_file: Path | None, as_json: bool) -> None:
     """Check the running `localfn serve`, the configured engines, the GPU and the embedded engine.
 
     Exits 0 when the running `localfn serve` is ready, or, with none running, when a configured
-    engine is; otherwise 1, saying what `localfn serve` would start.
+    engine is; otherwise 1, saying what `localfn serve` would start. With --cluster, checks the
+    Helm release on Kubernetes instead (GPU nodes, Ollama pools and their models, functions,
+    Triggers, autoscaling), each OK, WARN or FAIL with its fix; exits 1 on any FAIL.
     """
+    if cluster:
+        run_cluster_doctor(context, namespace, kubeconfig, release, values_file, as_json)
+        return
+    if as_json:
+        raise click.UsageError("--json goes with --cluster")
     settings = Settings.load()
     serve = _ask_serve(url, timeout)
     _print_serve(serve)

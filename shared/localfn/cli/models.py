@@ -17,7 +17,8 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TransferSpeedColumn
 
-from localfn.cli.inspect import engine_models, wrapping_table
+from localfn.cli.inspect import engine_models
+from localfn.cli.tables import wrapping_table
 from localfn.cli.options import timeout_option, url_option
 from localfn.operate.ollama import OllamaAdmin, OllamaAdminError, PullStep, full_name
 from localfn.settings import Settings
