@@ -14,6 +14,7 @@ from localfn.cli.inspect import doctor
 from localfn.cli.keys import keys
 from localfn.cli.models import models
 from localfn.cli.serve import serve
+from localfn.cli.status import status
 from localfn.cli.verify import verify
 
 __all__ = ["main"]
@@ -25,5 +26,5 @@ def main() -> None:
     """Local-LLM capabilities as serverless functions."""
 
 
-for command in (serve, invoke, send_event, doctor, models, keys, verify):
+for command in (serve, invoke, send_event, status, doctor, models, keys, verify):
     main.add_command(command)
