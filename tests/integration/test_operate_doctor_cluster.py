@@ -8,6 +8,10 @@ deployment gets wrong and expects the FAIL (or WARN) that names it, with its fix
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -201,3 +205,22 @@ def test_secrets_not_readable_asks_for_values(healthy: ChartCluster, tmp_path: P
     result, checks = doctor(healthy, tmp_path, "--values", str(values))
     assert result.exit_code == 0, result.output
     find(checks, "ollama-gpu models", "OK")
+
+
+def test_kubectl_runs_it_as_a_plugin_with_its_own_flags(healthy: ChartCluster, tmp_path: Path) -> None:
+    """`kubectl localfn doctor --context ... -n ...`: the real kubectl finds kubectl-localfn on PATH; doctor means --cluster."""
+    bin_dir = Path(sys.executable).parent
+    kubectl = shutil.which("kubectl", path=f"{bin_dir}:{os.environ['PATH']}")
+    if kubectl is None or not (bin_dir / "kubectl-localfn").exists():
+        pytest.skip("needs kubectl and the kubectl-localfn entry point (scripts/setup.sh test installs both)")
+    with serve_in_thread(healthy.api) as url:
+        config = tmp_path / "kubeconfig"
+        settings = kubeconfig(url, "elsewhere", context="other")
+        settings["contexts"].append({"name": "fake", "context": {"cluster": "fake", "user": "operator"}})
+        config.write_text(yaml.safe_dump(settings))
+        env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "KUBECONFIG": str(config)}
+        done = subprocess.run([kubectl, "localfn", "doctor", "--context", "fake", "-n", cs.NAMESPACE, "--release", cs.RELEASE, "--json"],
+                              capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert (report["context"], report["namespace"], report["ok"]) == ("fake", cs.NAMESPACE, True)

@@ -17,7 +17,7 @@ from localfn.cli.serve import serve
 from localfn.cli.status import status
 from localfn.cli.verify import verify
 
-__all__ = ["main"]
+__all__ = ["kubectl_main", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,3 +28,12 @@ def main() -> None:
 
 for command in (serve, invoke, send_event, status, doctor, models, keys, verify):
     main.add_command(command)
+
+
+def kubectl_main() -> None:
+    """`kubectl localfn ...`: the same commands as a kubectl plugin, where `doctor` checks the cluster.
+
+    kubectl runs the executable ``kubectl-localfn`` found on PATH with the words after
+    ``localfn``; kubectl's own ``--context``, ``--namespace`` and KUBECONFIG are the doctor's options.
+    """
+    main(prog_name="kubectl localfn", default_map={"doctor": {"cluster": True}})
