@@ -224,3 +224,28 @@ def test_kubectl_runs_it_as_a_plugin_with_its_own_flags(healthy: ChartCluster, t
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     assert (report["context"], report["namespace"], report["ok"]) == ("fake", cs.NAMESPACE, True)
+
+
+@pytest.fixture
+def shared_state() -> Iterator[ChartCluster]:
+    yield chart_cluster(yaml.safe_load(cs.scenario_file("state-deploy").read_text()))
+
+
+def test_a_store_without_errors(shared_state: ChartCluster, tmp_path: Path) -> None:
+    result, checks = doctor(shared_state, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "no store errors in 5 function pods" in find(checks, "shared state", "OK")["detail"]
+
+
+def test_store_errors_growing_now(shared_state: ChartCluster, tmp_path: Path) -> None:
+    failing = next(iter(shared_state.functions.values()))
+    failing.failing = True
+    result, checks = doctor(shared_state, tmp_path)
+    assert result.exit_code == 0  # the functions answer anyway, each with its own state
+    assert "state.redis" in find(checks, "shared state", "WARN")["fix"]
+
+
+def test_store_errors_that_stopped(shared_state: ChartCluster, tmp_path: Path) -> None:
+    next(iter(shared_state.functions.values())).metrics.state_errors.labels(op="get", reason="timeout").inc(3)
+    result, checks = doctor(shared_state, tmp_path)
+    assert "3 store errors since the pods started, none in the last 2 s" in find(checks, "shared state", "OK")["detail"]

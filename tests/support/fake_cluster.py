@@ -3,8 +3,8 @@
 The objects are the chart's own, rendered by the real helm binary from the given values, plus
 what a healthy cluster adds: a GPU node and a CPU node, the StatefulSets' pods (scheduled,
 ready) and their bound model caches, ready Knative Services and Triggers, Ready ScaledObjects,
-the Helm release Secret, and an Ollama (the test peer) behind each Ollama pod's proxy holding
-the models the values ask for.
+the Helm release Secret, an Ollama (the test peer) behind each Ollama pod's proxy holding
+the models the values ask for, and one pod per function serving localfn's own /metrics.
 """
 
 from __future__ import annotations
@@ -19,6 +19,12 @@ from typing import Any
 
 import yaml
 
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from localfn.metrics import CONTENT_TYPE, Metrics
 from tests.chart import chart_support as cs
 from tests.support.fake_kube_api import FakeKubeApi, Obj
 from tests.support.ollama_peer import OllamaPeer
@@ -31,11 +37,26 @@ GIB = 1 << 30
 SECRET_MARKER = "password-from-the-release-manifest"
 
 
+class FunctionPod:
+    """A function pod's /metrics (localfn's own series); ``failing`` adds a store error at every scrape."""
+
+    def __init__(self) -> None:
+        self.metrics = Metrics()
+        self.failing = False
+        self.app = Starlette(routes=[Route("/metrics", self._metrics)])
+
+    async def _metrics(self, request: Request) -> Response:
+        if self.failing:
+            self.metrics.state_errors.labels(op="get", reason="timeout").inc()
+        return Response(self.metrics.render(), media_type=CONTENT_TYPE)
+
+
 @dataclass
 class ChartCluster:
     api: FakeKubeApi
     values: dict[str, Any]
     peers: dict[str, OllamaPeer] = field(default_factory=dict)  # by pod name
+    functions: dict[str, FunctionPod] = field(default_factory=dict)  # by pod name
 
 
 def _render(values: dict[str, Any]) -> list[Obj]:
@@ -95,6 +116,19 @@ def _pods_of(statefulset: Obj, node: str) -> list[Obj]:
     ]
 
 
+def _function_pod(workload: Obj) -> Obj:
+    """The pod Knative (or the Deployment) runs for a function: its template's labels, one container on 8080."""
+    template = workload["spec"]["template"]
+    name = workload["metadata"]["name"]
+    container = template["spec"]["containers"][0]
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": f"{name}-00001-deployment-7d9c5", "namespace": cs.NAMESPACE, "labels": template["metadata"]["labels"]},
+        "spec": {"nodeName": CPU_NODE, "containers": [{"name": "user-container", "image": container["image"], "ports": [{"containerPort": 8080}]}]},
+        "status": {**_ready("PodScheduled", "Initialized", "ContainersReady", "Ready"), "phase": "Running"},
+    }
+
+
 def _claims(statefulset: Obj, pods: list[Obj]) -> list[Obj]:
     claims = []
     for template in statefulset["spec"].get("volumeClaimTemplates") or []:
@@ -149,4 +183,9 @@ def chart_cluster(values: dict[str, Any]) -> ChartCluster:
                 peer = OllamaPeer(NOWHERE, {name: "tiny" for name in merged["ollama"][pool]["models"]})
                 api.proxies[pod["metadata"]["name"]] = peer
                 cluster.peers[pod["metadata"]["name"]] = peer
+        if doc["kind"] in ("Service", "Deployment") and doc["metadata"]["labels"].get("app.kubernetes.io/component") == "function" and "template" in doc["spec"]:
+            pod = _function_pod(doc)
+            api.add(pod)
+            function = cluster.functions[pod["metadata"]["name"]] = FunctionPod()
+            api.proxies[pod["metadata"]["name"]] = function.app
     return cluster

@@ -12,16 +12,21 @@ made of it, and compare both with the release's values:
   ``/api/ps`` through the API server's pod proxy);
 - each function: its Knative Service (or Deployment) ready and its revision; its Trigger
   ready, with a dead-letter sink;
-- each autoscaled pool: its ScaledObject present, Ready (KEDA could ask Prometheus) and Active or idle.
+- each autoscaled pool: its ScaledObject present, Ready (KEDA could ask Prometheus) and Active or idle;
+- with a shared-state store configured: each running function pod's ``localfn_state_errors_total``
+  (its /metrics through the pod proxy) flat, read twice ``STATE_PAUSE_S`` apart when not zero.
 
 Checks run in that order, after `reachable`; when the cluster cannot be reached, nothing else is tried.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from localfn.operate.checks import Check, fail, ok, warn
 from localfn.operate.kube import Cluster, ClusterError, Obj, condition
@@ -30,6 +35,8 @@ from localfn.operate.ollama import full_name
 __all__ = ["Target", "cluster_checks", "reachable"]
 
 POOLS = ("gpu", "cpu")
+FUNCTION_PORT = 8080  # the functions' container port (charts/localfn: localfn.function.container)
+STATE_PAUSE_S = 2.0  # between two reads of a pod's state errors: growing means failing now
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,7 @@ def reachable(cluster: Cluster) -> Check:
 
 def cluster_checks(target: Target) -> Iterator[Check]:
     """Every check after `reachable`, in order; an area the cluster refuses to show is one WARN (403) or FAIL."""
-    for area in (_platform, _gpu_nodes, _ollama_pools, _functions, _autoscaling):
+    for area in (_platform, _gpu_nodes, _ollama_pools, _functions, _autoscaling, _shared_state):
         try:
             yield from area(target)
         except ClusterError as exc:
@@ -390,3 +397,42 @@ def _scaled_object(pool: str, scaled: Obj | None) -> Check:
     active = (condition(scaled, "Active") or {}).get("status") == "True"
     return ok(name, f"ScaledObject Ready, {'active (demand above the activation threshold)' if active else 'idle (no demand now)'}")
 
+
+
+# --- shared state --------------------------------------------------------------------------
+
+def _state_errors(target: Target, pods: list[str]) -> dict[str, float]:
+    """Each pod's ``localfn_state_errors_total``, summed over its labels."""
+    totals = {}
+    for pod in pods:
+        text = target.cluster.pod_proxy_text(pod, FUNCTION_PORT, "metrics")
+        totals[pod] = sum(
+            sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+            if sample.name == "localfn_state_errors_total"
+        )
+    return totals
+
+
+def _shared_state(target: Target) -> Iterator[Check]:
+    store = target.value("state.redis", {}) or {}
+    if not (store.get("deploy") or store.get("url") or store.get("existingSecret")):
+        return
+    selector = _labels(**{"app.kubernetes.io/instance": target.release, "app.kubernetes.io/component": "function"})
+    pods = [p["metadata"]["name"] for p in target.cluster.items("v1", "pods", selector=selector)
+            if (condition(p, "Ready") or {}).get("status") == "True"]
+    if not pods:
+        yield ok("shared state", "no function pod runs now (scaled to zero): nothing to ask")
+        return
+    first = _state_errors(target, pods)
+    if not any(first.values()):
+        yield ok("shared state", f"no store errors in {len(pods)} function pods")
+        return
+    time.sleep(STATE_PAUSE_S)
+    second = _state_errors(target, [pod for pod, errors in first.items() if errors])
+    growing = sorted(pod for pod, errors in second.items() if errors > first[pod])
+    if growing:
+        yield warn("shared state", f"store errors growing in {', '.join(growing)}: each pod answers with its own state now",
+                   "check the store answers: the chart's Valkey pod (state.redis.deploy) or state.redis.url / its Secret; "
+                   "`localfn_state_errors_total{op,reason}` says which operation fails and why")
+        return
+    yield ok("shared state", f"{sum(first.values()):.0f} store errors since the pods started, none in the last {STATE_PAUSE_S:.0f} s")

@@ -89,9 +89,6 @@ class Cluster:
         except ValueError as exc:
             raise ClusterError(f"GET {path}: not JSON") from exc
 
-    def get_text(self, path: str) -> str:
-        return self._get(path, {}, accept="*/*")
-
     def version(self) -> str:
         return str(self.get("/version").get("gitVersion", "unknown"))
 
@@ -114,8 +111,15 @@ class Cluster:
             raise
 
     def pod_proxy(self, pod: str, port: int, path: str) -> Obj:
-        """GET ``path`` on a pod's port through the API server (`kubectl get --raw .../proxy/...`)."""
-        return self.get(f"/api/v1/namespaces/{self.namespace}/pods/{quote(pod)}:{port}/proxy/{path.lstrip('/')}")
+        """GET ``path`` on a pod's port through the API server (`kubectl get --raw .../proxy/...`), as JSON."""
+        return self.get(self._pod_proxy_path(pod, port, path))
+
+    def pod_proxy_text(self, pod: str, port: int, path: str) -> str:
+        """The same, as text (a Prometheus /metrics page)."""
+        return self._get(self._pod_proxy_path(pod, port, path), {}, accept="*/*")
+
+    def _pod_proxy_path(self, pod: str, port: int, path: str) -> str:
+        return f"/api/v1/namespaces/{self.namespace}/pods/{quote(pod)}:{port}/proxy/{path.lstrip('/')}"
 
     def _collection(self, group_version: str, plural: str, namespaced: bool) -> str:
         root = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
