@@ -181,11 +181,13 @@ def chart_cluster(values: dict[str, Any]) -> ChartCluster:
             api.add(*pods, *_claims(doc, pods))
             for pod in pods:
                 peer = OllamaPeer(NOWHERE, {name: "tiny" for name in merged["ollama"][pool]["models"]})
-                api.proxies[pod["metadata"]["name"]] = peer
+                api.proxies[f"pods/{pod['metadata']['name']}"] = peer
                 cluster.peers[pod["metadata"]["name"]] = peer
+            if pods:  # the pool's client Service: one replica by default, so its first pod
+                api.proxies[f"services/{doc['metadata']['name']}"] = cluster.peers[pods[0]["metadata"]["name"]]
         if doc["kind"] in ("Service", "Deployment") and doc["metadata"]["labels"].get("app.kubernetes.io/component") == "function" and "template" in doc["spec"]:
             pod = _function_pod(doc)
             api.add(pod)
             function = cluster.functions[pod["metadata"]["name"]] = FunctionPod()
-            api.proxies[pod["metadata"]["name"]] = function.app
+            api.proxies[f"pods/{pod['metadata']['name']}"] = function.app
     return cluster

@@ -8,8 +8,10 @@ unknown or misspelled field fails), custom resources against the Knative and KED
 assets/specs. Only what an operator's read-only role allows is served; ``forbidden`` makes a
 collection answer 403 as RBAC would.
 
-A pod's proxy (``/api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH``) is served by the ASGI app
-registered for that pod in ``proxies`` (an OllamaPeer), as the API server forwards to the pod.
+A pod's or a Service's proxy (``/api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH``, likewise
+``services``) is served by the ASGI app registered in ``proxies`` as "pods/NAME" or
+"services/NAME" (an OllamaPeer, a function's /metrics), as the API server forwards to the pod;
+the proxy alone also takes POST (a pull, a warm-up), as the real one does.
 """
 
 from __future__ import annotations
@@ -78,10 +80,10 @@ class FakeKubeApi:
     def __init__(self) -> None:
         self.objects: list[Obj] = []
         self.groups: set[str] = set(BUILTIN_GROUPS)
-        self.proxies: dict[str, ASGIApp] = {}
+        self.proxies: dict[str, ASGIApp] = {}  # "pods/NAME" or "services/NAME" -> what answers behind it
         self.forbidden: set[str] = set()  # plurals that answer 403
         self.requests: list[str] = []
-        self.app = Starlette(routes=[Route("/{path:path}", self._get, methods=["GET"])])
+        self.app = Starlette(routes=[Route("/{path:path}", self._get, methods=["GET", "POST"])])
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self.app(scope, receive, send)
@@ -128,8 +130,10 @@ class FakeKubeApi:
         resource, name, sub = parts[0], (parts[1] if len(parts) > 1 else None), parts[2:]
         if resource in self.forbidden:
             return _status(403, "Forbidden", f'{resource} is forbidden: User "operator" cannot list resource "{resource}"')
-        if resource == "pods" and name and sub[:1] == ["proxy"]:
-            return await self._proxy(request, name, "/".join(sub[1:]))
+        if resource in ("pods", "services") and name and sub[:1] == ["proxy"]:
+            return await self._proxy(request, f"{resource}/{name.split(':', 1)[0]}", "/".join(sub[1:]))
+        if request.method != "GET":
+            return _status(405, "MethodNotAllowed", "this fake serves reads only")
         found = [
             o for o in self.objects
             if o["apiVersion"] == group_version and plural(o["kind"]) == resource
@@ -145,12 +149,12 @@ class FakeKubeApi:
         return self._json(match)
 
     async def _proxy(self, request: Request, target: str, path: str) -> Response:
-        pod = target.split(":", 1)[0]
-        app = self.proxies.get(pod)
+        app = self.proxies.get(target)
         if app is None:
-            return _status(503, "ServiceUnavailable", f"error trying to reach service: dial tcp: connect: connection refused ({pod})")
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pod") as client:
-            answer = await client.get(f"/{path}")
+            return _status(503, "ServiceUnavailable", f"error trying to reach service: dial tcp: connect: connection refused ({target})")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://backend") as client:
+            answer = await client.request(request.method, f"/{path}", content=await request.body(),
+                                          headers={"content-type": request.headers.get("content-type", "application/json")})
         return Response(answer.content, answer.status_code, media_type=answer.headers.get("content-type"))
 
     @staticmethod

@@ -19,38 +19,58 @@ from rich.markup import escape
 from localfn.cli.tables import wrapping_table
 from localfn.operate.checks import Check, Status, failed, to_json, warn
 
-__all__ = ["cluster_options", "run_cluster_doctor"]
+__all__ = ["cluster_options", "connect", "kube_options", "run_cluster_doctor"]
 
 console = Console(soft_wrap=True)
 COLOURS = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "red"}
 
 
-def cluster_options(command: Any) -> Any:
-    """The options `doctor --cluster` takes, kubectl's names first."""
-    for option in reversed((
-        click.option("--cluster", is_flag=True, help="Check the release on the Kubernetes cluster instead of this machine."),
-        click.option("--context", envvar="LOCALFN_KUBE_CONTEXT", default=None, help="kubeconfig context [default: the current one]."),
-        click.option("-n", "--namespace", envvar="LOCALFN_NAMESPACE", default=None, help="Namespace of the release [default: the context's]."),
-        click.option("--kubeconfig", envvar="KUBECONFIG", default=None, help="kubeconfig file(s), ':'-separated [default: ~/.kube/config]."),
-        click.option("--release", envvar="LOCALFN_RELEASE", default="localfn", show_default=True, help="Helm release name."),
-        click.option("--values", "values_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-                     help="The release's values (`helm get values RELEASE --all -o yaml`), instead of its Helm Secret."),
-        click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON."),
-    )):
+def _apply(command: Any, options: tuple[Any, ...]) -> Any:
+    for option in reversed(options):
         command = option(command)
     return command
 
 
-def run_cluster_doctor(context: str | None, namespace: str | None, kubeconfig: str | None, release: str, values_file: Path | None, as_json: bool) -> None:
-    """Run every cluster check, print them, exit 1 when one FAILs."""
-    # Imported here: the kubernetes client is for this command only (~0.3 s to import).
-    from localfn.operate.cluster import Target, cluster_checks, reachable
+KUBE_OPTIONS = (
+    click.option("--context", envvar="LOCALFN_KUBE_CONTEXT", default=None, help="kubeconfig context [default: the current one]."),
+    click.option("-n", "--namespace", envvar="LOCALFN_NAMESPACE", default=None, help="Namespace of the release [default: the context's]."),
+    click.option("--kubeconfig", envvar="KUBECONFIG", default=None, help="kubeconfig file(s), ':'-separated [default: ~/.kube/config]."),
+    click.option("--release", envvar="LOCALFN_RELEASE", default="localfn", show_default=True, help="Helm release name."),
+)
+
+
+def kube_options(command: Any) -> Any:
+    """Where the release is, as kubectl and helm name it: --context, --namespace, --kubeconfig, --release."""
+    return _apply(command, KUBE_OPTIONS)
+
+
+def cluster_options(command: Any) -> Any:
+    """The options `doctor --cluster` takes, kubectl's names first."""
+    return _apply(command, (
+        click.option("--cluster", is_flag=True, help="Check the release on the Kubernetes cluster instead of this machine."),
+        *KUBE_OPTIONS,
+        click.option("--values", "values_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                     help="The release's values (`helm get values RELEASE --all -o yaml`), instead of its Helm Secret."),
+        click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON."),
+    ))
+
+
+def connect(context: str | None, namespace: str | None, kubeconfig: str | None) -> Any:
+    """A `localfn.operate.kube.Cluster`, or the reason it cannot be reached as a usage error."""
+    # Imported here: the kubernetes client is for these commands only (~0.3 s to import).
     from localfn.operate.kube import Cluster, ClusterError
 
     try:
-        cluster = Cluster.connect(kubeconfig, context, namespace)
+        return Cluster.connect(kubeconfig, context, namespace)
     except ClusterError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def run_cluster_doctor(context: str | None, namespace: str | None, kubeconfig: str | None, release: str, values_file: Path | None, as_json: bool) -> None:
+    """Run every cluster check, print them, exit 1 when one FAILs."""
+    from localfn.operate.cluster import Target, cluster_checks, reachable
+
+    cluster = connect(context, namespace, kubeconfig)
     try:
         checks = [reachable(cluster)]
         if not failed(checks):

@@ -12,11 +12,13 @@ Imported by `localfn doctor --cluster` only: the kubernetes package takes ~0.3 s
 from __future__ import annotations
 
 import json
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import urllib3
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
@@ -120,6 +122,21 @@ class Cluster:
 
     def _pod_proxy_path(self, pod: str, port: int, path: str) -> str:
         return f"/api/v1/namespaces/{self.namespace}/pods/{quote(pod)}:{port}/proxy/{path.lstrip('/')}"
+
+    def service_proxy(self, service: str, port: int) -> tuple[str, httpx.Client]:
+        """The base URL of a Service's port through the API server, and an httpx client authenticated as this user.
+
+        For what the client's GETs do not cover: POSTs and streamed answers (an Ollama pull). Needs
+        get and create on ``services/proxy``. The caller closes the client.
+        """
+        config = self.api.configuration
+        context = ssl.create_default_context(cafile=config.ssl_ca_cert) if config.verify_ssl else ssl._create_unverified_context()  # noqa: S323 (kubeconfig's insecure-skip-tls-verify)
+        if config.cert_file:
+            context.load_cert_chain(config.cert_file, config.key_file)
+        token = config.auth_settings().get("BearerToken")  # refreshed by exec credential plugins
+        headers = {"Authorization": str(token["value"])} if token else {}
+        url = f"{self.host}/api/v1/namespaces/{self.namespace}/services/{quote(service)}:{port}/proxy"
+        return url, httpx.Client(verify=context, headers=headers)
 
     def _collection(self, group_version: str, plural: str, namespaced: bool) -> str:
         root = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
