@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from localfn.operate.cluster import _tolerates
+from localfn.operate.gpu_checks import tolerates
 from localfn.operate.release import decode_release, merge_values, newest
 
 
@@ -65,4 +65,4 @@ TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
     ({"key": "dedicated", "operator": "Exists"}, False),
 ])
 def test_tolerations_match_as_kubernetes_matches_them(toleration: dict, tolerated: bool) -> None:
-    assert _tolerates([toleration], TAINT) is tolerated
+    assert tolerates([toleration], TAINT) is tolerated
