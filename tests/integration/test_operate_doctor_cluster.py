@@ -164,6 +164,12 @@ def test_knative_missing(healthy: ChartCluster, tmp_path: Path) -> None:
     assert "serving.mode=deployment" in find(checks, "knative serving", "FAIL")["fix"]
 
 
+def test_a_release_that_is_not_there(healthy: ChartCluster, tmp_path: Path) -> None:
+    result, checks = doctor(healthy, tmp_path, "--release", "nope")
+    assert result.exit_code == 1 and len(checks) == 2
+    assert "helm list -A" in find(checks, "release values", "FAIL")["fix"]
+
+
 def test_an_unreachable_cluster_stops_at_the_first_check(tmp_path: Path, closed_port_url: str) -> None:
     config = tmp_path / "kubeconfig"
     config.write_text(yaml.safe_dump(kubeconfig(closed_port_url, cs.NAMESPACE)))
@@ -199,7 +205,8 @@ def test_scaled_object_not_ready(autoscaled: ChartCluster, tmp_path: Path) -> No
 def test_secrets_not_readable_asks_for_values(healthy: ChartCluster, tmp_path: Path) -> None:
     healthy.api.forbidden.add("secrets")
     result, checks = doctor(healthy, tmp_path)
-    assert "helm get values demo --all" in find(checks, "release values", "WARN")["fix"]
+    assert result.exit_code == 1 and [c["name"] for c in checks] == ["cluster", "release values"]  # nothing judged against no values
+    assert "helm get values demo --all" in find(checks, "release values", "FAIL")["fix"]
     values = tmp_path / "values.yaml"
     values.write_text(yaml.safe_dump(healthy.values))
     result, checks = doctor(healthy, tmp_path, "--values", str(values))

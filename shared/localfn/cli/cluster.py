@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from localfn.cli.tables import wrapping_table
-from localfn.operate.checks import Check, Status, failed, to_json, warn
+from localfn.operate.checks import Check, Status, fail, failed, ok, to_json
 
 __all__ = ["cluster_options", "connect", "kube_options", "run_cluster_doctor"]
 
@@ -75,7 +75,9 @@ def run_cluster_doctor(context: str | None, namespace: str | None, kubeconfig: s
         checks = [reachable(cluster)]
         if not failed(checks):
             values, source = _values(cluster, release, values_file)
-            checks += [source, *cluster_checks(Target(cluster, release, values))]
+            checks.append(source)
+            if values is not None:  # without them, every check below would judge against nothing
+                checks += cluster_checks(Target(cluster, release, values))
     finally:
         cluster.close()
     where = {"context": cluster.context, "namespace": cluster.namespace, "release": release}
@@ -87,27 +89,28 @@ def run_cluster_doctor(context: str | None, namespace: str | None, kubeconfig: s
         raise SystemExit(1)
 
 
-def _values(cluster: Any, release: str, values_file: Path | None) -> tuple[dict[str, Any], Check]:
-    """The release's values and a check saying where they came from."""
+def _values(cluster: Any, release: str, values_file: Path | None) -> tuple[dict[str, Any] | None, Check]:
+    """The release's values (None when there are none to read) and a check saying where they came from."""
     from localfn.operate.kube import ClusterError
     from localfn.operate.release import helm_secret_selector, newest
 
+    name = "release values"
     if values_file is not None:
         import yaml  # the kubernetes client's own dependency
 
-        values = yaml.safe_load(values_file.read_text(encoding="utf-8")) or {}
-        return values, Check("release values", Status.OK, f"from {values_file}")
+        return yaml.safe_load(values_file.read_text(encoding="utf-8")) or {}, ok(name, f"from {values_file}")
     try:
         found = newest(cluster.items("v1", "secrets", selector=helm_secret_selector(release)))
     except ClusterError as exc:
-        return {}, warn("release values", f"cannot read the Helm release Secret: {exc}",
-                        f"pass --values with `helm get values {release} --all -o yaml`, or grant get/list on secrets")
+        return None, fail(name, f"cannot read the Helm release Secret: {exc}",
+                          f"pass --values with `helm get values {release} --all -o yaml`, or grant get/list on secrets")
     except ValueError as exc:
-        return {}, warn("release values", f"the Helm release Secret is not readable as a release: {exc}", "pass --values")
+        return None, fail(name, f"the Helm release Secret is not readable as a release: {exc}",
+                          f"pass --values with `helm get values {release} --all -o yaml`")
     if found is None:
-        return {}, Check("release values", Status.FAIL, f"no deployed Helm release {release!r} in namespace {cluster.namespace}",
-                         "check --release and --namespace (`helm list -A` lists releases)")
-    return found.values, Check("release values", Status.OK, f"release {found.name} revision {found.revision} ({found.chart})")
+        return None, fail(name, f"no deployed Helm release {release!r} in namespace {cluster.namespace}",
+                          "check --release and --namespace (`helm list -A` lists releases)")
+    return found.values, ok(name, f"release {found.name} revision {found.revision} ({found.chart})")
 
 
 def _print(checks: list[Check], where: dict[str, str]) -> None:

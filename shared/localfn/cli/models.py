@@ -22,8 +22,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColum
 
 from localfn.cli.cluster import connect, kube_options
 from localfn.cli.inspect import engine_models
-from localfn.cli.tables import wrapping_table
 from localfn.cli.options import timeout_option, url_option
+from localfn.cli.tables import wrapping_table
 from localfn.operate.ollama import OllamaAdmin, OllamaAdminError, PullStep, full_name
 from localfn.settings import Settings
 
@@ -31,6 +31,7 @@ __all__ = ["models"]
 
 console = Console(soft_wrap=True)
 DEFAULT_OLLAMA = "http://127.0.0.1:11434"
+
 
 def ollama_options(command: Any) -> Any:
     """Which Ollama: --ollama-url, or --pool (the chart's pool Service through the API server) with kubectl's options."""
@@ -129,8 +130,8 @@ def pull(name: str, **ollama: Any) -> None:
 @models.command()
 @click.argument("name")
 @click.option(
-    "--keep-alive", default="30m", show_default=True,
-    help="How long the model stays loaded without requests: a duration (10m, 24h) or -1 for ever.",
+    "--keep-alive", envvar="LOCALFN_KEEP_ALIVE", default="30m", show_default=True,
+    help="How long the model stays loaded without requests: a duration (10m, 24h) or -1 for ever (as the functions send it).",
 )
 @ollama_options
 def warm(name: str, keep_alive: str, **ollama: Any) -> None:
