@@ -256,3 +256,17 @@ def test_store_errors_that_stopped(shared_state: ChartCluster, tmp_path: Path) -
     next(iter(shared_state.functions.values())).metrics.state_errors.labels(op="get", reason="timeout").inc(3)
     result, checks = doctor(shared_state, tmp_path)
     assert "3 store errors since the pods started, none in the last 2 s" in find(checks, "shared state", "OK")["detail"]
+
+
+def test_deployment_mode_needs_no_knative_serving(tmp_path: Path) -> None:
+    cluster = chart_cluster(yaml.safe_load(cs.scenario_file("deployment-eventing").read_text()))
+    assert "serving.knative.dev" not in cluster.api.groups
+    result, checks = doctor(cluster, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "serving.mode=deployment" in find(checks, "knative serving", "OK")["detail"]
+    assert find(checks, "function summarize", "OK")["detail"].startswith("Deployment ")
+    find(checks, "trigger summarize", "OK")
+    deployment = next(o for o in cluster.api.objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "summarize")
+    deployment["status"]["readyReplicas"] = 0
+    result, checks = doctor(cluster, tmp_path)
+    assert result.exit_code == 1 and "0/" in find(checks, "function summarize", "FAIL")["detail"]

@@ -7,7 +7,13 @@ enough to see the counts, the latency quantiles from /metrics, the engine and wh
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -70,3 +76,13 @@ def test_quantiles_as_prometheus_estimates_them() -> None:
     assert histogram_quantile(0.99, buckets) == pytest.approx(0.495)
     assert histogram_quantile(0.5, [(0.1, 0.0), (float("inf"), 0.0)]) is None
     assert histogram_quantile(0.99, [(0.1, 0.0), (float("inf"), 4.0)]) == 0.1  # beyond the last bound: that bound
+
+
+def test_watch_redraws_until_ctrl_c(serve: str) -> None:
+    watch = subprocess.Popen([str(Path(sys.executable).parent / "localfn"), "status", "--url", serve, "--watch", "--interval", "0.2"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "100"})
+    time.sleep(2.0)
+    watch.send_signal(signal.SIGINT)
+    out, err = watch.communicate(timeout=30)
+    assert watch.returncode == 0, out + err
+    assert "summarize" in out and "engines, in failover order" in out
