@@ -270,3 +270,10 @@ def test_deployment_mode_needs_no_knative_serving(tmp_path: Path) -> None:
     deployment["status"]["readyReplicas"] = 0
     result, checks = doctor(cluster, tmp_path)
     assert result.exit_code == 1 and "0/" in find(checks, "function summarize", "FAIL")["detail"]
+
+
+def test_an_unknown_context_names_the_ones_there(tmp_path: Path) -> None:
+    config = tmp_path / "kubeconfig"
+    config.write_text(yaml.safe_dump(kubeconfig("http://127.0.0.1:9", cs.NAMESPACE, context="prod")))
+    result = CliRunner().invoke(main, ["doctor", "--cluster", "--kubeconfig", str(config), "--context", "staging"])
+    assert result.exit_code == 1 and "no context 'staging' in the kubeconfig; it has: prod" in result.output
