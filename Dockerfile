@@ -41,6 +41,8 @@ RUN groupadd --gid 10001 localfn \
 COPY --from=build /opt/localfn /opt/localfn
 # functions-framework loads each function's main.py by path (FUNCTION_SOURCE).
 COPY --chown=root:root functions/ /app/functions/
+# The example requests: `helm test` (templates/tests/test-requests.yaml) sends one to each function.
+COPY --chown=root:root examples/ /app/examples/
 WORKDIR /app
 # The root filesystem is read-only in the cluster: no bytecode writes, and HOME
 # (gunicorn's control socket) points at the /tmp emptyDir.

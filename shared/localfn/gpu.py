@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pynvml
 
-__all__ = ["GpuInfo", "detect_gpus"]
+__all__ = ["GpuInfo", "NvidiaDriver", "detect_gpus", "nvidia_driver"]
 
 
 @dataclass(frozen=True)
@@ -40,5 +40,30 @@ def detect_gpus() -> list[GpuInfo]:
         return gpus
     except pynvml.NVMLError:
         return []
+    finally:
+        pynvml.nvmlShutdown()
+
+
+@dataclass(frozen=True)
+class NvidiaDriver:
+    """The NVIDIA driver's version ("550.54.15") and the newest CUDA it supports ("12.4")."""
+
+    version: str
+    cuda: str
+
+
+def nvidia_driver() -> NvidiaDriver | None:
+    """The driver NVML reports; None without one (no NVIDIA driver, or no device)."""
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError:
+        return None
+    try:
+        version = pynvml.nvmlSystemGetDriverVersion()
+        cuda = pynvml.nvmlSystemGetCudaDriverVersion_v2()  # e.g. 12040 for CUDA 12.4
+        text = version.decode() if isinstance(version, bytes) else version
+        return NvidiaDriver(text, f"{cuda // 1000}.{cuda % 1000 // 10}")
+    except pynvml.NVMLError:
+        return None
     finally:
         pynvml.nvmlShutdown()

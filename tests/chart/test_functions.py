@@ -112,14 +112,21 @@ def test_disabling_a_function_removes_everything_of_it(helm: str) -> None:
     docs = cs.render_scenario("default", "functions.summarize.enabled=false")
     assert "summarize" not in {cs.function_of(w) for w in cs.function_workloads(docs)}
     assert not [t for t in cs.of_kind(docs, "Trigger") if "summarize" in t["spec"]["filter"]["attributes"]["type"]]
-    (test_pod,) = [p for p in cs.of_kind(docs, "Pod")]
-    assert "summarize" not in cs.env_value(test_pod["spec"]["containers"][0], "URLS")
+    readiness, requests = helm_test_pods(docs)
+    assert "summarize" not in cs.env_value(readiness["spec"]["containers"][0], "URLS")
+    assert "summarize" not in cs.env_value(requests["spec"]["containers"][0], "REQUESTS")
+
+
+def helm_test_pods(docs: list[cs.Doc]) -> list[cs.Doc]:
+    """The `helm test` pods, in the order helm runs them (hook weight): readiness, then requests."""
+    pods = [p for p in cs.of_kind(docs, "Pod") if p["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"]
+    pods.sort(key=lambda p: int(p["metadata"]["annotations"]["helm.sh/hook-weight"]))
+    assert [p["metadata"]["name"].rsplit("-", 1)[-1] for p in pods] == ["readiness", "requests"]
+    return pods
 
 
 def test_helm_test_pod_calls_every_readiness_route(scenario: str, docs: list[cs.Doc]) -> None:
-    pods = [p for p in cs.of_kind(docs, "Pod") if p["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"]
-    assert len(pods) == 1
-    (container,) = pods[0]["spec"]["containers"]
+    (container,) = helm_test_pods(docs)[0]["spec"]["containers"]
     urls = cs.env_value(container, "URLS").split()
     values = cs.scenario_values(scenario)
     expected = set()
@@ -135,6 +142,28 @@ def test_helm_test_pod_calls_every_readiness_route(scenario: str, docs: list[cs.
     assert set(urls) == expected
     assert all(urlparse(u).path == "/health/ready" for u in urls)
     assert container["image"] == cs.main_container(cs.function_workloads(docs)[0])["image"]
+
+
+def test_helm_test_sends_each_function_its_example_and_checks_each_pools_models(scenario: str, docs: list[cs.Doc]) -> None:
+    """After readiness, one real request per function (the repository's example, which the image ships
+    at /app/examples) and GET /api/tags on each Ollama pool's Service for the models the values ask for."""
+    (container,) = helm_test_pods(docs)[1]["spec"]["containers"]
+    values = cs.scenario_values(scenario)
+    requests = dict(pair.split("=", 1) for pair in cs.env_value(container, "REQUESTS").split())
+    readiness = cs.env_value(helm_test_pods(docs)[0]["spec"]["containers"][0], "URLS").split()
+    assert sorted(requests) == sorted(url.removesuffix("/health/ready") + "/" for url in readiness)
+    for path in requests.values():
+        assert path.startswith("/app/examples/") and (cs.REPO / "examples" / path.removeprefix("/app/examples/")).is_file(), path
+    assert "COPY --chown=root:root examples/ /app/examples/" in (cs.REPO / "Dockerfile").read_text()
+    pools = dict(pair.split("=", 1) for pair in cs.env_value(container, "OLLAMA").split())
+    services = {s["metadata"]["name"]: s for s in cs.core_services(docs)}
+    expected = {}
+    for pool in ("gpu", "cpu"):
+        if values["ollama"][pool]["enabled"]:
+            name = f"{cs.RELEASE}-localfn-ollama-{pool}"
+            port = services[name]["spec"]["ports"][0]["port"]
+            expected[f"http://{name}.{cs.NAMESPACE}.svc.{values['clusterDomain']}:{port}"] = ",".join(values["ollama"][pool]["models"])
+    assert pools == expected
 
 
 def test_notes_tell_how_to_reach_every_function(helm: str, scenario: str) -> None:

@@ -101,18 +101,23 @@ def test_only_function_pods_may_reach_ollama(docs: list[cs.Doc]) -> None:
     assert governing, "no NetworkPolicy selects the Ollama pods"
     for policy in governing:
         assert "Ingress" in policy["spec"]["policyTypes"]
+        # The functions, and `helm test`'s pods (they check that each pool lists its models).
+        admitted = {"function", "test"}
         for rule in policy["spec"].get("ingress", []):
             assert rule.get("from"), "an ingress rule without `from` admits every pod"
             assert [p["port"] for p in rule["ports"]] == [port]
+            selectors = []
             for peer in rule["from"]:
                 assert set(peer) == {"podSelector"}, f"unexpected peer {peer}"
                 selector = peer["podSelector"]["matchLabels"]
-                assert all(cs.selects(selector, lab) for lab in function_labels), "a function pod is shut out"
+                assert selector.get("app.kubernetes.io/component") in admitted, f"unexpected peer {peer}"
+                selectors.append(selector)
                 for name, labels in other_labels.items():
-                    if labels.get("app.kubernetes.io/component") != "function":
+                    if labels.get("app.kubernetes.io/component") not in admitted:
                         assert not cs.selects(selector, labels), f"{name} may reach Ollama"
                 for labels in ollama_labels:
                     assert not cs.selects(selector, labels)
+            assert all(any(cs.selects(s, lab) for s in selectors) for lab in function_labels), "a function pod is shut out"
 
 
 def test_no_network_policy_fences_in_what_eventing_delivers_to(scenario: str, docs: list[cs.Doc]) -> None:

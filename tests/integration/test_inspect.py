@@ -17,9 +17,9 @@ import pytest
 from tests.support.processes import BIN, embedded_serve, free_port
 
 
-def localfn(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def localfn(command: str, env: dict[str, str], *options: str) -> subprocess.CompletedProcess[str]:
     """One `localfn` command at 80 columns, the width of a small terminal (and rich's default for pipes)."""
-    return subprocess.run([str(BIN / "localfn"), command], env={**env, "COLUMNS": "80"}, capture_output=True, text=True, timeout=60)
+    return subprocess.run([str(BIN / "localfn"), command, *options], env={**env, "COLUMNS": "80"}, capture_output=True, text=True, timeout=60)
 
 
 def configured_url(env: dict[str, str]) -> str:
@@ -75,6 +75,17 @@ def test_doctor_with_nothing_running_says_what_serve_would_start(idle_env: dict[
     assert "No engine is ready. `make serve` (or `localfn serve`) would start the embedded llama.cpp engine with tiny.gguf." in " ".join(
         doctor.stdout.split()
     )
+
+
+def test_doctor_json_with_nothing_running(idle_env: dict[str, str], tiny_model: Path) -> None:
+    doctor = localfn("doctor", idle_env, "--json")
+    assert doctor.returncode == 1, doctor.stdout + doctor.stderr
+    report = json.loads(doctor.stdout)
+    assert report["ok"] is False and report["verdict"].startswith("No engine is ready.")
+    assert report["serve"]["url"] == idle_env["LOCALFN_URL"] and report["serve"]["problem"]
+    assert [(e["url"], e["reachable"]) for e in report["configured"]] == [(configured_url(idle_env), False)]
+    assert report["embedded"]["embedded model"] == str(tiny_model)
+    assert isinstance(report["gpus"], list) and "driver" in report  # NVML's view: empty and null without an NVIDIA driver
 
 
 def test_models_with_nothing_running_asks_the_configured_engines(idle_env: dict[str, str]) -> None:

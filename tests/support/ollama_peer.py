@@ -13,7 +13,9 @@ It is strict and observable:
 * `fault` and `delay_s` inject the failures a real Ollama shows under load or when it crashes,
   or a model's reply that is not JSON, not the shape asked for, or one sentence looping;
   `pull` adds a model later; `hold` (an unset ``threading.Event``) keeps every generation
-  waiting before its first token until the test sets it.
+  waiting before its first token until the test sets it;
+* `registry` holds the models POST /api/pull can fetch, each streaming progress per layer as
+  Ollama does; `pull_fault` fails a pull the ways a real one fails (a full disk).
 """
 
 from __future__ import annotations
@@ -60,6 +62,11 @@ UPSTREAM_TIMEOUT = httpx.Timeout(300.0, connect=5.0)
 # A model stuck in a loop: one sentence, again and again, far past any client's patience.
 LOOPING_SENTENCE = "The model says the same sentence once more."
 LOOP = (LOOPING_SENTENCE + " ") * 2000
+
+# Ollama's texts for a pull that fails: a name its registry does not have, a model store that is full.
+PULL_UNKNOWN = "pull model manifest: file does not exist"
+DISK_FULL = "write /root/.ollama/models/blobs/partial: no space left on device"
+PULL_CHUNKS = 4  # progress lines per layer
 
 Fault = Literal["busy", "error", "not_json", "off_schema", "loop", "drop_mid_stream", "error_mid_stream"]
 # Faults that replace the model's text (its tokens still come from llama-server, so usage is real).
@@ -159,6 +166,14 @@ class _Turn:
         }
 
 
+@dataclass(frozen=True)
+class Published:
+    """A model Ollama's registry has: what llama-server serves it as once pulled, and its layers' sizes."""
+
+    upstream: str
+    layers: tuple[int, ...] = (4_000_000, 1_024, 512)
+
+
 def _now(after: datetime.timedelta = datetime.timedelta()) -> str:
     moment = datetime.datetime.now(datetime.UTC) + after
     return moment.isoformat().replace("+00:00", "Z")
@@ -232,6 +247,10 @@ class OllamaPeer:
         self.fault: Fault | None = None
         self.delay_s: float = 0.0
         self.hold: threading.Event | None = None
+        self.registry: dict[str, Published] = {}
+        # Bytes of a loaded model on the GPU, as /api/ps reports (size_vram); none: it runs on the CPU.
+        self.vram: dict[str, int] = {}
+        self.pull_fault: Literal["disk_full"] | None = None
         self._spec = ollama_spec()
         self._client: httpx.AsyncClient | None = None
         self.app = Starlette(
@@ -361,11 +380,11 @@ class OllamaPeer:
             {
                 "name": name,
                 "model": name,
-                "size": 0,
+                "size": self.vram.get(name, 0),
                 "digest": _digest(name),
                 "details": _details(),
                 "expires_at": expires_at,
-                "size_vram": 0,
+                "size_vram": self.vram.get(name, 0),
             }
             for name in self.loaded
         ]
@@ -384,6 +403,36 @@ class OllamaPeer:
             "model_info": {"general.architecture": "llama"},
         }
         return self._respond(request, payload)
+
+    async def _pull(self, request: Request) -> Response:
+        body = await self._intake(request)
+        name = body["model"] if ":" in body["model"] else f"{body['model']}:latest"
+        published = self.registry.get(name)
+        events = self._pull_events(name, published)
+        if not body.get("stream", True):
+            last = events[-1]
+            if "error" in last:
+                raise _HttpError(500, last["error"])
+            return self._respond(request, last)
+        path = request.url.path
+        chunk_schema = response_schema(path, "post", NDJSON)
+        lines = [self._encode(ERROR_SCHEMA if "error" in e else chunk_schema, e, path) + b"\n" for e in events]
+        if published is not None and "error" not in events[-1]:
+            self.pull(name, published.upstream)
+        return StreamingResponse(iter(lines), media_type=NDJSON)
+
+    def _pull_events(self, name: str, published: Published | None) -> list[dict[str, Any]]:
+        """The lines a pull streams: the manifest, each layer's progress, the checks, then success or an error."""
+        events: list[dict[str, Any]] = [{"status": "pulling manifest"}]
+        if published is None:
+            return [*events, {"error": PULL_UNKNOWN}]
+        for index, total in enumerate(published.layers):
+            digest = f"sha256:{_digest(f'{name}/{index}')}"
+            for step in range(1, PULL_CHUNKS + 1):
+                events.append({"status": f"pulling {digest[7:19]}", "digest": digest, "total": total, "completed": total * step // PULL_CHUNKS})
+                if self.pull_fault == "disk_full" and step == 2:
+                    return [*events, {"error": DISK_FULL}]
+        return [*events, {"status": "verifying sha256 digest"}, {"status": "writing manifest"}, {"status": "success"}]
 
     # --- generation routes --------------------------------------------------------------
 

@@ -37,6 +37,7 @@ _ROUTES = {
     "/api/show": ("_show", ["POST"]),
     "/api/chat": ("_chat", ["POST"]),
     "/api/generate": ("_generate", ["POST"]),
+    "/api/pull": ("_pull", ["POST"]),
 }
 
 

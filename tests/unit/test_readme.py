@@ -18,23 +18,29 @@ from localfn.serve import FUNCTIONS
 ROOT = Path(__file__).parents[2]
 
 
-def quick_start_commands(markdown: str) -> list[list[str]]:
-    """The commands in the code blocks of the "## Quick start" section, split as a shell splits them."""
-    section = markdown.split("\n## Quick start\n", 1)[1].split("\n## ", 1)[0]
+def section_commands(markdown: str, title: str = "Quick start") -> list[list[str]]:
+    """The commands in the code blocks of the "## <title>" section, split as a shell splits them."""
+    section = markdown.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"^```[^\n]*\n(.*?)^```", section, flags=re.S | re.M)
     return [shlex.split(line) for block in blocks for line in block.splitlines() if line.strip()]
 
 
-COMMANDS = quick_start_commands((ROOT / "README.md").read_text(encoding="utf-8"))
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+COMMANDS = section_commands(README)
+OPERATE = section_commands(README, "Operate")
 
 
 def check_localfn(args: list[str]) -> None:
     """Parse ``args`` as `localfn` would, without running the command; then check what the options name."""
-    group = click.Context(main, info_name="localfn")
-    name, *rest = args
-    command = main.get_command(group, name)
-    assert command is not None, f"no command localfn {name}"
-    params = command.make_context(name, rest, parent=group).params
+    context = click.Context(main, info_name="localfn")
+    command: click.Command = main
+    while isinstance(command, click.Group) and args and not args[0].startswith("-"):  # `models list ...`: the subcommand's own options
+        name, *args = args
+        found = command.get_command(context, name)
+        assert found is not None, f"no command {context.command_path} {name}"
+        command = found
+        context = click.Context(command, info_name=name, parent=context)
+    params = command.make_context(context.info_name, list(args), parent=context.parent).params
     data = params.get("data") or ""
     if data.startswith("@"):
         assert (ROOT / data[1:]).is_file(), f"--data {data}: no such file in the repository"
@@ -61,3 +67,18 @@ def test_a_quick_start_command_exists_with_its_options_and_files(args: list[str]
             pytest.fail(f"{' '.join(args)}: {exc.format_message()}")
     else:
         pytest.fail(f"{program}: the quick start runs `make` and `.venv/bin/localfn` only")
+
+
+def test_the_operate_section_has_commands() -> None:
+    assert {args[1] for args in OPERATE} == {"models", "localfn"}, OPERATE  # localfn models ..., kubectl localfn ...
+
+
+@pytest.mark.parametrize("args", OPERATE, ids=[" ".join(args)[:60] for args in OPERATE])
+def test_an_operate_command_exists_with_its_options(args: list[str]) -> None:
+    """`.venv/bin/localfn ...` and `kubectl localfn ...` (the kubectl-localfn plugin: the same commands)."""
+    program, *rest = args
+    assert program == ".venv/bin/localfn" or (program == "kubectl" and rest[0] == "localfn"), args
+    try:
+        check_localfn(rest if program == ".venv/bin/localfn" else rest[1:])
+    except click.UsageError as exc:
+        pytest.fail(f"{' '.join(args)}: {exc.format_message()}")

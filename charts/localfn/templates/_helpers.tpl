@@ -609,3 +609,71 @@ backoffDelay: {{ $d.backoffDelay | quote }}
 timeout: {{ . | quote }}
 {{- end }}
 {{- end -}}
+
+{{/*
+A `helm test` pod: the localfn image runs `script` (Python, standard library only) with `env`
+(a list of name/value pairs), restricted like every pod of the release. dict: root, name
+(suffix of the pod's name), weight (helm runs lower weights first), script, env.
+*/}}
+{{- define "localfn.test.pod" -}}
+{{- $root := .root -}}
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {{ include "localfn.fullname" $root }}-test-{{ .name }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "localfn.labels" $root | nindent 4 }}
+    app.kubernetes.io/component: test
+  annotations:
+    helm.sh/hook: test
+    helm.sh/hook-weight: {{ .weight | quote }}
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+    {{- with $root.Values.commonAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  restartPolicy: Never
+  serviceAccountName: {{ include "localfn.serviceAccountName" $root }}
+  automountServiceAccountToken: false
+  enableServiceLinks: false
+  securityContext:
+    {{- toYaml $root.Values.podSecurityContext | nindent 4 }}
+  {{- with $root.Values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  containers:
+    - name: {{ .name }}
+      image: {{ include "localfn.image" $root | quote }}
+      imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+      command: ["python", "-c"]
+      args:
+        - |
+          {{- .script | nindent 10 }}
+      env:
+        {{- toYaml .env | nindent 8 }}
+        - name: TIMEOUT_S
+          value: {{ $root.Values.tests.timeoutSeconds | int | quote }}
+      resources:
+        requests:
+          cpu: 10m
+          memory: 64Mi
+        limits:
+          memory: 128Mi
+      securityContext:
+        {{- toYaml $root.Values.containerSecurityContext | nindent 8 }}
+      volumeMounts:
+        - name: tmp
+          mountPath: /tmp
+  volumes:
+    - name: tmp
+      emptyDir: {}
+{{- end -}}
+
+{{/* Base URL of one function's Service, as pods in the cluster call it. dict: root, function. */}}
+{{- define "localfn.function.url" -}}
+{{- $name := include "localfn.function.name" . -}}
+{{- $host := printf "%s.%s.svc.%s" $name .root.Release.Namespace .root.Values.clusterDomain -}}
+{{- ternary (printf "http://%s" $host) (printf "http://%s:%d" $host (.root.Values.serving.deployment.servicePort | int)) (eq .root.Values.serving.mode "knative") -}}
+{{- end -}}

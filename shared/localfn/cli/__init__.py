@@ -10,12 +10,14 @@ except ModuleNotFoundError as exc:  # the function image installs localfn withou
 
 from localfn import __version__
 from localfn.cli.client import invoke, send_event
-from localfn.cli.inspect import doctor, models
+from localfn.cli.inspect import doctor
 from localfn.cli.keys import keys
+from localfn.cli.models import models
 from localfn.cli.serve import serve
+from localfn.cli.status import status
 from localfn.cli.verify import verify
 
-__all__ = ["main"]
+__all__ = ["kubectl_main", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,5 +26,14 @@ def main() -> None:
     """Local-LLM capabilities as serverless functions."""
 
 
-for command in (serve, invoke, send_event, doctor, models, keys, verify):
+for command in (serve, invoke, send_event, status, doctor, models, keys, verify):
     main.add_command(command)
+
+
+def kubectl_main() -> None:
+    """`kubectl localfn ...`: the same commands as a kubectl plugin, where `doctor` checks the cluster.
+
+    kubectl runs the executable ``kubectl-localfn`` found on PATH with the words after
+    ``localfn``; kubectl's own ``--context``, ``--namespace`` and KUBECONFIG are the doctor's options.
+    """
+    main(prog_name="kubectl localfn", default_map={"doctor": {"cluster": True}})

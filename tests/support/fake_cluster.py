@@ -1,0 +1,193 @@
+"""A cluster running the chart, as FakeKubeApi serves it: healthy, until a test breaks one thing.
+
+The objects are the chart's own, rendered by the real helm binary from the given values, plus
+what a healthy cluster adds: a GPU node and a CPU node, the StatefulSets' pods (scheduled,
+ready) and their bound model caches, ready Knative Services and Triggers, Ready ScaledObjects,
+the Helm release Secret, an Ollama (the test peer) behind each Ollama pod's proxy holding
+the models the values ask for, and one pod per function serving localfn's own /metrics.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from localfn.metrics import CONTENT_TYPE, Metrics
+from tests.chart import chart_support as cs
+from tests.support.fake_kube_api import FakeKubeApi, Obj
+from tests.support.ollama_peer import OllamaPeer
+
+NOWHERE = "http://127.0.0.1:9"  # the peers only answer /api/tags and /api/ps: no llama-server behind them
+GPU_NODE = "gpu-node-1"
+CPU_NODE = "cpu-node-1"
+GIB = 1 << 30
+# Stands in for the rendered manifests in the release record: must never be printed.
+SECRET_MARKER = "password-from-the-release-manifest"
+
+
+class FunctionPod:
+    """A function pod's /metrics (localfn's own series); ``failing`` adds a store error at every scrape."""
+
+    def __init__(self) -> None:
+        self.metrics = Metrics()
+        self.failing = False
+        self.app = Starlette(routes=[Route("/metrics", self._metrics)])
+
+    async def _metrics(self, request: Request) -> Response:
+        if self.failing:
+            self.metrics.state_errors.labels(op="get", reason="timeout").inc()
+        return Response(self.metrics.render(), media_type=CONTENT_TYPE)
+
+
+@dataclass
+class ChartCluster:
+    api: FakeKubeApi
+    values: dict[str, Any]
+    peers: dict[str, OllamaPeer] = field(default_factory=dict)  # by pod name
+    functions: dict[str, FunctionPod] = field(default_factory=dict)  # by pod name
+
+
+def _render(values: dict[str, Any]) -> list[Obj]:
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as file:
+        yaml.safe_dump(values, file)
+    try:
+        docs = cs.render([file.name])
+    finally:
+        Path(file.name).unlink()
+    # helm test pods exist only while `helm test` runs; ServiceMonitors need the Prometheus Operator's CRD.
+    return [d for d in docs if "helm.sh/hook" not in (d["metadata"].get("annotations") or {}) and d["kind"] != "ServiceMonitor"]
+
+
+def _ready(*types: str, **extra: Any) -> dict[str, Any]:
+    conditions = [{"type": t, "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"} for t in types]
+    return {"observedGeneration": 1, "conditions": conditions, **extra}
+
+
+def release_secret(values: dict[str, Any], revision: int = 1) -> Obj:
+    """Helm 3's release Secret: the record as JSON, gzipped, base64 (and base64 again as Secret data)."""
+    defaults = yaml.safe_load((cs.CHART / "values.yaml").read_text())
+    record = {
+        "name": cs.RELEASE, "namespace": cs.NAMESPACE, "version": revision, "info": {"status": "deployed"},
+        "chart": {"metadata": {"name": "localfn", "version": "0.1.0"}, "values": defaults},
+        "config": values, "manifest": f"apiVersion: v1\nkind: Secret\nstringData:\n  password: {SECRET_MARKER}\n",
+    }
+    encoded = base64.b64encode(base64.b64encode(gzip.compress(json.dumps(record).encode()))).decode()
+    return {
+        "apiVersion": "v1", "kind": "Secret", "type": "helm.sh/release.v1",
+        "metadata": {"name": f"sh.helm.release.v1.{cs.RELEASE}.v{revision}", "namespace": cs.NAMESPACE,
+                     "labels": {"owner": "helm", "name": cs.RELEASE, "status": "deployed", "version": str(revision)}},
+        "data": {"release": encoded},
+    }
+
+
+def _nodes(resource: str) -> list[Obj]:
+    gpu = {"cpu": "16", "memory": "64Gi", "pods": "110", resource: "1"}
+    cpu = {"cpu": "8", "memory": "32Gi", "pods": "110"}
+    return [
+        {"apiVersion": "v1", "kind": "Node",
+         "metadata": {"name": GPU_NODE, "labels": {"nvidia.com/gpu.present": "true", "nvidia.com/mig.strategy": "mixed"}},
+         "spec": {"taints": [{"key": "nvidia.com/gpu", "effect": "NoSchedule"}]},
+         "status": {"capacity": gpu, "allocatable": gpu}},
+        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": CPU_NODE}, "spec": {}, "status": {"capacity": cpu, "allocatable": cpu}},
+    ]
+
+
+def _pods_of(statefulset: Obj, node: str) -> list[Obj]:
+    template = statefulset["spec"]["template"]
+    name = statefulset["metadata"]["name"]
+    return [
+        {"apiVersion": "v1", "kind": "Pod",
+         "metadata": {**template["metadata"], "name": f"{name}-{i}", "namespace": cs.NAMESPACE},
+         "spec": {**cs.drop_nulls(template["spec"]), "nodeName": node},
+         "status": {**_ready("PodScheduled", "Initialized", "ContainersReady", "Ready"), "phase": "Running"}}
+        for i in range(statefulset["spec"].get("replicas", 1))
+    ]
+
+
+def _function_pod(workload: Obj) -> Obj:
+    """The pod Knative (or the Deployment) runs for a function: its template's labels, one container on 8080."""
+    template = workload["spec"]["template"]
+    name = workload["metadata"]["name"]
+    container = template["spec"]["containers"][0]
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": f"{name}-00001-deployment-7d9c5", "namespace": cs.NAMESPACE, "labels": template["metadata"]["labels"]},
+        "spec": {"nodeName": CPU_NODE, "containers": [{"name": "user-container", "image": container["image"], "ports": [{"containerPort": 8080}]}]},
+        "status": {**_ready("PodScheduled", "Initialized", "ContainersReady", "Ready"), "phase": "Running"},
+    }
+
+
+def _claims(statefulset: Obj, pods: list[Obj]) -> list[Obj]:
+    claims = []
+    for template in statefulset["spec"].get("volumeClaimTemplates") or []:
+        size = template["spec"]["resources"]["requests"]["storage"]
+        for pod in pods:
+            claims.append({
+                "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": {"name": f"{template['metadata']['name']}-{pod['metadata']['name']}", "namespace": cs.NAMESPACE,
+                             "labels": template["metadata"].get("labels", {})},
+                "spec": cs.drop_nulls(template["spec"]),
+                "status": {"phase": "Bound", "accessModes": template["spec"]["accessModes"], "capacity": {"storage": size}},
+            })
+    return claims
+
+
+def _with_status(doc: Obj) -> Obj:
+    kind, name = doc["kind"], doc["metadata"]["name"]
+    if kind == "Service" and doc["apiVersion"].startswith("serving.knative.dev"):
+        doc["status"] = _ready("Ready", "ConfigurationsReady", "RoutesReady", latestReadyRevisionName=f"{name}-00001",
+                               latestCreatedRevisionName=f"{name}-00001", url=f"http://{name}.{cs.NAMESPACE}.svc.cluster.local")
+    elif kind == "Trigger":
+        doc["status"] = _ready("Ready", "BrokerReady", "SubscriberResolved")
+    elif kind == "Broker":
+        doc["status"] = _ready("Ready")
+    elif kind == "ScaledObject":  # KEDA's conditions: no lastTransitionTime, and no observedGeneration
+        doc["status"] = {"scaleTargetKind": "apps/v1.StatefulSet", "hpaName": f"keda-hpa-{name}", "conditions": [
+            {"type": "Ready", "status": "True", "reason": "ScaledObjectReady", "message": "ScaledObject is defined correctly and is ready for scaling"},
+            {"type": "Active", "status": "False", "reason": "ScalerNotActive", "message": "Scaling is not performed because triggers are not active"},
+        ]}
+    elif kind in ("StatefulSet", "Deployment"):
+        n = doc["spec"].get("replicas", 1)
+        doc["status"] = {"observedGeneration": 1, "replicas": n, "readyReplicas": n, "availableReplicas": n, "updatedReplicas": n}
+    return doc
+
+
+def chart_cluster(values: dict[str, Any]) -> ChartCluster:
+    """The chart installed with ``values`` (user values, merged over the chart's by helm), everything healthy."""
+    merged = cs._merge(yaml.safe_load((cs.CHART / "values.yaml").read_text()), values)
+    api = FakeKubeApi()
+    api.add(*_nodes(merged["ollama"]["gpu"]["gpu"]["resourceName"]), release_secret(values))
+    if merged["ollama"]["gpu"].get("runtimeClassName"):
+        api.add({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": merged["ollama"]["gpu"]["runtimeClassName"]}, "handler": "nvidia"})
+    cluster = ChartCluster(api, merged)
+    for doc in _render(values):
+        doc.setdefault("metadata", {})["namespace"] = cs.NAMESPACE
+        api.add(_with_status(cs.drop_nulls(doc)))
+        if doc["kind"] == "StatefulSet" and doc["metadata"]["labels"].get("app.kubernetes.io/component") == "ollama":
+            pool = doc["metadata"]["labels"]["localfn.io/pool"]
+            pods = _pods_of(doc, GPU_NODE if pool == "gpu" else CPU_NODE)
+            api.add(*pods, *_claims(doc, pods))
+            for pod in pods:
+                peer = OllamaPeer(NOWHERE, {name: "tiny" for name in merged["ollama"][pool]["models"]})
+                api.proxies[f"pods/{pod['metadata']['name']}"] = peer
+                cluster.peers[pod["metadata"]["name"]] = peer
+            if pods:  # the pool's client Service: one replica by default, so its first pod
+                api.proxies[f"services/{doc['metadata']['name']}"] = cluster.peers[pods[0]["metadata"]["name"]]
+        if doc["kind"] in ("Service", "Deployment") and doc["metadata"]["labels"].get("app.kubernetes.io/component") == "function" and "template" in doc["spec"]:
+            pod = _function_pod(doc)
+            api.add(pod)
+            function = cluster.functions[pod["metadata"]["name"]] = FunctionPod()
+            api.proxies[f"pods/{pod['metadata']['name']}"] = function.app
+    return cluster
