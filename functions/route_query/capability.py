@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import time
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-
-from localfn.capability import Capability, ExtraRoute, RouteDoc
+from localfn.capability import Call, Capability, ExtraRoute, Operation, RouteDoc
 from localfn.errors import FieldError, InvalidInput
 from localfn.functions.route_query.classifier import TierClassifier
 from localfn.functions.route_query.cloud import cloud_model
@@ -44,7 +41,6 @@ class RouteQuery(Capability[RouteQueryRequest, RouteQueryResponse]):
     # Not the generic result cache: it would skip the statistics and keep degraded answers after
     # the cloud is back. Simple answers have their own cache (paths.py).
     cacheable = False
-    extra_routes = (ExtraRoute("/stats", ("GET",), "stats", RouteDoc(response=RouteStats)),)
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)
@@ -88,9 +84,11 @@ class RouteQuery(Capability[RouteQueryRequest, RouteQueryResponse]):
             estimated_saving_usd=usd(outcome.cloud_only_usd - outcome.cost_usd),
         )
 
-    async def stats(self, request: Request) -> Response:
+    async def stats(self, call: Call) -> RouteStats:
         """Counts, tokens, latency, cost and saving: of every pod when the store answers, else of this process."""
-        return JSONResponse((await self._metrics.snapshot()).model_dump(mode="json"))
+        return await self._metrics.snapshot()
+
+    extra_routes = (ExtraRoute("/stats", (Operation("GET", stats, RouteDoc(response=RouteStats)),)),)
 
     def _check_size(self, request: RouteQueryRequest) -> None:
         settings = self.runtime.settings

@@ -80,12 +80,14 @@ def build_app(holder: RuntimeHolder, names: Sequence[str] | None = None) -> Star
             # POST /<name> itself, not only /<name>/: Mount alone would answer it with a redirect.
             routes.append(Route(f"/{name}", apps[name].routes[0].endpoint, methods=["POST"]))
             routes.append(Mount(f"/{name}", routes=apps[name].routes))
-            routes += [Route(r.path, apps[name].extra_endpoint(r), methods=list(r.methods)) for r in cls.root_routes]
+            routes += apps[name].operation_routes(cls.root_routes)
 
     async def events(request: Request) -> Response:
         if not is_cloudevent(request.headers):
             raise BadRequest("POST /events takes a CloudEvent (binary or structured mode)")
-        body = await read_body(request, max(app.capability.max_body_bytes for app in apps.values()))
+        # The largest limit of any function (LOCALFN_MAX_BODY_BYTES when set); the one it goes to checks its own.
+        max_body_bytes = holder.settings.max_body_bytes
+        body = await read_body(request, max(app.capability.body_limit(max_body_bytes) for app in apps.values()))
         event_type = parse_event(request.headers, body).type
         for app in apps.values():
             if event_type in app.capability.event_types():

@@ -9,7 +9,7 @@ import pytest
 from openapi_spec_validator import validate
 from pydantic import BaseModel
 
-from localfn.capability import Capability, ExtraRoute, RouteDoc
+from localfn.capability import Call, Capability, ExtraRoute, Operation, RouteDoc
 from localfn.functions.generate_badge.capability import GenerateBadge
 from localfn.functions.route_query.capability import RouteQuery
 from localfn.openapi import openapi_document
@@ -98,7 +98,7 @@ def test_every_declared_route_and_method_is_documented() -> None:
 def test_extra_operations_describe_parameters_bodies_and_answers() -> None:
     paths = openapi_document([GenerateBadge])["paths"]
     history, item, image = paths["/history"], paths["/history/{badge_id}"], paths["/image/{badge_id}"]
-    assert history["get"]["summary"].startswith("GET: a page of the stored badges")
+    assert history["get"]["summary"].startswith("A page of the stored badges")
     assert [p["name"] for p in history["get"]["parameters"]] == ["limit", "offset"]
     assert [(p["name"], p["in"]) for p in history["delete"]["parameters"]] == [("confirm", "query")]
     assert history["delete"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/ClearResult")
@@ -139,15 +139,15 @@ class _Probe(Capability[_Page, _Page]):
     async def run(self, request: _Page) -> _Page:
         return request
 
-    async def one(self, request: Any) -> Any:
+    async def one(self, call: Call) -> Any:
         """Get one."""
 
 
 def test_summaries_come_from_the_handler_docstring_and_path_models_must_match_the_path() -> None:
-    _Probe.extra_routes = (ExtraRoute("/one/{n}", ("GET",), "one", RouteDoc(path_params=_Page, response=_Page)),)
+    _Probe.extra_routes = (ExtraRoute("/one/{n}", (Operation("GET", _Probe.one, RouteDoc(path_params=_Page, response=_Page)),)),)
     operation = openapi_document([_Probe])["paths"]["/one/{n}"]["get"]
     assert (operation["summary"], operation["operationId"]) == ("Get one.", "probe_one")
     assert operation["parameters"][0]["schema"]["type"] == "integer"
-    _Probe.extra_routes = (ExtraRoute("/one/{n}", ("GET",), "one", RouteDoc(path_params=_Other)),)
+    _Probe.extra_routes = (ExtraRoute("/one/{n}", (Operation("GET", _Probe.one, RouteDoc(path_params=_Other)),)),)
     with pytest.raises(ValueError, match="path parameters"):
         openapi_document([_Probe])
