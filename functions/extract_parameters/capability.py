@@ -37,7 +37,7 @@ from localfn.functions.extract_parameters.normalize import read_call
 from localfn.functions.extract_parameters.schemas import call_schema, choice_schema
 from localfn.prompts import Prompt, load_prompts
 from localfn.runtime import Runtime
-from localfn.structured import Structured, chat_structured
+from localfn.structured import Structured
 from localfn.tokens import estimate_tokens
 
 __all__ = ["ExtractParameters", "call_token_cap"]
@@ -77,15 +77,8 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
     async def _choose(self, message: str, functions: list[FunctionSchema]) -> tuple[Choice, ChatResult]:
         listing = "\n".join(f"- {f.name}: {f.description or '(no description)'}" for f in functions)
         system, user = self._prompts["choose"].render(functions=listing, message=message)
-        settings = self.runtime.settings
-        request = ChatRequest(
-            messages=(system, user), max_tokens=_CHOICE_TOKENS, temperature=settings.temperature, repeat_penalty=_NO_PENALTY
-        )
-        chosen = await chat_structured(
-            self.runtime.pool, request, Choice,
-            metrics=self.runtime.metrics, max_repairs=self.runtime.settings.max_repairs,
-            schema=choice_schema([f.name for f in functions]),
-        )
+        request = self.runtime.chat_request((system, user), max_tokens=_CHOICE_TOKENS, repeat_penalty=_NO_PENALTY)
+        chosen = await self.runtime.structured(request, Choice, schema=choice_schema([f.name for f in functions]))
         return chosen.value, chosen.last
 
     async def _call(self, request: ExtractParametersRequest, function: FunctionSchema) -> ExtractParametersResponse:
@@ -98,10 +91,7 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
             message=request.user_message,
         )
         max_tokens = call_token_cap(request.user_message, parameters_json)
-        settings = self.runtime.settings
-        asked = ChatRequest(
-            messages=(system, user), max_tokens=max_tokens, temperature=settings.temperature, repeat_penalty=_NO_PENALTY
-        )
+        asked = self.runtime.chat_request((system, user), max_tokens=max_tokens, repeat_penalty=_NO_PENALTY)
         evidence, clock, mode = Evidence(request.user_message), request.clock(), request.grounding
 
         def grounded(call: Call) -> Grounded:
@@ -111,10 +101,8 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
             return judge(grounded(call).arguments, parameters).problems if call.function else []
 
         async def ask(chat: ChatRequest) -> Structured[Call]:
-            return await chat_structured(
-                self.runtime.pool, chat, Call,
-                metrics=self.runtime.metrics, max_repairs=self.runtime.settings.max_repairs,
-                checks=[faults], schema=call_schema(function.name, parameters, phrases=mode != "off"),
+            return await self.runtime.structured(
+                chat, Call, checks=[faults], schema=call_schema(function.name, parameters, phrases=mode != "off"),
                 prepare=lambda data: read_call(data, parameters),
             )
 

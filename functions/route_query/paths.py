@@ -148,13 +148,8 @@ class Paths:
         # Several chat templates take one system message, first: the history's join the prompt's.
         instructions = [system.content, *(turn.content for turn in material.history if turn.role == "system")]
         turns = [turn for turn in material.history if turn.role != "system"]
-        settings = self._runtime.settings
-        return ChatRequest(
-            messages=(Message("system", "\n\n".join(instructions)), *turns, user),
-            max_tokens=settings.route_max_answer_tokens,
-            temperature=settings.temperature,
-            repeat_penalty=settings.repeat_penalty,
-        )
+        messages = (Message("system", "\n\n".join(instructions)), *turns, user)
+        return self._runtime.chat_request(messages, max_tokens=self._runtime.settings.route_max_answer_tokens)
 
 
 def _verbatim(request: RouteQueryRequest) -> _Material:

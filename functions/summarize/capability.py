@@ -14,7 +14,7 @@ import asyncio
 from dataclasses import dataclass
 
 from localfn.capability import Capability
-from localfn.engine.base import ChatRequest, ChatResult
+from localfn.engine.base import ChatResult
 from localfn.errors import InvalidInput
 from localfn.functions.summarize.chunks import split_text
 from localfn.functions.summarize.models import ChatTurn, SummarizeRequest, SummarizeResponse
@@ -110,11 +110,7 @@ class Summarize(Capability[SummarizeRequest, SummarizeResponse]):
     async def _call(self, prompt: Prompt, budget: int, *, text: str, focus: str) -> _Draft:
         values = {"text": text, "words": max(8, int(budget * _WORDS_PER_TOKEN)), "focus": focus}
         system, user = prompt.render(**{name: values[name] for name in prompt.variables})
-        settings = self.runtime.settings
-        request = ChatRequest(
-            messages=(system, user), max_tokens=budget, temperature=settings.temperature, repeat_penalty=settings.repeat_penalty
-        )
-        result = await self.runtime.pool.chat(request)
+        result = await self.runtime.pool.chat(self.runtime.chat_request((system, user), max_tokens=budget))
         # Repeated sentences go; a reply stopped at the budget ends on its last finished sentence.
         return _Draft(reply_text(result), 1, result)
 
