@@ -21,7 +21,9 @@ from dataclasses import replace
 
 from localfn.capability import Capability
 from localfn.engine.base import ChatRequest, ChatResult, Message
-from localfn.errors import PayloadTooLarge, StructuredOutputError
+from localfn import limits
+from localfn.errors import StructuredOutputError
+from localfn.limits import Limit
 from localfn.functions.extract_parameters.arguments import judge
 from localfn.functions.extract_parameters.evidence import Evidence
 from localfn.functions.extract_parameters.grounding import Finding, Grounded, Mode, ground
@@ -65,7 +67,7 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
 
     async def run(self, request: ExtractParametersRequest) -> ExtractParametersResponse:
         functions = request.candidates()
-        self._check_size(functions)
+        self._check_size(request, functions)
         function = functions[0]
         if len(functions) > 1:
             choice, result = await self._choose(request.user_message, functions)
@@ -143,14 +145,12 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
             return called, result
         return second, grounded(second.value)
 
-    def _check_size(self, functions: list[FunctionSchema]) -> None:
-        limit = self.runtime.settings.extract_parameters_max_schema_bytes
+    def _check_size(self, request: ExtractParametersRequest, functions: list[FunctionSchema]) -> None:
         size = len(json.dumps([f.model_dump(mode="json") for f in functions], ensure_ascii=False).encode())
-        if size > limit:
-            raise PayloadTooLarge(
-                f"the function schemas take {size} bytes as JSON, over the limit of {limit} "
-                "(LOCALFN_EXTRACT_PARAMETERS_MAX_SCHEMA_BYTES); send fewer or smaller functions"
-            )
+        limit = self.runtime.settings.extract_parameters_max_schema_bytes
+        path = "function_schema" if request.function_schema is not None else "functions"
+        setting = "LOCALFN_EXTRACT_PARAMETERS_MAX_SCHEMA_BYTES"
+        limits.check(Limit(path, size, limit, setting, unit="bytes", counted="as JSON"), advice="send fewer or smaller functions")
 
 
 def call_token_cap(message: str, parameters_json: str) -> int:

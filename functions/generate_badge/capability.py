@@ -14,7 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from localfn.capability import Call, Capability, ExtraRoute, Operation, RouteDoc
+from localfn import limits
 from localfn.errors import FieldError, InvalidInput, NotFound
+from localfn.limits import Limit
 from localfn.functions.generate_badge import compat, vocabulary
 from localfn.functions.generate_badge.generator import BadgeGenerator
 from localfn.functions.generate_badge.image import render_png, svg_from_data_uri
@@ -97,11 +99,9 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
         body: RegenerateRequest = call.body
         if body.badge is not None:
             _check_foreign(body.badge)
-            previous = body.badge
-        else:
-            assert body.badge_id is not None  # the model holds one or the other
-            previous = await self._stored(body.badge_id)
-        return await self._regenerate(previous, body.field, body.instructions)
+            return await self._regenerate(body.badge, body.field, body.instructions, "badge/input/course_input")
+        assert body.badge_id is not None  # the model holds one or the other
+        return await self._regenerate(await self._stored(body.badge_id), body.field, body.instructions)
 
     async def verify(self, call: Call) -> VerifyResult:
         """Check a credential (JSON with an embedded proof, a VC-JWT, or a baked SVG or PNG); each check answered on its own."""
@@ -218,9 +218,10 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
     # Helpers
 
     async def _regenerate(
-        self, previous: GenerateBadgeResponse, field: BadgeField | None, instructions: str | None
+        self, previous: GenerateBadgeResponse, field: BadgeField | None, instructions: str | None,
+        path: str = "course_input",
     ) -> GenerateBadgeResponse:
-        self._check_size(previous.input.course_input)  # a full response sent back may carry any text
+        self._check_size(previous.input.course_input, path)  # a response sent back may carry any text
         badge = await self.generator.regenerate(previous, field, instructions)
         await self.store.add(badge)
         return badge
@@ -231,14 +232,9 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
             raise _not_stored(badge_id)
         return badge
 
-    def _check_size(self, course_input: str) -> None:
+    def _check_size(self, course_input: str, path: str = "course_input") -> None:
         limit = self.runtime.settings.badge_max_input_chars
-        if len(course_input) > limit:
-            message = (
-                f"{len(course_input)} characters, over the limit of {limit} (LOCALFN_BADGE_MAX_INPUT_CHARS); "
-                "send a shorter description"
-            )
-            raise InvalidInput(f"course_input has {message}", errors=[FieldError("course_input", message)])
+        limits.check(Limit(path, len(course_input), limit, "LOCALFN_BADGE_MAX_INPUT_CHARS"), advice="send a shorter description")
 
 
 def _signed(badge: GenerateBadgeResponse) -> Signed | None:

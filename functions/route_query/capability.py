@@ -12,7 +12,8 @@ from __future__ import annotations
 import time
 
 from localfn.capability import Call, Capability, ExtraRoute, Operation, RouteDoc
-from localfn.errors import FieldError, InvalidInput
+from localfn import limits
+from localfn.limits import Limit
 from localfn.functions.route_query.classifier import TierClassifier
 from localfn.functions.route_query.cloud import cloud_model
 from localfn.functions.route_query.cost import Prices, usd
@@ -92,20 +93,15 @@ class RouteQuery(Capability[RouteQueryRequest, RouteQueryResponse]):
 
     def _check_size(self, request: RouteQueryRequest) -> None:
         settings = self.runtime.settings
-        errors = []
-        if len(request.query) > settings.route_max_query_chars:
-            limit = settings.route_max_query_chars
-            message = f"{len(request.query)} characters, over the limit of {limit} (LOCALFN_ROUTE_MAX_QUERY_CHARS)"
-            errors.append(FieldError("query", message))
         material = sum(map(len, request.context_chunks())) + sum(len(message.content) for message in request.history or [])
-        if material > settings.route_max_context_chars:
-            errors.append(FieldError(
-                "context" if request.context_chunks() else "history",
-                f"context and history have {material} characters together, over the limit of "
-                f"{settings.route_max_context_chars} (LOCALFN_ROUTE_MAX_CONTEXT_CHARS)",
-            ))
-        if errors:
-            raise InvalidInput("; ".join(f"{error.path}: {error.message}" for error in errors) + "; send less", errors=errors)
+        limits.check(
+            Limit("query", len(request.query), settings.route_max_query_chars, "LOCALFN_ROUTE_MAX_QUERY_CHARS"),
+            Limit(
+                "context" if request.context_chunks() else "history", material, settings.route_max_context_chars,
+                "LOCALFN_ROUTE_MAX_CONTEXT_CHARS", counted="context and history together",
+            ),
+            advice="send less",
+        )
 
 
 def _fallback(answer: Answer) -> str:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from localfn.capability import Capability
 from localfn.engine.base import ChatResult
-from localfn.errors import InvalidInput
+from localfn import limits
+from localfn.limits import Limit
 from localfn.functions.summarize.chunks import split_text
 from localfn.functions.summarize.models import ChatTurn, SummarizeRequest, SummarizeResponse
 from localfn.prompts import Prompt, load_prompts
@@ -115,13 +116,10 @@ class Summarize(Capability[SummarizeRequest, SummarizeResponse]):
         return _Draft(reply_text(result), 1, result)
 
     def _check_size(self, request: SummarizeRequest) -> None:
-        limit = self.runtime.settings.summarize_max_input_chars
         size = len(request.context_text()) + sum(len(turn.content) for turn in request.messages or [])
-        if size > limit:
-            raise InvalidInput(
-                f"the input has {size} characters, over the limit of {limit} (LOCALFN_SUMMARIZE_MAX_INPUT_CHARS); "
-                f"send less, or summarise it in parts"
-            )
+        limit = self.runtime.settings.summarize_max_input_chars
+        path = "context" if request.mode == "context" else "messages"
+        limits.check(Limit(path, size, limit, "LOCALFN_SUMMARIZE_MAX_INPUT_CHARS"), advice="send less, or summarise it in parts")
 
 
 def _response(

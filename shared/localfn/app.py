@@ -21,33 +21,16 @@ from starlette.routing import Match, Route
 from localfn.cache import Reuse
 from localfn.capability import Call, Capability, ExtraRoute, Operation, RouteDoc
 from localfn.errors import BadRequest, LocalfnError, NotFound, PayloadTooLarge
+from localfn.limits import read_body
 from localfn.events import CloudEvent, IncomingEvent, is_cloudevent, parse_event, reply_event, to_http
 from localfn.metrics import CONTENT_TYPE
 from localfn.openapi import openapi_document
 from localfn.problems import Endpoint, invalid_input, problem_response, with_problems
 from localfn.runtime import Runtime, RuntimeHolder
 
-__all__ = ["FunctionApp", "entrypoint", "read_body"]
+__all__ = ["FunctionApp", "entrypoint"]
 
 _JSON_TYPES = ("application/json", "")
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it passes ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise BadRequest(f"Content-Length {declared!r} is not a number")
-        if int(declared) > limit:
-            raise PayloadTooLarge(f"body of {declared} bytes is over the limit of {limit} bytes (LOCALFN_MAX_BODY_BYTES)")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"body is over the limit of {limit} bytes (LOCALFN_MAX_BODY_BYTES)")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class FunctionApp:

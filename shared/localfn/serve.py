@@ -19,10 +19,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from localfn.app import FunctionApp, read_body
+from localfn.app import FunctionApp
 from localfn.capability import Capability
 from localfn.errors import BadRequest, LocalfnError, MethodNotAllowed, NotFound, NotImplementedYet
 from localfn.events import is_cloudevent, parse_event
+from localfn.limits import read_body
 from localfn.metrics import CONTENT_TYPE
 from localfn.openapi import openapi_document
 from localfn.problems import problem_response, with_problems
