@@ -92,8 +92,7 @@ class AnalyzePhoto(Capability[AnalyzePhotoRequest, AnalyzePhotoResponse]):
     def cache_key(self, request: AnalyzePhotoRequest) -> Hashable:
         # A photo is megabytes of base64: key on a digest of the request, never on its text.
         payload = json.dumps(request.model_dump(mode="json"), sort_keys=True).encode()
-        models = tuple((engine.name, engine.model, engine.vision_model) for engine in self.runtime.pool.engines)
-        return (self.name, hashlib.sha256(payload).hexdigest(), models)
+        return (self.name, hashlib.sha256(payload).hexdigest(), self.runtime.pool.models(vision=True))
 
     @classmethod
     def event_types(cls) -> tuple[str, ...]:

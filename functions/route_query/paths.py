@@ -72,8 +72,7 @@ class Paths:
     async def local(self, request: RouteQueryRequest) -> Answer:
         """The local engine answers; the same normalised query (same context, same engines) is answered once."""
         material = _verbatim(request)
-        models = tuple((engine.name, engine.model) for engine in self._runtime.pool.engines)
-        key: Hashable = (_normalise(request.query), material.context, material.history, models)
+        key: Hashable = (_normalise(request.query), material.context, material.history, self._runtime.pool.models())
         chat = self._chat(request.query, material)
         result, reuse = await self._simple_answers.get_or_run(key, lambda: self._runtime.pool.chat(chat))
         cached = reuse is not Reuse.MISS

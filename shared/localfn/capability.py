@@ -138,8 +138,7 @@ class Capability(ABC, Generic[Req, Resp]):
 
     def cache_key(self, request: Req) -> Hashable:
         """Same function, same normalised input, same models: same answer."""
-        models = tuple((engine.name, engine.model) for engine in self.runtime.pool.engines)
-        return (self.name, json.dumps(request.model_dump(mode="json"), sort_keys=True), models)
+        return (self.name, json.dumps(request.model_dump(mode="json"), sort_keys=True), self.runtime.pool.models())
 
     @classmethod
     def body_limit(cls, max_body_bytes: int | None) -> int:

@@ -86,6 +86,11 @@ class EnginePool:
             return result
         raise combined(failures)
 
+    def models(self, *, vision: bool = False) -> tuple[tuple[str | None, ...], ...]:
+        """What an answer depends on besides its input, for cache keys: each engine's name and model
+        (and vision model, with ``vision``), in pool order."""
+        return tuple((e.name, e.model, e.vision_model) if vision else (e.name, e.model) for e in self.engines)
+
     async def health(self) -> list[EngineHealth]:
         """Each engine's health, checked concurrently and reused for ``health_cache_s``."""
         async with self._health_lock:
