@@ -82,7 +82,7 @@ class RouteQuery(Capability[RouteQueryRequest, RouteQueryResponse]):
                 cloud=TokenUsage(prompt=spend.cloud.prompt, completion=spend.cloud.completion),
             ),
             estimated_cost_usd=usd(outcome.cost_usd),
-            estimated_saving_usd=usd(outcome.cloud_only_usd - outcome.cost_usd),
+            estimated_saving_usd=usd(self._prices.saving(spend)),
         )
 
     async def stats(self, call: Call) -> RouteStats:

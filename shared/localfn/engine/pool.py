@@ -100,9 +100,6 @@ class EnginePool:
                 self._health = (now, list(checks))
             return self._health[1]
 
-    async def ready(self) -> bool:
-        return any(check.ready for check in await self.health())
-
     async def check_vision(self) -> None:
         """Raise ``ModelNotFound`` (saying what to pull) unless some engine's vision model can see images.
 
