@@ -158,7 +158,14 @@ class Runtime:
             self._capabilities[cls] = cls(self)
         return self._capabilities[cls]
 
+    async def __aenter__(self) -> Runtime:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
     async def aclose(self) -> None:
+        """Close what the runtime opened: its capabilities' resources, the HTTP client, the state store."""
         for instance in self._capabilities.values():
             close = getattr(instance, "aclose", None)
             if close is not None:

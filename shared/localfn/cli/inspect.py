@@ -94,11 +94,8 @@ def _print_serve(serve: ServeStatus) -> None:
 
 
 async def _configured_ready(settings: Settings) -> bool:
-    runtime = Runtime(settings)
-    try:
+    async with Runtime(settings) as runtime:
         checks = await runtime.pool.health()
-    finally:
-        await runtime.aclose()
     table = _table("Configured engines (LOCALFN_ENGINES), in failover order", "backend", "url", "model", "state")
     for config, check in zip(settings.engines, checks, strict=True):
         table.add_row(config.name, str(config.url), config.model, _state(check.reachable, check.model_present))
@@ -169,8 +166,7 @@ def _print_serve_models(serve: ServeStatus) -> None:
 
 
 async def _configured_models(settings: Settings) -> None:
-    runtime = Runtime(settings)
-    try:
+    async with Runtime(settings) as runtime:
         for engine in runtime.pool.engines:
             table = _table(engine.name, "model", "loaded", "size (MB)")
             detail = ""
@@ -183,8 +179,6 @@ async def _configured_models(settings: Settings) -> None:
             if table.rows:
                 console.print(table)
             _print_details([(engine.name, detail)])
-    finally:
-        await runtime.aclose()
 
 
 @click.command()
