@@ -20,8 +20,8 @@ from starlette.routing import Match, Route
 
 from localfn.cache import Reuse
 from localfn.capability import Call, Capability, ExtraRoute, Operation, RouteDoc
-from localfn.errors import BadRequest, LocalfnError, NotFound, PayloadTooLarge
-from localfn.limits import read_body
+from localfn.errors import BadRequest, LocalfnError, NotFound
+from localfn.limits import check_body, read_body
 from localfn.events import CloudEvent, IncomingEvent, is_cloudevent, parse_event, reply_event, to_http
 from localfn.metrics import CONTENT_TYPE
 from localfn.openapi import openapi_document
@@ -60,8 +60,7 @@ class FunctionApp:
             limit = self.capability.body_limit(runtime.settings.max_body_bytes)
             if body is None:
                 return await self._respond(request.headers, await read_body(request, limit), runtime)
-            if len(body) > limit:
-                raise PayloadTooLarge(f"body of {len(body)} bytes is over the limit of {limit} bytes (LOCALFN_MAX_BODY_BYTES)")
+            check_body(len(body), limit)
             return await self._respond(request.headers, body, runtime)
 
         return await self._measured("cloudevent" if is_cloudevent(request.headers) else "json", respond)

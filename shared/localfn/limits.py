@@ -19,7 +19,7 @@ from starlette.requests import Request
 
 from localfn.errors import BadRequest, FieldError, InvalidInput, PayloadTooLarge
 
-__all__ = ["Limit", "check", "read_body"]
+__all__ = ["Limit", "check", "check_body", "read_body"]
 
 
 @dataclass(frozen=True)
@@ -46,14 +46,19 @@ def check(*limits: Limit, advice: str) -> None:
         raise InvalidInput("; ".join(f"{error.path}: {error.message}" for error in errors) + f"; {advice}", errors=errors)
 
 
+def check_body(size: int, limit: int) -> None:
+    """413 when a body of ``size`` bytes is over ``limit``."""
+    if size > limit:
+        raise PayloadTooLarge(f"body of {size} bytes is over the limit of {limit} bytes (LOCALFN_MAX_BODY_BYTES)")
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refused with 413 as soon as it passes ``limit`` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
             raise BadRequest(f"Content-Length {declared!r} is not a number")
-        if int(declared) > limit:
-            raise PayloadTooLarge(f"body of {declared} bytes is over the limit of {limit} bytes (LOCALFN_MAX_BODY_BYTES)")
+        check_body(int(declared), limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
