@@ -19,11 +19,10 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+from localfn import limits
 from localfn.capability import Capability
 from localfn.engine.base import ChatRequest, ChatResult, Message
-from localfn import limits
 from localfn.errors import StructuredOutputError
-from localfn.limits import Limit
 from localfn.functions.extract_parameters.arguments import judge
 from localfn.functions.extract_parameters.evidence import Evidence
 from localfn.functions.extract_parameters.grounding import Finding, Grounded, Mode, ground
@@ -37,6 +36,7 @@ from localfn.functions.extract_parameters.models import (
 )
 from localfn.functions.extract_parameters.normalize import read_call
 from localfn.functions.extract_parameters.schemas import call_schema, choice_schema
+from localfn.limits import Limit
 from localfn.prompts import Prompt, load_prompts
 from localfn.runtime import Runtime
 from localfn.structured import Structured

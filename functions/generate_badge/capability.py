@@ -13,10 +13,9 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from localfn.capability import Call, Capability, ExtraRoute, Operation, RouteDoc
 from localfn import limits
+from localfn.capability import Call, Capability, ExtraRoute, Operation, RouteDoc
 from localfn.errors import FieldError, InvalidInput, NotFound
-from localfn.limits import Limit
 from localfn.functions.generate_badge import compat, vocabulary
 from localfn.functions.generate_badge.generator import BadgeGenerator
 from localfn.functions.generate_badge.image import render_png, svg_from_data_uri
@@ -40,6 +39,7 @@ from localfn.functions.generate_badge.models import (
 )
 from localfn.functions.generate_badge.signing.baking import Signed, bake_png, bake_svg
 from localfn.functions.generate_badge.store import BadgeStore, open_store
+from localfn.limits import Limit
 from localfn.runtime import Runtime
 
 __all__ = ["GenerateBadge"]

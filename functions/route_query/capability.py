@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import time
 
-from localfn.capability import Call, Capability, ExtraRoute, Operation, RouteDoc
 from localfn import limits
-from localfn.limits import Limit
+from localfn.capability import Call, Capability, ExtraRoute, Operation, RouteDoc
 from localfn.functions.route_query.classifier import TierClassifier
 from localfn.functions.route_query.cloud import cloud_model
 from localfn.functions.route_query.cost import Prices, usd
@@ -29,6 +28,7 @@ from localfn.functions.route_query.models import (
 from localfn.functions.route_query.paths import NO_CLOUD, Answer, Paths
 from localfn.functions.route_query.router import Router, Thresholds
 from localfn.functions.route_query.stats import Outcome, RouteMetrics
+from localfn.limits import Limit
 from localfn.runtime import Runtime
 
 __all__ = ["RouteQuery"]

@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from localfn import limits
 from localfn.capability import Capability
 from localfn.engine.base import ChatResult
-from localfn import limits
-from localfn.limits import Limit
 from localfn.functions.summarize.chunks import split_text
 from localfn.functions.summarize.models import ChatTurn, SummarizeRequest, SummarizeResponse
+from localfn.limits import Limit
 from localfn.prompts import Prompt, load_prompts
 from localfn.runtime import Runtime
 from localfn.tasks import gather_or_cancel

@@ -21,8 +21,8 @@ from starlette.routing import Match, Route
 from localfn.cache import Reuse
 from localfn.capability import Call, Capability, ExtraRoute, Operation, RouteDoc
 from localfn.errors import BadRequest, LocalfnError, NotFound
-from localfn.limits import check_body, read_body
 from localfn.events import CloudEvent, IncomingEvent, is_cloudevent, parse_event, reply_event, to_http
+from localfn.limits import check_body, read_body
 from localfn.metrics import CONTENT_TYPE
 from localfn.openapi import openapi_document
 from localfn.problems import Endpoint, invalid_input, problem_response, with_problems

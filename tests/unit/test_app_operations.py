@@ -5,47 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from pydantic import BaseModel
 from starlette.applications import Starlette
 
 from localfn.app import FunctionApp
-from localfn.capability import Call, Capability, ExtraRoute, Operation, RouteDoc
+from localfn.capability import Call, ExtraRoute, Operation, RouteDoc
 from localfn.runtime import RuntimeHolder
 from localfn.settings import Settings
+from tests.support.probe import Other, Page, Probe
 
 
-class _Page(BaseModel):
-    n: int
-
-
-class _Other(BaseModel):
-    name: str
-
-
-class _Probe(Capability[_Page, _Page]):
-    name = "probe"
-    summary = "A probe."
-    request_model = response_model = _Page
-
-    async def run(self, request: _Page) -> _Page:
-        return request
-
-    async def echo(self, call: Call) -> _Page:
+class _Probe(Probe):
+    async def echo(self, call: Call) -> Page:
         """Echo the body, doubled by the query."""
-        return _Page(n=call.body.n * call.query.n)
+        return Page(n=call.body.n * call.query.n)
 
     async def wrong(self, call: Call) -> Any:
         """Answer a model the RouteDoc does not name."""
-        return _Other(name="x")
+        return Other(name="x")
 
-    async def document(self, call: Call) -> _Page:
+    async def document(self, call: Call) -> Page:
         """Take a PNG."""
-        return _Page(n=len(call.body))
+        return Page(n=len(call.body))
 
     extra_routes = (
-        ExtraRoute("/echo", (Operation("POST", echo, RouteDoc(body=_Page, query=_Page, response=_Page)),)),
-        ExtraRoute("/wrong", (Operation("GET", wrong, RouteDoc(response=_Page)),)),
-        ExtraRoute("/document", (Operation("POST", document, RouteDoc(body_media_types=("image/png",), response=_Page)),)),
+        ExtraRoute("/echo", (Operation("POST", echo, RouteDoc(body=Page, query=Page, response=Page)),)),
+        ExtraRoute("/wrong", (Operation("GET", wrong, RouteDoc(response=Page)),)),
+        ExtraRoute("/document", (Operation("POST", document, RouteDoc(body_media_types=("image/png",), response=Page)),)),
     )
 
 
