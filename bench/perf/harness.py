@@ -29,6 +29,7 @@ import httpx
 import psutil
 
 from bench.perf.runtime_env import runtime_venv
+from localfn.functions import FUNCTIONS as REGISTRY
 
 __all__ = [
     "FUNCTIONS",
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 REPO = Path(__file__).resolve().parents[2]
-FUNCTIONS = ("summarize", "extract_parameters", "generate_badge", "analyze_photo", "route_query")
+FUNCTIONS = tuple(function.package for function in REGISTRY.values())  # their targets
 READY_TIMEOUT_S = 120.0
 POLL_S = 0.005
 

@@ -17,7 +17,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from localfn.capability import Capability
-from localfn.engine.base import ChatRequest, ChatResult, Message
+from localfn.engine.base import ChatResult, Message
 from localfn.errors import BadRequest, Forbidden
 from localfn.events import IncomingEvent, request_type, response_type
 from localfn.functions.analyze_photo.models import (
@@ -35,7 +35,7 @@ from localfn.functions.analyze_photo.photos import Photo, PhotoLimits, read_phot
 from localfn.prompts import Prompt, load_prompts
 from localfn.runtime import Runtime
 from localfn.sentences import cut_string, reply_text
-from localfn.structured import chat_structured
+from localfn.structured import Structured  # loaded with the function (jsonschema), not on its first request
 
 __all__ = ["KAFKA_EVENT", "TEXT_REPLY", "AnalyzePhoto"]
 
@@ -71,24 +71,14 @@ class AnalyzePhoto(Capability[AnalyzePhotoRequest, AnalyzePhotoResponse]):
     async def _read(self, photo: Photo, prompt: str | None) -> NutritionResponse:
         note = f"\nThe user adds: {prompt.strip()}" if prompt and prompt.strip() else ""
         system, user = self._prompts["meal"].render(note=note)
-        request = ChatRequest(
-            messages=(system, Message("user", user.content, images=(photo.jpeg,))),
-            max_tokens=_READING_TOKENS,
-            temperature=self.runtime.settings.temperature,
-            repeat_penalty=self.runtime.settings.repeat_penalty,
-        )
-        reading = await chat_structured(
-            self.runtime.pool, request, MealReading, metrics=self.runtime.metrics, max_repairs=self.runtime.settings.max_repairs
-        )
+        messages = (system, Message("user", user.content, images=(photo.jpeg,)))
+        request = self.runtime.chat_request(messages, max_tokens=_READING_TOKENS)
+        reading: Structured[MealReading] = await self.runtime.structured(request, MealReading)
         return _nutrition(reading.value, reading.last)
 
     async def _answer(self, prompt: str) -> TextResponse:
         system, user = self._prompts["text"].render(prompt=prompt)
-        settings = self.runtime.settings
-        request = ChatRequest(
-            messages=(system, user), max_tokens=_TEXT_TOKENS, temperature=settings.temperature, repeat_penalty=settings.repeat_penalty
-        )
-        result = await self.runtime.pool.chat(request)
+        result = await self.runtime.pool.chat(self.runtime.chat_request((system, user), max_tokens=_TEXT_TOKENS))
         return TextResponse(response=reply_text(result), model=result.model, backend=result.backend)
 
     def _check_user(self, user: str | None) -> None:
@@ -102,8 +92,7 @@ class AnalyzePhoto(Capability[AnalyzePhotoRequest, AnalyzePhotoResponse]):
     def cache_key(self, request: AnalyzePhotoRequest) -> Hashable:
         # A photo is megabytes of base64: key on a digest of the request, never on its text.
         payload = json.dumps(request.model_dump(mode="json"), sort_keys=True).encode()
-        models = tuple((engine.name, engine.model, engine.vision_model) for engine in self.runtime.pool.engines)
-        return (self.name, hashlib.sha256(payload).hexdigest(), models)
+        return (self.name, hashlib.sha256(payload).hexdigest(), self.runtime.pool.models(vision=True))
 
     @classmethod
     def event_types(cls) -> tuple[str, ...]:

@@ -19,9 +19,10 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+from localfn import limits
 from localfn.capability import Capability
 from localfn.engine.base import ChatRequest, ChatResult, Message
-from localfn.errors import PayloadTooLarge, StructuredOutputError
+from localfn.errors import StructuredOutputError
 from localfn.functions.extract_parameters.arguments import judge
 from localfn.functions.extract_parameters.evidence import Evidence
 from localfn.functions.extract_parameters.grounding import Finding, Grounded, Mode, ground
@@ -35,9 +36,10 @@ from localfn.functions.extract_parameters.models import (
 )
 from localfn.functions.extract_parameters.normalize import read_call
 from localfn.functions.extract_parameters.schemas import call_schema, choice_schema
+from localfn.limits import Limit
 from localfn.prompts import Prompt, load_prompts
 from localfn.runtime import Runtime
-from localfn.structured import Structured, chat_structured
+from localfn.structured import Structured
 from localfn.tokens import estimate_tokens
 
 __all__ = ["ExtractParameters", "call_token_cap"]
@@ -65,7 +67,7 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
 
     async def run(self, request: ExtractParametersRequest) -> ExtractParametersResponse:
         functions = request.candidates()
-        self._check_size(functions)
+        self._check_size(request, functions)
         function = functions[0]
         if len(functions) > 1:
             choice, result = await self._choose(request.user_message, functions)
@@ -77,15 +79,8 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
     async def _choose(self, message: str, functions: list[FunctionSchema]) -> tuple[Choice, ChatResult]:
         listing = "\n".join(f"- {f.name}: {f.description or '(no description)'}" for f in functions)
         system, user = self._prompts["choose"].render(functions=listing, message=message)
-        settings = self.runtime.settings
-        request = ChatRequest(
-            messages=(system, user), max_tokens=_CHOICE_TOKENS, temperature=settings.temperature, repeat_penalty=_NO_PENALTY
-        )
-        chosen = await chat_structured(
-            self.runtime.pool, request, Choice,
-            metrics=self.runtime.metrics, max_repairs=self.runtime.settings.max_repairs,
-            schema=choice_schema([f.name for f in functions]),
-        )
+        request = self.runtime.chat_request((system, user), max_tokens=_CHOICE_TOKENS, repeat_penalty=_NO_PENALTY)
+        chosen = await self.runtime.structured(request, Choice, schema=choice_schema([f.name for f in functions]))
         return chosen.value, chosen.last
 
     async def _call(self, request: ExtractParametersRequest, function: FunctionSchema) -> ExtractParametersResponse:
@@ -98,10 +93,7 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
             message=request.user_message,
         )
         max_tokens = call_token_cap(request.user_message, parameters_json)
-        settings = self.runtime.settings
-        asked = ChatRequest(
-            messages=(system, user), max_tokens=max_tokens, temperature=settings.temperature, repeat_penalty=_NO_PENALTY
-        )
+        asked = self.runtime.chat_request((system, user), max_tokens=max_tokens, repeat_penalty=_NO_PENALTY)
         evidence, clock, mode = Evidence(request.user_message), request.clock(), request.grounding
 
         def grounded(call: Call) -> Grounded:
@@ -111,10 +103,8 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
             return judge(grounded(call).arguments, parameters).problems if call.function else []
 
         async def ask(chat: ChatRequest) -> Structured[Call]:
-            return await chat_structured(
-                self.runtime.pool, chat, Call,
-                metrics=self.runtime.metrics, max_repairs=self.runtime.settings.max_repairs,
-                checks=[faults], schema=call_schema(function.name, parameters, phrases=mode != "off"),
+            return await self.runtime.structured(
+                chat, Call, checks=[faults], schema=call_schema(function.name, parameters, phrases=mode != "off"),
                 prepare=lambda data: read_call(data, parameters),
             )
 
@@ -155,14 +145,12 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
             return called, result
         return second, grounded(second.value)
 
-    def _check_size(self, functions: list[FunctionSchema]) -> None:
-        limit = self.runtime.settings.extract_parameters_max_schema_bytes
+    def _check_size(self, request: ExtractParametersRequest, functions: list[FunctionSchema]) -> None:
         size = len(json.dumps([f.model_dump(mode="json") for f in functions], ensure_ascii=False).encode())
-        if size > limit:
-            raise PayloadTooLarge(
-                f"the function schemas take {size} bytes as JSON, over the limit of {limit} "
-                "(LOCALFN_EXTRACT_PARAMETERS_MAX_SCHEMA_BYTES); send fewer or smaller functions"
-            )
+        limit = self.runtime.settings.extract_parameters_max_schema_bytes
+        path = "function_schema" if request.function_schema is not None else "functions"
+        setting = "LOCALFN_EXTRACT_PARAMETERS_MAX_SCHEMA_BYTES"
+        limits.check(Limit(path, size, limit, setting, unit="bytes", counted="as JSON"), advice="send fewer or smaller functions")
 
 
 def call_token_cap(message: str, parameters_json: str) -> int:

@@ -10,17 +10,14 @@ generation stores nothing: the store is written only once the badge is complete 
 
 from __future__ import annotations
 
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from localfn.app import read_body
-from localfn.capability import Capability, ExtraRoute, RouteDoc
+from localfn import limits
+from localfn.capability import Call, Capability, ExtraRoute, Operation, RouteDoc
 from localfn.errors import FieldError, InvalidInput, NotFound
 from localfn.functions.generate_badge import compat, vocabulary
 from localfn.functions.generate_badge.generator import BadgeGenerator
-from localfn.functions.generate_badge.route_input import json_body, query
 from localfn.functions.generate_badge.image import render_png, svg_from_data_uri
 from localfn.functions.generate_badge.openbadges import achievement_problems, credential_problems
 from localfn.functions.generate_badge.models import (
@@ -42,6 +39,7 @@ from localfn.functions.generate_badge.models import (
 )
 from localfn.functions.generate_badge.signing.baking import Signed, bake_png, bake_svg
 from localfn.functions.generate_badge.store import BadgeStore, open_store
+from localfn.limits import Limit
 from localfn.runtime import Runtime
 
 __all__ = ["GenerateBadge"]
@@ -75,33 +73,6 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
     request_model = GenerateBadgeRequest
     response_model = GenerateBadgeResponse
     cacheable = False  # every call stores a new badge
-    extra_routes = (
-        ExtraRoute("/options", ("GET",), "options", RouteDoc(response=BadgeOptions)),
-        ExtraRoute("/regenerate", ("POST",), "regenerate", _REGENERATE),
-        ExtraRoute("/verify", ("POST",), "verify", _VERIFY),
-        ExtraRoute(
-            "/history", ("GET", "DELETE"), "history",
-            RouteDoc(query=HistoryQuery, response=HistoryPage, errors=_STORE),
-            (("DELETE", RouteDoc(query=ClearQuery, response=ClearResult, errors=_STORE)),),
-        ),
-        ExtraRoute(
-            "/history/{badge_id}", ("GET", "DELETE"), "history_item", _STORED,
-            (("DELETE", RouteDoc(path_params=BadgePath, status=204, errors=(404, *_STORE))),),
-        ),
-        ExtraRoute("/image/{badge_id}", ("GET",), "image", _IMAGE),
-        ExtraRoute(_DID_DOCUMENT_PATH, ("GET",), "did_document", _DID_DOCUMENT_DOC),
-    )
-    root_routes = (
-        ExtraRoute("/api/v1/generate-badge-suggestions", ("POST",), "legacy_generate", _LEGACY_GENERATE),
-        ExtraRoute("/api/v1/regenerate_badge", ("POST",), "legacy_regenerate", _LEGACY_REGENERATE),
-        ExtraRoute(
-            "/api/v1/badge_history", ("GET", "DELETE"), "legacy_history",
-            RouteDoc(response=compat.LegacyHistory, errors=_STORE),
-            (("DELETE", RouteDoc(query=ClearQuery, response=compat.LegacyCleared, errors=_STORE)),),
-        ),
-        ExtraRoute("/api/v1/styles", ("GET",), "legacy_styles", RouteDoc(response=compat.LegacyStyles)),
-        ExtraRoute(_DID_DOCUMENT_PATH, ("GET",), "root_did_document", _DID_DOCUMENT_DOC),
-    )
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)
@@ -117,24 +88,22 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
     async def aclose(self) -> None:
         await self.store.aclose()
 
-    # Extra routes
+    # Extra routes: the app reads and validates each call against its RouteDoc (see the tables below)
 
-    async def options(self, request: Request) -> Response:
+    async def options(self, call: Call) -> BadgeOptions:
         """List every value a badge request may use, with its meaning."""
-        return _answer(BadgeOptions.model_validate(vocabulary.options()))
+        return BadgeOptions.model_validate(vocabulary.options())
 
-    async def regenerate(self, request: Request) -> Response:
+    async def regenerate(self, call: Call) -> GenerateBadgeResponse:
         """Make a new version of a badge (stored, or sent whole), or of one field of it."""
-        body = await json_body(request, RegenerateRequest, self._body_limit())
+        body: RegenerateRequest = call.body
         if body.badge is not None:
             _check_foreign(body.badge)
-            previous = body.badge
-        else:
-            assert body.badge_id is not None  # the model holds one or the other
-            previous = await self._stored(body.badge_id)
-        return _answer(await self._regenerate(previous, body.field, body.instructions))
+            return await self._regenerate(body.badge, body.field, body.instructions, "badge/input/course_input")
+        assert body.badge_id is not None  # the model holds one or the other
+        return await self._regenerate(await self._stored(body.badge_id), body.field, body.instructions)
 
-    async def verify(self, request: Request) -> Response:
+    async def verify(self, call: Call) -> VerifyResult:
         """Check a credential (JSON with an embedded proof, a VC-JWT, or a baked SVG or PNG); each check answered on its own."""
         # Loaded on first use: cryptography, pyld and joserfc stay out of a cold start that never verifies.
         from localfn.functions.generate_badge.signing.resolver import KeyResolver
@@ -142,15 +111,13 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
 
         resolver = KeyResolver.from_settings(self.runtime.settings.issuer)
         # Canonicalizing is CPU work of tens of milliseconds, and a did:web a fetch: off the event loop.
-        if request.headers.get("content-type", "").partition(";")[0].strip().lower() in _IMAGE_TYPES:
-            image = await read_body(request, self._body_limit())
-            return _answer(await run_in_threadpool(verify_image, image, None, resolver))
-        body = await json_body(request, VerifyRequest, self._body_limit())
-        return _answer(await run_in_threadpool(verify_credential, body.credential, None, resolver))
+        if isinstance(call.body, bytes):  # a baked image, sent as image/svg+xml or image/png
+            return await run_in_threadpool(verify_image, call.body, None, resolver)
+        return await run_in_threadpool(verify_credential, call.body.credential, None, resolver)
 
-    async def did_document(self, request: Request) -> Response:
+    async def did_document(self, call: Call) -> Response:
         """The issuer's did:web document (LOCALFN_ISSUER__DID_WEB): GET /.well-known/did.json, or /<path>/did.json."""
-        path = f"/{DidPath.model_validate(request.path_params).path}/did.json"
+        path = f"/{call.path.path}/did.json"
         issuer = self.generator.issuer
         document = issuer.did_document()
         if document is None or issuer.did_web is None:
@@ -159,78 +126,103 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
             raise NotFound(f"{path} is no DID document; {issuer.did_web.did}'s is at {issuer.did_web.document_path}")
         return JSONResponse(DidDocument.model_validate(document).model_dump(mode="json", by_alias=True, exclude_none=True))
 
-    root_did_document = did_document
+    async def root_did_document(self, call: Call) -> Response:
+        """The issuer's did:web document, at `localfn serve`'s root: where the DID's URL points."""
+        return await self.did_document(call)
 
-    async def history(self, request: Request) -> Response:
-        """GET: a page of the stored badges, newest first. DELETE with confirm=true: delete them all."""
-        if request.method == "DELETE":
-            query(request, ClearQuery)
-            return _answer(ClearResult(deleted=await self.store.clear()))
-        page = query(request, HistoryQuery)
-        return _answer(await self.store.page(page.limit, page.offset))
+    async def history(self, call: Call) -> HistoryPage:
+        """A page of the stored badges, newest first."""
+        return await self.store.page(call.query.limit, call.query.offset)
 
-    async def history_item(self, request: Request) -> Response:
-        """GET: one stored badge, as generated. DELETE: delete it."""
-        badge_id = BadgePath.model_validate(request.path_params).badge_id
-        if request.method == "DELETE":
-            if not await self.store.delete(badge_id):
-                raise _not_stored(badge_id)
-            return Response(status_code=204)
-        return _answer(await self._stored(badge_id))
+    async def clear_history(self, call: Call) -> ClearResult:
+        """Delete every stored badge (confirm=true)."""
+        return ClearResult(deleted=await self.store.clear())
 
-    async def image(self, request: Request) -> Response:
+    async def history_item(self, call: Call) -> GenerateBadgeResponse:
+        """One stored badge, as generated."""
+        return await self._stored(call.path.badge_id)
+
+    async def delete_history_item(self, call: Call) -> Response:
+        """Delete one stored badge."""
+        if not await self.store.delete(call.path.badge_id):
+            raise _not_stored(call.path.badge_id)
+        return Response(status_code=204)
+
+    async def image(self, call: Call) -> Response:
         """A stored badge's image, SVG or (format=png) PNG, with its signed credential baked in when it has one."""
-        wanted = query(request, ImageQuery).format
-        badge = await self._stored(BadgePath.model_validate(request.path_params).badge_id)
+        badge = await self._stored(call.path.badge_id)
         svg = svg_from_data_uri(badge.achievement["image"]["id"])
         if svg is None:
             raise NotFound(f"badge {badge.id} has no image rendered by localfn")
         signed = _signed(badge)
         # The SVG is localfn's own drawing with escaped text; the policy keeps it inert even if opened directly.
         headers = {"Content-Security-Policy": "default-src 'none'"}
-        if wanted == "png":  # drawing takes tens of milliseconds of CPU: off the event loop
+        if call.query.format == "png":  # drawing takes tens of milliseconds of CPU: off the event loop
             return Response(await run_in_threadpool(_png, svg, signed), media_type="image/png", headers=headers)
         return Response(bake_svg(svg, signed) if signed else svg, media_type="image/svg+xml", headers=headers)
 
     # The earlier badge API, at `localfn serve`'s root
 
-    async def legacy_generate(self, request: Request) -> Response:
+    async def legacy_generate(self, call: Call) -> compat.LegacyBadge:
         """The earlier API: make a badge (its fields, answered in its shape)."""
-        body = await json_body(request, compat.LegacyGenerateRequest, self._body_limit())
-        with self.runtime.in_flight:
-            badge = await self.run(body.to_request())
-        return _answer(compat.legacy_badge(badge))
+        return compat.legacy_badge(await self.run(call.body.to_request()))
 
-    async def legacy_regenerate(self, request: Request) -> Response:
+    async def legacy_regenerate(self, call: Call) -> compat.LegacyBadge:
         """The earlier API: a new version of a stored badge (badge_id), or a new badge (course_input)."""
-        body = await json_body(request, compat.LegacyRegenerateRequest, self._body_limit())
+        body: compat.LegacyRegenerateRequest = call.body
         if body.badge_id is None:
-            with self.runtime.in_flight:
-                badge = await self.run(body.to_request())
-        else:
-            previous = await self._stored(body.badge_id)
-            badge = await self._regenerate(previous, body.field, body.custom_instructions)
-        return _answer(compat.legacy_badge(badge))
+            return compat.legacy_badge(await self.run(body.to_request()))
+        previous = await self._stored(body.badge_id)
+        return compat.legacy_badge(await self._regenerate(previous, body.field, body.custom_instructions))
 
-    async def legacy_history(self, request: Request) -> Response:
-        """The earlier API: GET the newest 50 stored badges; DELETE with confirm=true: delete them all."""
-        if request.method == "DELETE":
-            query(request, ClearQuery)
-            return _answer(compat.legacy_cleared(await self.store.clear()))
-        return _answer(compat.legacy_history(await self.store.page(_LEGACY_HISTORY_LIMIT, 0)))
+    async def legacy_history(self, call: Call) -> compat.LegacyHistory:
+        """The earlier API: the newest 50 stored badges."""
+        return compat.legacy_history(await self.store.page(_LEGACY_HISTORY_LIMIT, 0))
 
-    async def legacy_styles(self, request: Request) -> Response:
+    async def legacy_clear_history(self, call: Call) -> compat.LegacyCleared:
+        """The earlier API: delete every stored badge (confirm=true)."""
+        return compat.legacy_cleared(await self.store.clear())
+
+    async def legacy_styles(self, call: Call) -> compat.LegacyStyles:
         """The earlier API: each style, tone, criterion style and level with its meaning."""
-        return _answer(compat.legacy_styles())
+        return compat.legacy_styles()
+
+    extra_routes = (
+        ExtraRoute("/options", (Operation("GET", options, RouteDoc(response=BadgeOptions)),)),
+        ExtraRoute("/regenerate", (Operation("POST", regenerate, _REGENERATE, engine=True),)),
+        ExtraRoute("/verify", (Operation("POST", verify, _VERIFY),)),
+        ExtraRoute("/history", (
+            Operation("GET", history, RouteDoc(query=HistoryQuery, response=HistoryPage, errors=_STORE)),
+            Operation("DELETE", clear_history, RouteDoc(query=ClearQuery, response=ClearResult, errors=_STORE)),
+        )),
+        ExtraRoute("/history/{badge_id}", (
+            Operation("GET", history_item, _STORED),
+            Operation("DELETE", delete_history_item, RouteDoc(path_params=BadgePath, status=204, errors=(404, *_STORE))),
+        )),
+        ExtraRoute("/image/{badge_id}", (Operation("GET", image, _IMAGE),)),
+        ExtraRoute(_DID_DOCUMENT_PATH, (Operation("GET", did_document, _DID_DOCUMENT_DOC),)),
+    )
+    root_routes = (
+        ExtraRoute("/api/v1/generate-badge-suggestions", (
+            Operation("POST", legacy_generate, _LEGACY_GENERATE, engine=True),
+        )),
+        ExtraRoute("/api/v1/regenerate_badge", (Operation("POST", legacy_regenerate, _LEGACY_REGENERATE, engine=True),)),
+        ExtraRoute("/api/v1/badge_history", (
+            Operation("GET", legacy_history, RouteDoc(response=compat.LegacyHistory, errors=_STORE)),
+            Operation("DELETE", legacy_clear_history, RouteDoc(query=ClearQuery, response=compat.LegacyCleared, errors=_STORE)),
+        )),
+        ExtraRoute("/api/v1/styles", (Operation("GET", legacy_styles, RouteDoc(response=compat.LegacyStyles)),)),
+        ExtraRoute(_DID_DOCUMENT_PATH, (Operation("GET", root_did_document, _DID_DOCUMENT_DOC),)),
+    )
 
     # Helpers
 
     async def _regenerate(
-        self, previous: GenerateBadgeResponse, field: BadgeField | None, instructions: str | None
+        self, previous: GenerateBadgeResponse, field: BadgeField | None, instructions: str | None,
+        path: str = "course_input",
     ) -> GenerateBadgeResponse:
-        self._check_size(previous.input.course_input)  # a full response sent back may carry any text
-        with self.runtime.in_flight:
-            badge = await self.generator.regenerate(previous, field, instructions)
+        self._check_size(previous.input.course_input, path)  # a response sent back may carry any text
+        badge = await self.generator.regenerate(previous, field, instructions)
         await self.store.add(badge)
         return badge
 
@@ -240,22 +232,9 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
             raise _not_stored(badge_id)
         return badge
 
-    def _body_limit(self) -> int:
-        return self.runtime.settings.max_body_bytes or self.max_body_bytes
-
-    def _check_size(self, course_input: str) -> None:
+    def _check_size(self, course_input: str, path: str = "course_input") -> None:
         limit = self.runtime.settings.badge_max_input_chars
-        if len(course_input) > limit:
-            message = (
-                f"{len(course_input)} characters, over the limit of {limit} (LOCALFN_BADGE_MAX_INPUT_CHARS); "
-                "send a shorter description"
-            )
-            raise InvalidInput(f"course_input has {message}", errors=[FieldError("course_input", message)])
-
-
-def _answer(model: BaseModel) -> JSONResponse:
-    """A handler's answer, always through the model its route declares (so the OpenAPI document holds)."""
-    return JSONResponse(model.model_dump(mode="json"))
+        limits.check(Limit(path, len(course_input), limit, "LOCALFN_BADGE_MAX_INPUT_CHARS"), advice="send a shorter description")
 
 
 def _signed(badge: GenerateBadgeResponse) -> Signed | None:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel
 
-from localfn.engine.base import ChatRequest, Message
-from localfn.errors import StructuredOutputError
 from localfn.functions.generate_badge.drafts import BadgeDraft, CriteriaDraft, DescriptionDraft, NameDraft, SkillsDraft
 from localfn.functions.generate_badge.models import BadgeInput
 from localfn.functions.generate_badge.quality import CourseText, hard_checks, soft_checks, tidy
@@ -24,7 +21,7 @@ from localfn.functions.generate_badge.vocabulary import (
 )
 from localfn.prompts import Prompt, load_prompts
 from localfn.runtime import Runtime
-from localfn.structured import Structured, chat_structured
+from localfn.structured import Structured
 
 __all__ = ["FIELD_DRAFTS", "BadgeWriter"]
 
@@ -86,49 +83,10 @@ class BadgeWriter:
     async def _ask(
         self, prompt: Prompt, values: dict[str, object], output: type[Any], max_tokens: int, course: CourseText
     ) -> Structured[Any]:
-        """A reply that passes the schema and the hard rules; if it breaks a soft rule and a repair
-        is left, one re-ask (whose failure falls back to the first reply: tidy() fixes it)."""
-        runtime, budget = self._runtime, self._runtime.settings.max_repairs
-        request = ChatRequest(
-            messages=prompt.render(**values),
-            max_tokens=max_tokens,
-            temperature=runtime.settings.temperature,
-            repeat_penalty=runtime.settings.repeat_penalty,
-        )
-        hard = hard_checks(course)
-        written = await chat_structured(
-            runtime.pool, request, output, metrics=runtime.metrics, max_repairs=budget, checks=hard
-        )
-        problems = [problem for check in soft_checks(course) for problem in check(written.value)]
-        left = budget - (written.attempts - 1)
-        if not problems or left <= 0:
-            return written
-        runtime.metrics.repairs.inc()
-        listing = "\n".join(f"- {problem}" for problem in problems)
-        retry = replace(
-            request,
-            messages=(
-                *request.messages,
-                Message("assistant", written.last.content),
-                Message(
-                    "user",
-                    f"Your reply is valid JSON but:\n{listing}\nReply again with only the corrected JSON object.",
-                ),
-            ),
-        )
-        try:
-            better = await chat_structured(
-                runtime.pool, retry, output, metrics=runtime.metrics, max_repairs=left - 1, checks=hard
-            )
-        except StructuredOutputError:
-            return written
-        return Structured(
-            better.value,
-            better.last,
-            written.attempts + better.attempts,
-            written.prompt_tokens + better.prompt_tokens,
-            written.completion_tokens + better.completion_tokens,
-        )
+        """A reply that passes the schema and the hard rules; one that breaks a soft rule is re-asked
+        once if a repair is left, and what still breaks one is left to tidy()."""
+        request = self._runtime.chat_request(prompt.render(**values), max_tokens=max_tokens)
+        return await self._runtime.structured(request, output, checks=hard_checks(course), soft=soft_checks(course))
 
 
 def _common(badge: BadgeInput, instructions: str | None) -> dict[str, object]:

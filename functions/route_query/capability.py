@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import time
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-
-from localfn.capability import Capability, ExtraRoute, RouteDoc
-from localfn.errors import FieldError, InvalidInput
+from localfn import limits
+from localfn.capability import Call, Capability, ExtraRoute, Operation, RouteDoc
 from localfn.functions.route_query.classifier import TierClassifier
 from localfn.functions.route_query.cloud import cloud_model
 from localfn.functions.route_query.cost import Prices, usd
@@ -31,6 +28,7 @@ from localfn.functions.route_query.models import (
 from localfn.functions.route_query.paths import NO_CLOUD, Answer, Paths
 from localfn.functions.route_query.router import Router, Thresholds
 from localfn.functions.route_query.stats import Outcome, RouteMetrics
+from localfn.limits import Limit
 from localfn.runtime import Runtime
 
 __all__ = ["RouteQuery"]
@@ -44,7 +42,6 @@ class RouteQuery(Capability[RouteQueryRequest, RouteQueryResponse]):
     # Not the generic result cache: it would skip the statistics and keep degraded answers after
     # the cloud is back. Simple answers have their own cache (paths.py).
     cacheable = False
-    extra_routes = (ExtraRoute("/stats", ("GET",), "stats", RouteDoc(response=RouteStats)),)
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)
@@ -85,29 +82,26 @@ class RouteQuery(Capability[RouteQueryRequest, RouteQueryResponse]):
                 cloud=TokenUsage(prompt=spend.cloud.prompt, completion=spend.cloud.completion),
             ),
             estimated_cost_usd=usd(outcome.cost_usd),
-            estimated_saving_usd=usd(outcome.cloud_only_usd - outcome.cost_usd),
+            estimated_saving_usd=usd(self._prices.saving(spend)),
         )
 
-    async def stats(self, request: Request) -> Response:
+    async def stats(self, call: Call) -> RouteStats:
         """Counts, tokens, latency, cost and saving: of every pod when the store answers, else of this process."""
-        return JSONResponse((await self._metrics.snapshot()).model_dump(mode="json"))
+        return await self._metrics.snapshot()
+
+    extra_routes = (ExtraRoute("/stats", (Operation("GET", stats, RouteDoc(response=RouteStats)),)),)
 
     def _check_size(self, request: RouteQueryRequest) -> None:
         settings = self.runtime.settings
-        errors = []
-        if len(request.query) > settings.route_max_query_chars:
-            limit = settings.route_max_query_chars
-            message = f"{len(request.query)} characters, over the limit of {limit} (LOCALFN_ROUTE_MAX_QUERY_CHARS)"
-            errors.append(FieldError("query", message))
         material = sum(map(len, request.context_chunks())) + sum(len(message.content) for message in request.history or [])
-        if material > settings.route_max_context_chars:
-            errors.append(FieldError(
-                "context" if request.context_chunks() else "history",
-                f"context and history have {material} characters together, over the limit of "
-                f"{settings.route_max_context_chars} (LOCALFN_ROUTE_MAX_CONTEXT_CHARS)",
-            ))
-        if errors:
-            raise InvalidInput("; ".join(f"{error.path}: {error.message}" for error in errors) + "; send less", errors=errors)
+        limits.check(
+            Limit("query", len(request.query), settings.route_max_query_chars, "LOCALFN_ROUTE_MAX_QUERY_CHARS"),
+            Limit(
+                "context" if request.context_chunks() else "history", material, settings.route_max_context_chars,
+                "LOCALFN_ROUTE_MAX_CONTEXT_CHARS", counted="context and history together",
+            ),
+            advice="send less",
+        )
 
 
 def _fallback(answer: Answer) -> str:

@@ -72,8 +72,7 @@ class Paths:
     async def local(self, request: RouteQueryRequest) -> Answer:
         """The local engine answers; the same normalised query (same context, same engines) is answered once."""
         material = _verbatim(request)
-        models = tuple((engine.name, engine.model) for engine in self._runtime.pool.engines)
-        key: Hashable = (_normalise(request.query), material.context, material.history, models)
+        key: Hashable = (_normalise(request.query), material.context, material.history, self._runtime.pool.models())
         chat = self._chat(request.query, material)
         result, reuse = await self._simple_answers.get_or_run(key, lambda: self._runtime.pool.chat(chat))
         cached = reuse is not Reuse.MISS
@@ -148,13 +147,8 @@ class Paths:
         # Several chat templates take one system message, first: the history's join the prompt's.
         instructions = [system.content, *(turn.content for turn in material.history if turn.role == "system")]
         turns = [turn for turn in material.history if turn.role != "system"]
-        settings = self._runtime.settings
-        return ChatRequest(
-            messages=(Message("system", "\n\n".join(instructions)), *turns, user),
-            max_tokens=settings.route_max_answer_tokens,
-            temperature=settings.temperature,
-            repeat_penalty=settings.repeat_penalty,
-        )
+        messages = (Message("system", "\n\n".join(instructions)), *turns, user)
+        return self._runtime.chat_request(messages, max_tokens=self._runtime.settings.route_max_answer_tokens)
 
 
 def _verbatim(request: RouteQueryRequest) -> _Material:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from localfn import limits
 from localfn.capability import Capability
-from localfn.engine.base import ChatRequest, ChatResult
-from localfn.errors import InvalidInput
+from localfn.engine.base import ChatResult
 from localfn.functions.summarize.chunks import split_text
 from localfn.functions.summarize.models import ChatTurn, SummarizeRequest, SummarizeResponse
+from localfn.limits import Limit
 from localfn.prompts import Prompt, load_prompts
 from localfn.runtime import Runtime
 from localfn.tasks import gather_or_cancel
@@ -110,22 +111,15 @@ class Summarize(Capability[SummarizeRequest, SummarizeResponse]):
     async def _call(self, prompt: Prompt, budget: int, *, text: str, focus: str) -> _Draft:
         values = {"text": text, "words": max(8, int(budget * _WORDS_PER_TOKEN)), "focus": focus}
         system, user = prompt.render(**{name: values[name] for name in prompt.variables})
-        settings = self.runtime.settings
-        request = ChatRequest(
-            messages=(system, user), max_tokens=budget, temperature=settings.temperature, repeat_penalty=settings.repeat_penalty
-        )
-        result = await self.runtime.pool.chat(request)
+        result = await self.runtime.pool.chat(self.runtime.chat_request((system, user), max_tokens=budget))
         # Repeated sentences go; a reply stopped at the budget ends on its last finished sentence.
         return _Draft(reply_text(result), 1, result)
 
     def _check_size(self, request: SummarizeRequest) -> None:
-        limit = self.runtime.settings.summarize_max_input_chars
         size = len(request.context_text()) + sum(len(turn.content) for turn in request.messages or [])
-        if size > limit:
-            raise InvalidInput(
-                f"the input has {size} characters, over the limit of {limit} (LOCALFN_SUMMARIZE_MAX_INPUT_CHARS); "
-                f"send less, or summarise it in parts"
-            )
+        limit = self.runtime.settings.summarize_max_input_chars
+        path = "context" if request.mode == "context" else "messages"
+        limits.check(Limit(path, size, limit, "LOCALFN_SUMMARIZE_MAX_INPUT_CHARS"), advice="send less, or summarise it in parts")
 
 
 def _response(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import functions_framework.aio
@@ -19,35 +19,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
 from localfn.cache import Reuse
-from localfn.capability import Capability, ExtraRoute
-from localfn.errors import BadRequest, LocalfnError, NotFound, PayloadTooLarge
+from localfn.capability import Call, Capability, ExtraRoute, Operation, RouteDoc
+from localfn.errors import BadRequest, LocalfnError, NotFound
 from localfn.events import CloudEvent, IncomingEvent, is_cloudevent, parse_event, reply_event, to_http
+from localfn.limits import check_body, read_body
 from localfn.metrics import CONTENT_TYPE
 from localfn.openapi import openapi_document
 from localfn.problems import Endpoint, invalid_input, problem_response, with_problems
 from localfn.runtime import Runtime, RuntimeHolder
 
-__all__ = ["FunctionApp", "entrypoint", "read_body"]
+__all__ = ["FunctionApp", "entrypoint"]
 
 _JSON_TYPES = ("application/json", "")
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it passes ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise BadRequest(f"Content-Length {declared!r} is not a number")
-        if int(declared) > limit:
-            raise PayloadTooLarge(f"body of {declared} bytes is over the limit of {limit} bytes (LOCALFN_MAX_BODY_BYTES)")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"body is over the limit of {limit} bytes (LOCALFN_MAX_BODY_BYTES)")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class FunctionApp:
@@ -68,27 +51,34 @@ class FunctionApp:
         return problem_response(error, instance=request.url.path, retry_after_s=self._retry_after_s())
 
     async def invoke(self, request: Request, body: bytes | None = None) -> Response:
-        """One invocation, counted and bounded: JSON in and out, or a CloudEvent in and a reply out.
-
-        Every request holds a slot of ``LOCALFN_MAX_REQUESTS``; only one that computes an answer also
-        takes one of ``LOCALFN_MAX_IN_FLIGHT`` (in ``_process``).
+        """One invocation: JSON in and out, or a CloudEvent in and a reply out.
 
         ``body`` is given when the caller had to read it already (``POST /events`` does, to route).
         """
+
+        async def respond(runtime: Runtime) -> Response:
+            limit = self.capability.body_limit(runtime.settings.max_body_bytes)
+            if body is None:
+                return await self._respond(request.headers, await read_body(request, limit), runtime)
+            check_body(len(body), limit)
+            return await self._respond(request.headers, body, runtime)
+
+        return await self._measured("cloudevent" if is_cloudevent(request.headers) else "json", respond)
+
+    async def _measured(self, mode: str, respond: Callable[[Runtime], Awaitable[Response]]) -> Response:
+        """Every request of every route, counted (``localfn_requests``, latency, in flight) and bounded.
+
+        Every request holds a slot of ``LOCALFN_MAX_REQUESTS``; only one that computes an answer also
+        takes one of ``LOCALFN_MAX_IN_FLIGHT`` (in ``_process``, or an engine ``Operation``).
+        """
         runtime = await self._holder.get()
-        mode = "cloudevent" if is_cloudevent(request.headers) else "json"
         started = time.perf_counter()
         status = 500
         gauge = runtime.metrics.in_flight.labels(self.name)
         gauge.inc()
         try:
             with runtime.held:
-                limit = runtime.settings.max_body_bytes or self.capability.max_body_bytes
-                if body is None:
-                    body = await read_body(request, limit)
-                elif len(body) > limit:
-                    raise PayloadTooLarge(f"body of {len(body)} bytes is over the limit of {limit} bytes (LOCALFN_MAX_BODY_BYTES)")
-                response = await self._respond(request.headers, body, runtime)
+                response = await respond(runtime)
             status = response.status_code
             return response
         except LocalfnError as exc:
@@ -110,9 +100,7 @@ class FunctionApp:
             Route("/metrics", wrap(self._metrics), methods=["GET"]),
             Route("/openapi.json", wrap(self._openapi), methods=["GET"]),
         ]
-        for extra in self.capability.extra_routes:
-            routes.append(Route(extra.path, self.extra_endpoint(extra), methods=list(extra.methods)))
-        return routes
+        return routes + self.operation_routes(self.capability.extra_routes)
 
     def _retry_after_s(self) -> int:
         return self._holder.settings.retry_after_s
@@ -143,10 +131,7 @@ class FunctionApp:
         return Response(body, headers=headers)
 
     async def _process(self, payload: Any, runtime: Runtime) -> tuple[dict[str, Any], Reuse]:
-        try:
-            request = self.capability.request_model.model_validate(payload)
-        except ValidationError as exc:
-            raise invalid_input(exc) from exc
+        request = _validated(self.capability.request_model, payload)
         capability = runtime.capability(self.capability)
 
         async def compute() -> dict[str, Any]:
@@ -165,7 +150,7 @@ class FunctionApp:
 
     @staticmethod
     def _parse_json(headers: Mapping[str, str], body: bytes) -> Any:
-        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        content_type = _media_type(headers)
         if content_type not in _JSON_TYPES and not content_type.endswith("+json"):
             raise BadRequest(f"Content-Type {content_type!r} is not supported: send application/json or a CloudEvent")
         if not body.strip():
@@ -199,16 +184,60 @@ class FunctionApp:
     async def _openapi(self, request: Request) -> Response:
         return JSONResponse(openapi_document([self.capability]))
 
-    def extra_endpoint(self, route: ExtraRoute) -> Endpoint:
-        """An endpoint for one of the capability's extra (or root) routes, errors as problem+json."""
-        return with_problems(self._extra(route), self._retry_after_s)
+    def operation_routes(self, routes: Iterable[ExtraRoute]) -> list[Route]:
+        """Starlette routes for extra (or root) routes: one per operation, errors as problem+json."""
+        return [
+            Route(route.path, with_problems(self._operate(operation), self._retry_after_s), methods=[operation.method])
+            for route in routes
+            for operation in route.operations
+        ]
 
-    def _extra(self, route: ExtraRoute) -> Endpoint:
+    def _operate(self, operation: Operation) -> Endpoint:
+        doc = operation.doc
+
+        async def respond(request: Request, runtime: Runtime) -> Response:
+            call = await self._call(request, doc, runtime)
+            capability = runtime.capability(self.capability)
+            if operation.engine:
+                with runtime.in_flight:
+                    result = await operation.handler(capability, call)
+            else:
+                result = await operation.handler(capability, call)
+            if isinstance(result, Response):
+                return result
+            if doc.response is None or not isinstance(result, doc.response):
+                raise TypeError(f"{operation.handler.__qualname__} answered {type(result).__name__}, not its RouteDoc's response")
+            return JSONResponse(result.model_dump(mode="json"))
+
         async def endpoint(request: Request) -> Response:
-            runtime = await self._holder.get()
-            return await runtime.capability(self.capability).endpoint(route)(request)
+            return await self._measured("json", lambda runtime: respond(request, runtime))
 
         return endpoint
+
+    async def _call(self, request: Request, doc: RouteDoc, runtime: Runtime) -> Call:
+        """The request's path, query and body, validated against the models ``doc`` names."""
+        path = _validated(doc.path_params, request.path_params, "path") if doc.path_params else None
+        query = _validated(doc.query, dict(request.query_params), "query") if doc.query else None
+        if doc.body is None and not doc.body_media_types:
+            return Call(query=query, path=path)
+        raw = await read_body(request, self.capability.body_limit(runtime.settings.max_body_bytes))
+        media_type = _media_type(request.headers)
+        if media_type in doc.body_media_types:
+            return Call(body=raw, query=query, path=path, media_type=media_type)
+        if doc.body is None:  # the route takes documents only (none yet does)
+            raise BadRequest(f"Content-Type {media_type!r} is not supported: send {', '.join(doc.body_media_types)}")
+        return Call(body=_validated(doc.body, self._parse_json(request.headers, raw)), query=query, path=path, media_type=media_type)
+
+
+def _media_type(headers: Mapping[str, str]) -> str:
+    return headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _validated(model: type[BaseModel], data: Any, what: str = "request") -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_input(exc, what) from exc
 
 
 def entrypoint(capability: type[Capability[Any, Any]]) -> Endpoint:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
-from starlette.requests import Request
 from starlette.responses import Response
 
 from localfn.errors import BadRequest
@@ -23,7 +22,7 @@ from localfn.events import IncomingEvent, request_type, response_type
 if TYPE_CHECKING:
     from localfn.runtime import Runtime
 
-__all__ = ["Capability", "ExtraRoute", "RouteDoc"]
+__all__ = ["Call", "Capability", "ExtraRoute", "Handler", "Operation", "RouteDoc"]
 
 Req = TypeVar("Req", bound=BaseModel)
 Resp = TypeVar("Resp", bound=BaseModel)
@@ -33,9 +32,10 @@ Resp = TypeVar("Resp", bound=BaseModel)
 class RouteDoc:
     """What one method of an extra route takes and answers, for the OpenAPI document (none: nothing).
 
-    Declare the models the handler itself validates with and answers through, so the document
-    cannot drift from the code. The 4xx a body or query implies (400, 413, 422) are added by
-    ``openapi.py``; ``errors`` lists the other problem statuses the handler raises.
+    The app validates the request against these models and the handler's answer against
+    ``response``, so the document cannot drift from the code. The 4xx a body, query or path
+    model implies (400, 413, 422) are added by ``openapi.py``; ``errors`` lists the other problem
+    statuses the handler raises.
     """
 
     body: type[BaseModel] | None = None  # JSON request body
@@ -50,21 +50,55 @@ class RouteDoc:
 
 
 @dataclass(frozen=True)
-class ExtraRoute:
-    """A route beside the main one, e.g. ``GET /options``; ``handler`` names a method of the capability.
+class Call:
+    """One request to an extra route, read and validated by the app against its ``RouteDoc``.
 
-    ``doc`` describes every method for the OpenAPI document; ``method_docs`` replaces it for
-    the methods where it differs, e.g. ``(("DELETE", RouteDoc(status=204)),)``.
+    ``body`` is an instance of ``RouteDoc.body``, or the raw bytes when the request came as one
+    of ``RouteDoc.body_media_types`` (``media_type`` says which); ``query`` and ``path`` are
+    instances of ``RouteDoc.query`` and ``RouteDoc.path_params``. What a RouteDoc does not name is None.
+    """
+
+    body: Any = None
+    query: Any = None
+    path: Any = None
+    media_type: str = ""
+
+
+# An (unbound) method of the capability: ``handler(capability, call)``. A model it returns must be an
+# instance of its RouteDoc's ``response`` and is answered as JSON; a Response is answered as it is.
+Handler = Callable[[Any, Call], Awaitable[BaseModel | Response]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One method of an extra route: its handler, what it takes and answers, and whether it asks the engine.
+
+    ``engine``: the handler computes with the model, so it takes a ``LOCALFN_MAX_IN_FLIGHT`` slot
+    as ``POST /`` does on a cache miss. The OpenAPI summary is the handler's first docstring line,
+    its operation id ``<function>_<handler name>``.
+    """
+
+    method: str
+    handler: Handler
+    doc: RouteDoc = RouteDoc()
+    engine: bool = False
+
+
+@dataclass(frozen=True)
+class ExtraRoute:
+    """A route beside the main one, e.g. ``GET /options``, with one ``Operation`` per method.
+
+    ``FunctionApp`` answers every operation as it answers ``POST /``: one body limit, JSON
+    parsing and Content-Type check, validation against the RouteDoc's models (422 with field
+    paths), the request limits, and ``localfn_requests``.
     """
 
     path: str
-    methods: tuple[str, ...]
-    handler: str
-    doc: RouteDoc = RouteDoc()
-    method_docs: tuple[tuple[str, RouteDoc], ...] = ()
+    operations: tuple[Operation, ...]
 
-    def doc_for(self, method: str) -> RouteDoc:
-        return dict(self.method_docs).get(method, self.doc)
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return tuple(operation.method for operation in self.operations)
 
 
 class Capability(ABC, Generic[Req, Resp]):
@@ -104,9 +138,9 @@ class Capability(ABC, Generic[Req, Resp]):
 
     def cache_key(self, request: Req) -> Hashable:
         """Same function, same normalised input, same models: same answer."""
-        models = tuple((engine.name, engine.model) for engine in self.runtime.pool.engines)
-        return (self.name, json.dumps(request.model_dump(mode="json"), sort_keys=True), models)
+        return (self.name, json.dumps(request.model_dump(mode="json"), sort_keys=True), self.runtime.pool.models())
 
-    def endpoint(self, route: ExtraRoute) -> Callable[[Request], Awaitable[Response]]:
-        handler: Callable[[Request], Awaitable[Response]] = getattr(self, route.handler)
-        return handler
+    @classmethod
+    def body_limit(cls, max_body_bytes: int | None) -> int:
+        """Bytes a request body may have: ``LOCALFN_MAX_BODY_BYTES`` when set, else the function's own."""
+        return max_body_bytes or cls.max_body_bytes

@@ -5,10 +5,9 @@
     ├── Forbidden                  403  caller not allowed
     ├── NotFound                   404  unknown route or stored object
     ├── MethodNotAllowed           405  a route that does not take that method
-    ├── PayloadTooLarge            413  body or part of it over a configured limit
-    ├── InvalidInput               422  well-formed but breaks the request schema (field paths)
-    ├── NotImplementedYet          501  a function this release does not have yet
-    ├── Overloaded                 503  in-flight limit reached (Retry-After)
+    ├── PayloadTooLarge            413  the body, or a photo, over its limit (localfn.limits)
+    ├── InvalidInput               422  breaks the request schema, or a field over its limit (field paths)
+    ├── Overloaded                 503  a request limit reached (Retry-After)
     ├── Misconfigured              503  a setting names something unusable (the detail says which and why)
     └── EngineError                     anything that went wrong calling a model
         ├── EngineUnavailable      503  cannot connect, or the engine failed (Retry-After)
@@ -20,7 +19,8 @@
         └── StructuredOutputError  502  the reply never matched its JSON Schema
 
 Third-party exceptions (httpx, pydantic, the cloudevents SDK) are translated into these once,
-where they are raised; `app.py` turns any of them into an application/problem+json response.
+where they are raised; `problems.with_problems` turns any of them into an application/problem+json
+response.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ __all__ = [
     "ModelNotFound",
     "NoCapacity",
     "NotFound",
-    "NotImplementedYet",
     "Overloaded",
     "PayloadTooLarge",
     "StructuredOutputError",
@@ -102,10 +101,6 @@ class PayloadTooLarge(LocalfnError):
 
 class InvalidInput(LocalfnError):
     status, slug, title = 422, "invalid-input", "Invalid input"
-
-
-class NotImplementedYet(LocalfnError):
-    status, slug, title = 501, "not-implemented", "Function not built yet"
 
 
 class Overloaded(LocalfnError):

@@ -13,7 +13,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 import localfn
 
 if TYPE_CHECKING:
-    from localfn.capability import Capability, ExtraRoute
+    from localfn.capability import Capability, ExtraRoute, Operation
 
 __all__ = ["openapi_document"]
 
@@ -111,12 +111,11 @@ def _parameters(where: str, model: type[BaseModel] | None, refs: _Refs, names: S
 
 
 def _extra_operation(
-    capability: type[Capability[Any, Any]], route: ExtraRoute, method: str, refs: _Refs
+    capability: type[Capability[Any, Any]], route: ExtraRoute, operation: Operation, refs: _Refs
 ) -> dict[str, Any]:
-    doc = route.doc_for(method)
-    handler = getattr(capability, route.handler)
-    lines = (inspect.getdoc(handler) or "").splitlines()
-    operation_id = f"{capability.name}_{route.handler}" + (f"_{method}" if len(route.methods) > 1 else "")
+    doc, method = operation.doc, operation.method
+    lines = (inspect.getdoc(operation.handler) or "").splitlines()
+    operation_id = f"{capability.name}_{operation.handler.__name__}"
     names = _PATH_PARAM.findall(route.path)
     parameters = _parameters("path", doc.path_params, refs, names) + _parameters("query", doc.query, refs)
     if doc.status == 204:
@@ -128,18 +127,18 @@ def _extra_operation(
     else:  # documents of other types (an SVG or PNG image)
         success = {"description": "The result", "content": _documents((doc.media_type, *doc.other_media_types))}
     errors = set(doc.errors) | ({400, 413, 422} if doc.body is not None else set()) | ({422} if doc.query else set())
-    operation: dict[str, Any] = {
+    document: dict[str, Any] = {
         "operationId": operation_id.lower().replace("-", "_"),
         "summary": lines[0] if lines else f"{method} {route.path}",
         "tags": [capability.name],
     }
     if parameters:
-        operation["parameters"] = parameters
+        document["parameters"] = parameters
     if doc.body is not None:
         content = _json(refs.ref(doc.body, "validation")) | _documents(doc.body_media_types)
-        operation["requestBody"] = {"required": True, "content": content}
-    operation["responses"] = {str(doc.status): success, **_problem_responses(errors)}
-    return operation
+        document["requestBody"] = {"required": True, "content": content}
+    document["responses"] = {str(doc.status): success, **_problem_responses(errors)}
+    return document
 
 
 def _template(path: str) -> str:
@@ -151,7 +150,9 @@ def _extra_paths(
     capability: type[Capability[Any, Any]], routes: Iterable[ExtraRoute], prefix: str, refs: _Refs
 ) -> dict[str, Any]:
     return {
-        f"{prefix}{_template(route.path)}": {m.lower(): _extra_operation(capability, route, m, refs) for m in route.methods}
+        f"{prefix}{_template(route.path)}": {
+            operation.method.lower(): _extra_operation(capability, route, operation, refs) for operation in route.operations
+        }
         for route in routes
     }
 
@@ -159,7 +160,7 @@ def _extra_paths(
 def _route_models(capability: type[Capability[Any, Any]], routes: Iterable[ExtraRoute]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = []
     for route in routes:
-        for doc in {route.doc_for(method) for method in route.methods}:
+        for doc in {operation.doc for operation in route.operations}:
             models += [(model, "validation") for model in (doc.body, doc.query, doc.path_params) if model is not None]
             models += [(doc.response, "serialization")] if doc.response is not None else []
     return models

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from localfn.cache import Memo, Store
-from localfn.engine.base import Engine
+from localfn.engine.base import ChatRequest, Engine, Message
 from localfn.engine.ollama import OllamaEngine
 from localfn.engine.openai import OpenAIEngine
 from localfn.engine.pods import DnsResolver, PodPool, Resolver
@@ -28,9 +28,13 @@ from localfn.settings import BackendSettings, Settings
 __all__ = ["InFlightLimit", "Runtime", "RuntimeHolder", "build_engines", "tls_verification"]
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from localfn.state import StateClient
+    from localfn.structured import Structured
 
 C = TypeVar("C")
+M = TypeVar("M", bound="BaseModel")
 
 
 def build_engines(settings: Settings, client: httpx.AsyncClient, resolver: Resolver | None = None) -> list[Engine]:
@@ -128,13 +132,40 @@ class Runtime:
         )
         self._capabilities: dict[type, Any] = {}
 
+    def chat_request(self, messages: Sequence[Message], *, max_tokens: int, repeat_penalty: float | None = None) -> ChatRequest:
+        """The one way a capability asks the engine: ``messages`` sampled as this process is set
+        (``LOCALFN_TEMPERATURE``; ``LOCALFN_REPEAT_PENALTY`` unless the caller needs its own)."""
+        return ChatRequest(
+            messages=tuple(messages),
+            max_tokens=max_tokens,
+            temperature=self.settings.temperature,
+            repeat_penalty=self.settings.repeat_penalty if repeat_penalty is None else repeat_penalty,
+        )
+
+    async def structured(self, request: ChatRequest, output: type[M], **hooks: Any) -> Structured[M]:
+        """``chat_structured`` on this process's pool, metrics and ``LOCALFN_MAX_REPAIRS``; ``hooks`` are its
+        keyword arguments (checks, soft, schema, prepare)."""
+        # Imported here: jsonschema stays out of the cold start of functions that never ask for structure.
+        from localfn.structured import chat_structured
+
+        return await chat_structured(
+            self.pool, request, output, metrics=self.metrics, max_repairs=self.settings.max_repairs, **hooks
+        )
+
     def capability(self, cls: type[C]) -> C:
         """The one instance of a capability class for this runtime."""
         if cls not in self._capabilities:
             self._capabilities[cls] = cls(self)
         return self._capabilities[cls]
 
+    async def __aenter__(self) -> Runtime:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
     async def aclose(self) -> None:
+        """Close what the runtime opened: its capabilities' resources, the HTTP client, the state store."""
         for instance in self._capabilities.values():
             close = getattr(instance, "aclose", None)
             if close is not None:

@@ -8,7 +8,6 @@ and ``/openapi.json`` describes every function.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,10 +18,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from localfn.app import FunctionApp, read_body
+from localfn.app import FunctionApp
 from localfn.capability import Capability
-from localfn.errors import BadRequest, LocalfnError, MethodNotAllowed, NotFound, NotImplementedYet
+from localfn.errors import BadRequest, LocalfnError, MethodNotAllowed, NotFound
 from localfn.events import is_cloudevent, parse_event
+from localfn.functions import FUNCTIONS
+from localfn.limits import read_body
 from localfn.metrics import CONTENT_TYPE
 from localfn.openapi import openapi_document
 from localfn.problems import problem_response, with_problems
@@ -30,62 +31,35 @@ from localfn.runtime import RuntimeHolder
 
 __all__ = ["FUNCTIONS", "build_app", "load_capabilities"]
 
-# Every function localfn has, and where its capability class lives (None: not built yet).
-FUNCTIONS: dict[str, str | None] = {
-    "summarize": "localfn.functions.summarize.capability:Summarize",
-    "generate-badge": "localfn.functions.generate_badge.capability:GenerateBadge",
-    "extract-parameters": "localfn.functions.extract_parameters.capability:ExtractParameters",
-    "analyze-photo": "localfn.functions.analyze_photo.capability:AnalyzePhoto",
-    "route-query": "localfn.functions.route_query.capability:RouteQuery",
-}
-
-
-def load_capabilities(names: Sequence[str] | None = None) -> dict[str, type[Capability[Any, Any]] | None]:
+def load_capabilities(names: Sequence[str] | None = None) -> dict[str, type[Capability[Any, Any]]]:
     """The capability classes of the named functions (all by default), imported now."""
     selected = names or list(FUNCTIONS)
     unknown = [name for name in selected if name not in FUNCTIONS]
     if unknown:
         raise ValueError(f"unknown function(s) {', '.join(unknown)}; choose from {', '.join(FUNCTIONS)}")
-    loaded: dict[str, type[Capability[Any, Any]] | None] = {}
-    for name in selected:
-        target = FUNCTIONS[name]
-        if target is None:
-            loaded[name] = None
-            continue
-        module, _, attribute = target.partition(":")
-        loaded[name] = getattr(importlib.import_module(module), attribute)
-    return loaded
-
-
-def _not_built(name: str) -> Any:
-    async def endpoint(request: Request) -> Response:
-        raise NotImplementedYet(f"the function {name!r} is not built in this release of localfn")
-
-    return endpoint
+    return {name: FUNCTIONS[name].load() for name in selected}
 
 
 def build_app(holder: RuntimeHolder, names: Sequence[str] | None = None) -> Starlette:
     capabilities = load_capabilities(names)
-    apps = {name: FunctionApp(cls, holder) for name, cls in capabilities.items() if cls is not None}
+    apps = {name: FunctionApp(cls, holder) for name, cls in capabilities.items()}
+
     def wrap(endpoint: Any) -> Any:
         return with_problems(endpoint, lambda: holder.settings.retry_after_s)
 
     routes: list[BaseRoute] = []
     for name, cls in capabilities.items():
-        if cls is None:
-            not_built = wrap(_not_built(name))
-            routes.append(Route(f"/{name}", not_built, methods=["GET", "POST", "DELETE"]))
-            routes.append(Mount(f"/{name}", routes=[Route("/{path:path}", not_built, methods=["GET", "POST", "DELETE"])]))
-        else:
-            # POST /<name> itself, not only /<name>/: Mount alone would answer it with a redirect.
-            routes.append(Route(f"/{name}", apps[name].routes[0].endpoint, methods=["POST"]))
-            routes.append(Mount(f"/{name}", routes=apps[name].routes))
-            routes += [Route(r.path, apps[name].extra_endpoint(r), methods=list(r.methods)) for r in cls.root_routes]
+        # POST /<name> itself, not only /<name>/: Mount alone would answer it with a redirect.
+        routes.append(Route(f"/{name}", apps[name].routes[0].endpoint, methods=["POST"]))
+        routes.append(Mount(f"/{name}", routes=apps[name].routes))
+        routes += apps[name].operation_routes(cls.root_routes)
 
     async def events(request: Request) -> Response:
         if not is_cloudevent(request.headers):
             raise BadRequest("POST /events takes a CloudEvent (binary or structured mode)")
-        body = await read_body(request, max(app.capability.max_body_bytes for app in apps.values()))
+        # The largest limit of any function (LOCALFN_MAX_BODY_BYTES when set); the one it goes to checks its own.
+        max_body_bytes = holder.settings.max_body_bytes
+        body = await read_body(request, max(app.capability.body_limit(max_body_bytes) for app in apps.values()))
         event_type = parse_event(request.headers, body).type
         for app in apps.values():
             if event_type in app.capability.event_types():
@@ -114,10 +88,10 @@ def build_app(holder: RuntimeHolder, names: Sequence[str] | None = None) -> Star
         return Response((await holder.get()).metrics.render(), media_type=CONTENT_TYPE)
 
     async def openapi(request: Request) -> Response:
-        return JSONResponse(openapi_document([cls for cls in capabilities.values() if cls is not None], prefixed=True))
+        return JSONResponse(openapi_document(list(capabilities.values()), prefixed=True))
 
     async def index(request: Request) -> Response:
-        return JSONResponse({"functions": {name: ("ready" if cls else "not built") for name, cls in capabilities.items()}})
+        return JSONResponse({"functions": {name: "ready" for name in capabilities}})
 
     routes += [
         Route("/", wrap(index), methods=["GET"]),

@@ -104,10 +104,6 @@ class CloudSettings(BaseModel):
             raise ValueError("set both LOCALFN_CLOUD__URL and LOCALFN_CLOUD__MODEL, or neither")
         return self
 
-    @property
-    def configured(self) -> bool:
-        return self.url is not None and self.model is not None
-
 
 Proof = Literal["data-integrity", "jwt", "none"]
 JwtAlgorithm = Literal["ES256", "RS256"]

@@ -85,8 +85,10 @@ def _problems(
     return (None, problems) if problems else (value, [])
 
 
-def _repair_message(problems: list[str]) -> Message:
+def _repair_message(problems: list[str], *, soft: bool = False) -> Message:
     listing = "\n".join(f"- {problem}" for problem in problems)
+    if soft:
+        return Message("user", f"Your reply is valid JSON but:\n{listing}\nReply again with only the corrected JSON object.")
     return Message(
         "user",
         f"Your reply did not match the required JSON Schema:\n{listing}\n"
@@ -102,6 +104,7 @@ async def chat_structured(
     metrics: Metrics,
     max_repairs: int,
     checks: Sequence[Check[T]] = (),
+    soft: Sequence[Check[T]] = (),
     schema: dict[str, Any] | None = None,
     prepare: Prepare | None = None,
 ) -> Structured[T]:
@@ -109,23 +112,34 @@ async def chat_structured(
 
     ``schema`` replaces ``output``'s own JSON Schema when the shape is only known at run time
     (it must describe data ``output`` accepts); ``prepare`` runs on the reply's JSON before
-    it is validated.
+    it is validated. ``checks`` are hard: a reply that breaks one is no answer.
+
+    ``soft`` checks are wishes: a reply that passes the hard ones but breaks a soft one is
+    re-asked once, if a repair is left, quoting the soft problems; the first reply that passes
+    the hard checks is the answer whenever the rest fail or the budget runs out (the caller
+    tidies what is left). Every attempt, soft or not, counts against ``max_repairs``.
     """
     schema = schema if schema is not None else output.model_json_schema()
     validator = jsonschema.Draft202012Validator(schema)
     request = replace(request, json_schema=schema)
     prompt_tokens = completion_tokens = 0
+    fallback: tuple[T, ChatResult] | None = None  # passed the hard checks, broke a soft one
     for attempt in range(1, max_repairs + 2):
         result = await pool.chat(request)
         prompt_tokens += result.prompt_tokens
         completion_tokens += result.completion_tokens
         value, problems = _problems(result.content, output, validator, checks, prepare)
         if value is not None:
-            return Structured(value, result, attempt, prompt_tokens, completion_tokens)
+            wishes = [problem for check in soft for problem in check(value)] if fallback is None else []
+            if not wishes or attempt > max_repairs:
+                return Structured(value, result, attempt, prompt_tokens, completion_tokens)
+            fallback = (value, result)
         if attempt <= max_repairs:
             metrics.repairs.inc()
-            messages = (*request.messages, Message("assistant", result.content), _repair_message(problems))
-            request = replace(request, messages=messages)
+            message = _repair_message(wishes, soft=True) if value is not None else _repair_message(problems)
+            request = replace(request, messages=(*request.messages, Message("assistant", result.content), message))
+    if fallback is not None:
+        return Structured(fallback[0], fallback[1], attempt, prompt_tokens, completion_tokens)
     raise StructuredOutputError(
         f"the model's reply broke its schema after {attempt} attempts: {'; '.join(problems)}",
         attempts=attempt,

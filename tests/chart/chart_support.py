@@ -23,6 +23,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from localfn.functions import FUNCTIONS as REGISTRY
+
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "localfn"
 CI_VALUES = CHART / "ci"
@@ -35,14 +37,8 @@ RELEASE = "demo"
 NAMESPACE = "localfn-test"
 KUBE_VERSIONS = ("1.29", "1.30", "1.31", "1.32", "1.33")
 
-# The contract: function name -> (folder under functions/, Python target).
-FUNCTIONS = {
-    "summarize": ("summarize", "summarize"),
-    "generate-badge": ("generate_badge", "generate_badge"),
-    "extract-parameters": ("extract_parameters", "extract_parameters"),
-    "analyze-photo": ("analyze_photo", "analyze_photo"),
-    "route-query": ("route_query", "route_query"),
-}
+# The contract: function name -> (folder under functions/, Python target), from localfn's one list.
+FUNCTIONS = {name: (function.package, function.package) for name, function in REGISTRY.items()}
 
 Doc = dict[str, Any]
 

@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 
-from localfn.serve import FUNCTIONS
 from localfn.settings import BackendSettings
 from tests.support.asgi_server import serve_in_thread
 from tests.support.http_checks import assert_problem
@@ -60,7 +59,9 @@ async def test_oversized_body_is_413_before_any_model_call(tiny_backend: Backend
 async def test_input_over_the_character_limit_is_422(tiny_backend: BackendSettings) -> None:
     async with serve_client(make_settings(tiny_backend, summarize_max_input_chars=1000)) as (client, _):
         response = await client.post("/summarize", json={"mode": "context", "context": "word " * 400})
-    assert "LOCALFN_SUMMARIZE_MAX_INPUT_CHARS" in assert_problem(response, 422, "invalid-input")["detail"]
+    problem = assert_problem(response, 422, "invalid-input")
+    assert "LOCALFN_SUMMARIZE_MAX_INPUT_CHARS" in problem["detail"]
+    assert [error["path"] for error in problem["errors"]] == ["context"]
 
 
 async def test_engine_down_is_503_with_retry_after(closed_port_url: str) -> None:
@@ -89,14 +90,6 @@ async def test_requests_over_the_in_flight_limit_get_503_overloaded(tiny_server)
     assert_problem(refused, 503, "overloaded")
     assert "LOCALFN_MAX_IN_FLIGHT" in refused.json()["detail"]
     assert "retry-after" in refused.headers
-
-
-async def test_function_not_built_yet_is_501_naming_it(tiny_backend: BackendSettings, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Every function is built now; a release may still list one that is not (None in FUNCTIONS).
-    monkeypatch.setitem(FUNCTIONS, "translate", None)
-    async with serve_client(make_settings(tiny_backend), ["summarize", "translate"]) as (client, _):
-        response = await client.post("/translate", json={"text": "hi"})
-    assert "translate" in assert_problem(response, 501, "not-implemented")["detail"]
 
 
 @pytest.mark.parametrize(

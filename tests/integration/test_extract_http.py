@@ -66,7 +66,7 @@ async def test_a_request_event_gets_a_reply_event(tiny_backend: BackendSettings)
          422, "function_schema/parameters", "at properties/a/minimum"),
         ({"user_message": "hi", "functions": [TRANSFER, TRANSFER]}, 422, "(root)", "repeated: transfer_money"),
         ({**REQUEST, "function_schema": {**TRANSFER, "description": "x" * 3000, "parameters": {**TRANSFER["parameters"], "description": "y" * 1500}}},
-         413, None, "LOCALFN_EXTRACT_PARAMETERS_MAX_SCHEMA_BYTES"),
+         422, "function_schema", "LOCALFN_EXTRACT_PARAMETERS_MAX_SCHEMA_BYTES"),
     ],
     ids=["empty-message", "invalid-schema", "duplicate-names", "schema-too-large"],
 )

@@ -52,12 +52,12 @@ async def test_images_go_as_plain_base64_to_the_vision_model(engine: OllamaEngin
     assert ollama_peer[0].images == [base64.b64encode(PNG).decode()]
 
 
-async def test_health_models_capabilities_and_load(engine: OllamaEngine, ollama_peer) -> None:
+async def test_health_models_and_capabilities(engine: OllamaEngine, ollama_peer) -> None:
     health = await engine.health()
     assert health.ready
     assert {"tiny:latest", "eyes:latest"} <= set(health.models)
     assert "vision" in await engine.capabilities("eyes")
-    await engine.load()
+    await engine.chat(ChatRequest(messages=(Message("user", "hi"),), max_tokens=2))  # loads the model
     loaded = {info.name for info in await engine.models() if info.loaded}
     assert "tiny:latest" in loaded
 

@@ -62,12 +62,3 @@ async def test_unreachable_server_is_engine_unavailable(closed_port_url: str) ->
         with pytest.raises(EngineUnavailable, match="cannot connect"):
             await engine.chat(ChatRequest(messages=(Message("user", "hi"),)))
         assert not (await engine.health()).reachable
-
-
-async def test_embeddings_from_a_server_started_for_them(tiny_model) -> None:
-    async with LlamaServer(tiny_model, name="tiny-embed", extra_args=("--embeddings", "--pooling", "mean")) as server:
-        async with httpx.AsyncClient(timeout=60) as client:
-            engine = OpenAIEngine(backend("embed", server.url, "tiny-embed"), client)
-            vectors = await engine.embed(["photosynthesis", "cell biology", "tax law"])
-    assert len(vectors) == 3
-    assert len({len(v) for v in vectors}) == 1 and len(vectors[0]) > 8

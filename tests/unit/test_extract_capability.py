@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from localfn.errors import PayloadTooLarge
+from localfn.errors import InvalidInput
 from localfn.functions.extract_parameters.capability import ExtractParameters, call_token_cap
 from localfn.functions.extract_parameters.models import ExtractParametersRequest
 from localfn.settings import Settings
@@ -118,11 +118,13 @@ async def test_the_one_function_can_be_declined_and_a_reason_is_always_given() -
     assert body["no_call_reason"]
 
 
-async def test_schemas_over_the_size_limit_are_413_without_a_model_call() -> None:
+@pytest.mark.parametrize(("field", "schemas"), [("function_schema", lambda f: f), ("functions", lambda f: [WEATHER, f])])
+async def test_schemas_over_the_size_limit_are_422_naming_the_field_without_a_model_call(field: str, schemas: Any) -> None:
     wide = {"name": "wide", "parameters": {"type": "object", "properties": {f"field_{i}": {"type": "string", "description": "x" * 100} for i in range(700)}}}
     engine = ScriptedEngine("gpu")
-    with pytest.raises(PayloadTooLarge, match="LOCALFN_EXTRACT_PARAMETERS_MAX_SCHEMA_BYTES"):
-        await run(engine, user_message="hi", function_schema=wide)
+    with pytest.raises(InvalidInput, match="LOCALFN_EXTRACT_PARAMETERS_MAX_SCHEMA_BYTES") as raised:
+        await run(engine, user_message="hi", **{field: schemas(wide)})
+    assert [error.path for error in raised.value.errors] == [field]
     assert engine.requests == []
 
 

@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 from openapi_spec_validator import validate
-from pydantic import BaseModel
 
-from localfn.capability import Capability, ExtraRoute, RouteDoc
+from localfn.capability import Call, Capability, ExtraRoute, Operation, RouteDoc
 from localfn.functions.generate_badge.capability import GenerateBadge
 from localfn.functions.route_query.capability import RouteQuery
 from localfn.openapi import openapi_document
 from localfn.serve import load_capabilities
+from tests.support.probe import Other, Page, Probe
 
-CAPABILITIES = [cls for cls in load_capabilities().values() if cls is not None]
+CAPABILITIES = list(load_capabilities().values())
 # Written out, not read from the capabilities: a route dropped from a declaration must fail here.
 BADGE_ROUTES = {
     "/": {"post"},
@@ -98,7 +98,7 @@ def test_every_declared_route_and_method_is_documented() -> None:
 def test_extra_operations_describe_parameters_bodies_and_answers() -> None:
     paths = openapi_document([GenerateBadge])["paths"]
     history, item, image = paths["/history"], paths["/history/{badge_id}"], paths["/image/{badge_id}"]
-    assert history["get"]["summary"].startswith("GET: a page of the stored badges")
+    assert history["get"]["summary"].startswith("A page of the stored badges")
     assert [p["name"] for p in history["get"]["parameters"]] == ["limit", "offset"]
     assert [(p["name"], p["in"]) for p in history["delete"]["parameters"]] == [("confirm", "query")]
     assert history["delete"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/ClearResult")
@@ -123,31 +123,16 @@ def test_extra_operations_describe_parameters_bodies_and_answers() -> None:
                 assert response["content"]["application/problem+json"]["schema"]["$ref"].endswith("/Problem")
 
 
-class _Page(BaseModel):
-    n: int
-
-
-class _Other(BaseModel):
-    name: str
-
-
-class _Probe(Capability[_Page, _Page]):
-    name = "probe"
-    summary = "A probe."
-    request_model = response_model = _Page
-
-    async def run(self, request: _Page) -> _Page:
-        return request
-
-    async def one(self, request: Any) -> Any:
+class _Probe(Probe):
+    async def one(self, call: Call) -> Any:
         """Get one."""
 
 
 def test_summaries_come_from_the_handler_docstring_and_path_models_must_match_the_path() -> None:
-    _Probe.extra_routes = (ExtraRoute("/one/{n}", ("GET",), "one", RouteDoc(path_params=_Page, response=_Page)),)
+    _Probe.extra_routes = (ExtraRoute("/one/{n}", (Operation("GET", _Probe.one, RouteDoc(path_params=Page, response=Page)),)),)
     operation = openapi_document([_Probe])["paths"]["/one/{n}"]["get"]
     assert (operation["summary"], operation["operationId"]) == ("Get one.", "probe_one")
     assert operation["parameters"][0]["schema"]["type"] == "integer"
-    _Probe.extra_routes = (ExtraRoute("/one/{n}", ("GET",), "one", RouteDoc(path_params=_Other)),)
+    _Probe.extra_routes = (ExtraRoute("/one/{n}", (Operation("GET", _Probe.one, RouteDoc(path_params=Other)),)),)
     with pytest.raises(ValueError, match="path parameters"):
         openapi_document([_Probe])

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import sys
 import tomllib
 from pathlib import Path
 
 import pytest
+
+from localfn.functions import FUNCTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "assets" / "specs"
@@ -85,3 +88,19 @@ def test_no_module_of_a_function_shadows_the_standard_library(function: str) -> 
     # there would stand in for the standard library's for anything imported after it.
     modules = {path.stem for path in (ROOT / "functions" / function).rglob("*.py")}
     assert not modules & set(sys.stdlib_module_names), sorted(modules & set(sys.stdlib_module_names))
+
+
+# The one list of functions (localfn.functions.FUNCTIONS) matches the folders and their entry points.
+
+
+def test_every_function_folder_is_in_the_registry_and_no_other() -> None:
+    folders = {p.parent.name for p in (ROOT / "functions").glob("*/capability.py")}
+    assert {function.package for function in FUNCTIONS.values()} == folders
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_each_registered_function_loads_its_capability_and_exposes_its_target(name: str) -> None:
+    function = FUNCTIONS[name]
+    assert function.load().name == name
+    main = importlib.import_module(f"localfn.functions.{function.package}.main")
+    assert callable(getattr(main, function.package)), f"functions/{function.package}/main.py has no {function.package}"

@@ -13,7 +13,7 @@ import pytest
 
 from localfn.cli import main
 from localfn.events import request_type
-from localfn.serve import FUNCTIONS
+from localfn.functions import FUNCTIONS
 
 ROOT = Path(__file__).parents[2]
 

@@ -34,16 +34,16 @@ def test_cloud_settings_are_nested_under_localfn_cloud(monkeypatch: pytest.Monke
     monkeypatch.setenv("LOCALFN_CLOUD__TIMEOUT_S", "7.5")
     settings = Settings()
     cloud = settings.cloud
-    assert (str(cloud.url), cloud.model, cloud.timeout_s, cloud.configured) == ("https://api.example.com/v1", "gpt-4o-mini", 7.5, True)
+    assert (str(cloud.url), cloud.model, cloud.timeout_s) == ("https://api.example.com/v1", "gpt-4o-mini", 7.5)
     assert cloud.api_key is not None and cloud.api_key.get_secret_value() == "sk-very-secret"
     assert "sk-very-secret" not in repr(settings) + str(settings) + settings.model_dump_json()
 
 
 def test_no_cloud_by_default_and_empty_values_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Settings().cloud.configured is False
+    assert (Settings().cloud.url, Settings().cloud.model) == (None, None)
     monkeypatch.setenv("LOCALFN_CLOUD__URL", "")
     monkeypatch.setenv("LOCALFN_CLOUD__MODEL", "")
-    assert Settings().cloud.configured is False
+    assert (Settings().cloud.url, Settings().cloud.model) == (None, None)
 
 
 def test_a_cloud_url_without_a_model_is_refused_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -137,3 +137,37 @@ async def test_no_repairs_allowed_means_one_attempt() -> None:
     with pytest.raises(StructuredOutputError) as caught:
         await chat_structured(pool_of(engine), REQUEST, Badge, metrics=Metrics(), max_repairs=0)
     assert caught.value.attempts == 1
+
+
+# Soft checks: wishes re-asked once, never a failure
+
+
+def not_gold(badge: Badge) -> list[str]:
+    return ["name: not Gold"] if badge.name == "Gold" else []
+
+
+SILVER = '{"name": "Silver", "level": 3}'
+
+
+@pytest.mark.parametrize(
+    ("script", "max_repairs", "name", "attempts"),
+    [
+        ([VALID, SILVER], 2, "Silver", 2),  # the soft re-ask is answered
+        ([VALID, VALID], 2, "Gold", 2),  # only one soft re-ask: its reply stands
+        ([VALID], 0, "Gold", 1),  # no repair left: the first reply stands
+        ([VALID, MISSING_LEVEL], 1, "Gold", 2),  # the re-ask broke the schema, budget spent: the first stands
+        ([MISSING_LEVEL, VALID, SILVER], 2, "Silver", 3),  # a schema repair, then the soft one
+    ],
+    ids=["answered", "once", "no-budget", "fallback", "after-schema-repair"],
+)
+async def test_soft_checks_get_one_re_ask_within_the_budget(
+    script: list[str], max_repairs: int, name: str, attempts: int
+) -> None:
+    engine = ScriptedEngine("gpu", script)
+    metrics = Metrics()
+    out = await chat_structured(pool_of(engine), REQUEST, Badge, metrics=metrics, max_repairs=max_repairs, soft=[not_gold])
+
+    assert (out.value.name, out.attempts, len(engine.requests)) == (name, attempts, attempts)
+    assert repairs(metrics) == attempts - 1
+    soft_asks = [r for r in engine.requests if "Your reply is valid JSON but:\n- name: not Gold" in r.messages[-1].content]
+    assert len(soft_asks) == (1 if attempts > 1 and script[attempts - 2] == VALID else 0)

@@ -86,11 +86,8 @@ def _print_serve(serve: ServeStatus) -> None:
 
 
 async def _configured_health(settings: Settings) -> list[EngineHealth]:
-    runtime = Runtime(settings)
-    try:
+    async with Runtime(settings) as runtime:
         return await runtime.pool.health()
-    finally:
-        await runtime.aclose()
 
 
 def _print_configured(settings: Settings, checks: list[EngineHealth]) -> None:
@@ -199,8 +196,7 @@ def _print_serve_models(serve: ServeStatus) -> None:
 
 
 async def _configured_models(settings: Settings) -> None:
-    runtime = Runtime(settings)
-    try:
+    async with Runtime(settings) as runtime:
         for engine in runtime.pool.engines:
             table = wrapping_table(engine.name, "model", "loaded", "size (MB)")
             detail = ""
@@ -213,8 +209,6 @@ async def _configured_models(settings: Settings) -> None:
             if table.rows:
                 console.print(table)
             _print_details([(engine.name, detail)])
-    finally:
-        await runtime.aclose()
 
 
 def engine_models(url: str, timeout: float) -> None:

@@ -40,11 +40,8 @@ class _Server(uvicorn.Server):
 
 
 async def _any_engine_reachable(settings: Settings) -> bool:
-    runtime = Runtime(settings)
-    try:
+    async with Runtime(settings) as runtime:
         checks = await runtime.pool.health()
-    finally:
-        await runtime.aclose()
     for check in checks:
         if check.reachable and not check.model_present:
             console.print(f"[yellow]engine {check.backend}: {check.detail}[/]")

@@ -54,7 +54,6 @@ class ChatResult:
 @dataclass(frozen=True)
 class ModelInfo:
     name: str
-    capabilities: tuple[str, ...] = ()  # e.g. ("completion", "vision") where the engine says
     size_bytes: int | None = None
     loaded: bool = False
 

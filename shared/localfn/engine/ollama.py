@@ -96,15 +96,6 @@ class OllamaEngine:
             seconds=time.perf_counter() - started,
         )
 
-    async def load(self, model: str | None = None) -> None:
-        """Load a model into memory ahead of traffic: an empty /api/generate does exactly that."""
-        model = model or self.model
-        async with engine_errors(self.name, self._url):
-            response = await self._client.post(
-                f"{self._url}/api/generate", json={"model": model, "keep_alive": self._keep_alive, "stream": False}
-            )
-            self._raise_for_status(response, response.content, model)
-
     async def health(self) -> EngineHealth:
         try:
             names = [entry["name"] for entry in await self._tags()]

@@ -66,16 +66,6 @@ class OpenAIEngine:
             seconds=time.perf_counter() - started,
         )
 
-    async def embed(self, texts: list[str]) -> list[list[float]]:
-        """Vectors from /v1/embeddings (llama-server needs ``--embeddings``)."""
-        async with engine_errors(self.name, self._url):
-            response = await self._client.post(
-                f"{self._url}/embeddings", json={"model": self.model, "input": texts}, headers=self._headers
-            )
-        raise_for_status(response, self.name, response.content)
-        rows = sorted(response.json()["data"], key=lambda row: row["index"])
-        return [row["embedding"] for row in rows]
-
     async def health(self) -> EngineHealth:
         try:
             names = [info.name for info in await self.models()]

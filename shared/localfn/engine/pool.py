@@ -86,6 +86,11 @@ class EnginePool:
             return result
         raise combined(failures)
 
+    def models(self, *, vision: bool = False) -> tuple[tuple[str | None, ...], ...]:
+        """What an answer depends on besides its input, for cache keys: each engine's name and model
+        (and vision model, with ``vision``), in pool order."""
+        return tuple((e.name, e.model, e.vision_model) if vision else (e.name, e.model) for e in self.engines)
+
     async def health(self) -> list[EngineHealth]:
         """Each engine's health, checked concurrently and reused for ``health_cache_s``."""
         async with self._health_lock:
@@ -94,9 +99,6 @@ class EnginePool:
                 checks = await asyncio.gather(*(engine.health() for engine in self.engines))
                 self._health = (now, list(checks))
             return self._health[1]
-
-    async def ready(self) -> bool:
-        return any(check.ready for check in await self.health())
 
     async def check_vision(self) -> None:
         """Raise ``ModelNotFound`` (saying what to pull) unless some engine's vision model can see images.
