@@ -44,3 +44,11 @@ def test_verify_says_what_a_binary_file_that_is_no_image_is(tmp_path: Path) -> N
     path.write_bytes(b"PK\x03\x04\xff\xfe")
     done = CliRunner().invoke(main, ["verify", str(path)])
     assert done.exit_code == 1 and "neither text (a credential JSON or a VC-JWT) nor a PNG or SVG" in done.output
+
+
+def test_the_readme_s_example_badge_is_baked_signed_and_valid() -> None:
+    example = Path(__file__).parents[2] / "examples" / "badge.png"
+    done = CliRunner().invoke(main, ["verify", str(example)])
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("valid (data-integrity proof)")
+    assert "ok     baked: the image holds exactly one credential" in done.output
