@@ -11,11 +11,11 @@ Rules:
   renews the hash's TTL, so the totals of an installation nobody uses any more expire.
 - Waiters are woken by one pattern subscription per process (``done`` channels), never by
   polling; a wake-up that is lost (the listener reconnecting) costs at most the owner's lease.
-- ``finish_soon`` is write-behind: the owner answers its caller at once and stores the value in
-  the background (a Redis round trip is a wake-up of two processes, most of the store's cost per
+- ``finish`` is write-behind: the owner answers its caller at once and stores the value in the
+  background (a Redis round trip is a wake-up of two processes, most of the store's cost per
   request). Other processes' claims meanwhile find the lease and wait for its publication;
-  ``flush`` (and ``aclose``) waits for the writes still pending (at most one timeout), so a clean shutdown
-  loses none. A process killed in between leaves only a lease, which expires.
+  ``flush`` (and ``aclose``) waits for the writes still pending (each at most one timeout), so
+  a clean shutdown loses none. A process killed in between leaves only a lease, which expires.
 """
 
 from __future__ import annotations
@@ -151,20 +151,20 @@ class StateClient:
         """Extend the lease; False when it is no longer ours."""
         return bool(await self._call("renew", lambda: self._renew(keys=[keys.lease], args=[token, self.lease_ms])))
 
-    async def finish(self, keys: FlightKeys, token: str, value: bytes | None, ttl_ms: int) -> None:
-        """Store ``value`` for ``ttl_ms`` (none: nothing to share), free the lease and wake every waiter."""
-        args: list[str | int | bytes] = [token, ttl_ms, keys.done] + ([value] if value is not None else [])
-        await self._call("finish", lambda: self._finish(keys=[keys.value, keys.lease], args=args))
+    def finish(self, keys: FlightKeys, token: str, value: bytes | None, ttl_ms: int) -> None:
+        """Store ``value`` for ``ttl_ms`` (none: nothing to share), free the lease and wake every waiter.
 
-    def finish_soon(self, keys: FlightKeys, token: str, value: bytes | None, ttl_ms: int) -> None:
-        """``finish`` in the background (write-behind); a failure is counted and logged as any other."""
-        task = asyncio.get_running_loop().create_task(self._finish_quietly(keys, token, value, ttl_ms))
+        Write-behind: this schedules the work and returns; a failure is counted and logged as any other.
+        """
+        args: list[str | int | bytes] = [token, ttl_ms, keys.done] + ([value] if value is not None else [])
+
+        async def store() -> None:
+            with contextlib.suppress(StateUnavailable):
+                await self._call("finish", lambda: self._finish(keys=[keys.value, keys.lease], args=args))
+
+        task = asyncio.get_running_loop().create_task(store())
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
-
-    async def _finish_quietly(self, keys: FlightKeys, token: str, value: bytes | None, ttl_ms: int) -> None:
-        with contextlib.suppress(StateUnavailable):
-            await self.finish(keys, token, value, ttl_ms)
 
     async def add(self, key: str, amounts: Mapping[str, float], ttl_ms: int) -> None:
         """Add ``amounts`` to the fields of the hash ``key`` (totals of every process) and keep it ``ttl_ms`` more."""

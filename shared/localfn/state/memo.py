@@ -6,8 +6,9 @@ How one key is answered, in every process:
 2. One atomic claim: the stored value (``HIT``); or the lease (``SET NX PX``), whose holder computes,
    renews the lease every third of its length while it works, then answers its caller and, behind
    it, stores the value (JSON, at most ``LOCALFN_STATE_MAX_VALUE_BYTES``; larger ones are not
-   shared), frees the lease and publishes on the key's ``done`` channel; or the lease is held elsewhere: wait for that publication, or for
-   the lease to run out if its owner died, then claim again (``COALESCED`` once it finds the value).
+   shared), frees the lease and publishes on the key's ``done`` channel; or the lease is held
+   elsewhere: wait for that publication, or for the lease to run out if its owner died, then
+   claim again (``COALESCED`` once it finds the value).
    A flight that failed or was given up frees its lease without a value: the next claim computes.
 3. When the store fails (``StateUnavailable``) the caller computes with the in-process state alone:
    answers keep coming, only the sharing is lost until the store answers again.
@@ -91,7 +92,7 @@ class SharedMemo(Generic[V]):
             renewing.cancel()
             # Also after a failure or a cancellation: the lease is freed and waiters claim again at once.
             # Write-behind: the caller has its answer without waiting for the store (client.py).
-            self._client.finish_soon(keys, token, shared, self._ttl_ms)
+            self._client.finish(keys, token, shared, self._ttl_ms)
 
     async def _renew(self, keys: FlightKeys, token: str) -> None:
         while True:
