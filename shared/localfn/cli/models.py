@@ -24,7 +24,8 @@ from localfn.cli.cluster import connect, kube_options
 from localfn.cli.inspect import engine_models
 from localfn.cli.options import timeout_option, url_option
 from localfn.cli.tables import wrapping_table
-from localfn.operate.ollama import OllamaAdmin, OllamaAdminError, PullStep, full_name
+from localfn.engine.ollama import full_name
+from localfn.operate.ollama import OllamaAdmin, OllamaAdminError, PullStep
 from localfn.settings import Settings
 
 __all__ = ["models"]

@@ -22,16 +22,16 @@ from localfn.errors import EngineUnavailable, ModelNotFound
 from localfn.sentences import LOOPED, RepeatWatch, cut
 from localfn.settings import BackendSettings
 
-__all__ = ["OllamaEngine", "same_model"]
+__all__ = ["OllamaEngine", "full_name", "same_model"]
+
+
+def full_name(name: str) -> str:
+    """Ollama reads a name without a tag as ``name:latest``."""
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
 
 
 def same_model(a: str, b: str) -> bool:
-    """Ollama treats a name without a tag as ``:latest``."""
-
-    def full(name: str) -> str:
-        return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
-
-    return full(a) == full(b)
+    return full_name(a) == full_name(b)
 
 
 class OllamaEngine:

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["LoadedModel", "OllamaAdmin", "OllamaAdminError", "PullStep", "StoredModel", "full_name"]
+__all__ = ["LoadedModel", "OllamaAdmin", "OllamaAdminError", "PullStep", "StoredModel"]
 
 # Model names and sizes cross a pull's minutes; connecting is quick or it is not there.
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -63,11 +63,6 @@ class PullStep:
     digest: str = ""
     total: int = 0
     completed: int = 0
-
-
-def full_name(name: str) -> str:
-    """Ollama reads a name without a tag as ``name:latest``."""
-    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
 
 
 def _advice(message: str, name: str, *, pulling: bool = False) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from localfn.operate.checks import Check, fail, ok, warn
 from localfn.operate.kube import ClusterError, Obj, condition
-from localfn.operate.ollama import full_name
+from localfn.engine.ollama import full_name
 from localfn.operate.target import Target, not_ready
 
 __all__ = ["pending", "pool_checks", "pool_pods"]
