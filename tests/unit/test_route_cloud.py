@@ -52,7 +52,7 @@ def test_a_cloud_url_without_a_model_is_refused_at_start_up(monkeypatch: pytest.
         Settings()
 
 
-@pytest.mark.parametrize("name", ["LOCALFN_ROUTE_CLOUD_MIN_PROBABILITY", "LOCALFN_ROUTE_COMPLEX_MIN_PROBABILITY"])
+@pytest.mark.parametrize("name", ["LOCALFN_ROUTE_QUERY__CLOUD_MIN_PROBABILITY", "LOCALFN_ROUTE_QUERY__COMPLEX_MIN_PROBABILITY"])
 def test_thresholds_are_probabilities(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     monkeypatch.setenv(name, "1.5")
     with pytest.raises(ValidationError):
