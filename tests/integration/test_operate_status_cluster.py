@@ -137,6 +137,25 @@ def test_engines_and_routing(knative: ChartCluster, tmp_path: Path) -> None:
     assert routing["stats"]["scope"] == "pod" and routing["stats"]["queries"] == 2 and routing["stats"]["tiers"]["simple"] == 2
 
 
+class FakeTotals:
+    """Stands in for `SharedTotals`: the installation's totals, as a shared store would hold them."""
+
+    def __init__(self, tally: dict[str, float]) -> None:
+        self.tally = tally
+
+    async def read(self) -> dict[str, float]:
+        return self.tally
+
+
+def test_routing_with_a_shared_store_is_the_installations(knative: ChartCluster, tmp_path: Path) -> None:
+    pod = knative.pods_of("route-query")[0]
+    knative.functions[pod].routes._totals = FakeTotals({"queries|complex|cloud|false": 7.0})  # type: ignore[assignment]
+    result = status(knative, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert f"route-query routing: the installation's totals (asked of pod {pod})" in result.output
+    assert report(knative, tmp_path)["routing"]["stats"]["tiers"]["complex"] == 7
+
+
 def test_an_ollama_pod_that_does_not_answer(knative: ChartCluster, tmp_path: Path) -> None:
     del knative.api.proxies[f"pods/{GPU_POD}"]
     gpu = report(knative, tmp_path)["engines"][0]
@@ -151,7 +170,7 @@ def test_the_tables(knative: ChartCluster, tmp_path: Path) -> None:
     summarize = next(line for line in result.output.splitlines() if "2/2" in line)  # the name may wrap at 80 columns
     assert [cell.strip() for cell in summarize.split("│")[2:-1]] == ["yes", "2/2", "4", "1", "0", "20", "4900"]
     assert "Ollama pools" in result.output and "llama3.1:8b" in result.output
-    assert f"route-query routing (pod, from pod {knative.pods_of('route-query')[0]} only)" in result.output
+    assert f"route-query routing: pod {knative.pods_of('route-query')[0]} only (LOCALFN_STATE_URL is not set" in result.output
 
 
 def test_deployment_mode(deployment_mode: ChartCluster, tmp_path: Path) -> None:

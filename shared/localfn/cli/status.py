@@ -84,10 +84,10 @@ def _cluster_tables(report: Any) -> list[Any]:
         r = report.routing
         if r.stats is None:
             tables.append(escape(f"route-query routing: no ready pod answered /stats ({r.pod}: {r.problem})"))
+        elif r.stats.get("scope") == "installation":  # a shared store: every pod's queries
+            tables.append(_routing(f"route-query routing: the installation's totals (asked of pod {r.pod})", r.stats))
         else:
-            scope = r.stats.get("scope", "")
-            title = f"route-query routing ({scope}, from pod {r.pod}{'' if scope == 'installation' else ' only'})"
-            tables.append(_routing(title, r.stats))
+            tables.append(_routing(f"route-query routing: pod {r.pod} only ({r.stats.get('scope_reason')})", r.stats))
     return tables
 
 
