@@ -9,10 +9,6 @@ fake's pod proxy, so the figures are summed from real Prometheus pages.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +20,7 @@ from click.testing import CliRunner, Result
 from localfn.cli import main
 from tests.chart import chart_support as cs
 from tests.support.asgi_server import serve_in_thread
-from tests.support.fake_cluster import SECRET_MARKER, ChartCluster, chart_cluster
+from tests.support.fake_cluster import SECRET_MARKER, ChartCluster, chart_cluster, kubectl_localfn
 from tests.support.fake_kube_api import kubeconfig
 
 pytestmark = pytest.mark.skipif(cs.find_helm() is None, reason="needs the helm binary (scripts/install-k8s-tools.sh)")
@@ -206,16 +202,8 @@ def test_an_unreachable_cluster(tmp_path: Path, closed_port_url: str) -> None:
 
 
 def test_kubectl_localfn_status_means_the_cluster(knative: ChartCluster, tmp_path: Path) -> None:
-    """`kubectl localfn status -n ...`: kubectl finds kubectl-localfn on PATH; status means --cluster."""
-    bin_dir = Path(sys.executable).parent
-    kubectl = shutil.which("kubectl", path=f"{bin_dir}:{os.environ['PATH']}")
-    if kubectl is None or not (bin_dir / "kubectl-localfn").exists():
-        pytest.skip("needs kubectl and the kubectl-localfn entry point (scripts/setup.sh test installs both)")
-    with serve_in_thread(knative.api) as url:
-        config = tmp_path / "kubeconfig"
-        config.write_text(yaml.safe_dump(kubeconfig(url, "elsewhere")))
-        env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "KUBECONFIG": str(config)}
-        done = subprocess.run([kubectl, "localfn", "status", "-n", cs.NAMESPACE, "--release", cs.RELEASE, "--json"],
-                              capture_output=True, text=True, env=env, timeout=120)
+    """`kubectl localfn status -n ...`: status means --cluster; kubectl's -n wins over the context's namespace."""
+    done = kubectl_localfn(knative, tmp_path, "status", "-n", cs.NAMESPACE, "--release", cs.RELEASE, "--json",
+                           config=kubeconfig("http://replaced", "elsewhere"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout)["namespace"] == cs.NAMESPACE

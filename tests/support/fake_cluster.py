@@ -15,14 +15,18 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
+import shutil
+import subprocess
+import sys
 import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
-
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,7 +35,8 @@ from starlette.routing import Route
 from localfn.functions.route_query.stats import RouteMetrics
 from localfn.metrics import CONTENT_TYPE, Metrics
 from tests.chart import chart_support as cs
-from tests.support.fake_kube_api import FakeKubeApi, Obj
+from tests.support.asgi_server import serve_in_thread
+from tests.support.fake_kube_api import FakeKubeApi, Obj, kubeconfig
 from tests.support.ollama_peer import OllamaPeer
 
 NOWHERE = "http://127.0.0.1:9"  # the peers only answer /api/tags and /api/ps: no llama-server behind them
@@ -257,3 +262,22 @@ def chart_cluster(values: dict[str, Any]) -> ChartCluster:
                 api.add(doc)
             cluster._serve_pod(doc, 0)
     return cluster
+
+
+def kubectl_localfn(cluster: ChartCluster, tmp_path: Path, *args: str, config: Obj | None = None) -> subprocess.CompletedProcess[str]:
+    """`kubectl localfn ARGS` run by the real kubectl, which finds kubectl-localfn on PATH, against the cluster.
+
+    ``config`` is the kubeconfig (its server set to the fake's URL), by default `kubeconfig`'s;
+    the test is skipped without kubectl or the entry point (scripts/setup.sh test installs both).
+    """
+    bin_dir = Path(sys.executable).parent
+    kubectl = shutil.which("kubectl", path=f"{bin_dir}:{os.environ['PATH']}")
+    if kubectl is None or not (bin_dir / "kubectl-localfn").exists():
+        pytest.skip("needs kubectl and the kubectl-localfn entry point (scripts/setup.sh test installs both)")
+    with serve_in_thread(cluster.api) as url:
+        settings = config or kubeconfig(url, cs.NAMESPACE)
+        settings["clusters"][0]["cluster"]["server"] = url
+        path = tmp_path / "kubeconfig"
+        path.write_text(yaml.safe_dump(settings))
+        env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "KUBECONFIG": str(path)}
+        return subprocess.run([kubectl, "localfn", *args], capture_output=True, text=True, env=env, timeout=120)

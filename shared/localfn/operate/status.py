@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,7 +102,7 @@ def parse_samples(*pages: str) -> Samples:
     return samples
 
 
-def count_functions(functions: dict[str, FunctionStatus], samples: Samples) -> None:
+def count_functions(functions: Mapping[str, FunctionStatus], samples: Samples) -> None:
     """Fill in each function's requests, errors, in flight and p50/p99 from ``samples`` (series labelled by function)."""
     buckets: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for labels, value in samples.get("localfn_requests_total", []):
