@@ -8,10 +8,6 @@ deployment gets wrong and expects the FAIL (or WARN) that names it, with its fix
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +19,7 @@ from click.testing import CliRunner, Result
 from localfn.cli import main
 from tests.chart import chart_support as cs
 from tests.support.asgi_server import serve_in_thread
-from tests.support.fake_cluster import SECRET_MARKER, ChartCluster, chart_cluster
+from tests.support.fake_cluster import SECRET_MARKER, ChartCluster, chart_cluster, kubectl_localfn
 from tests.support.fake_kube_api import kubeconfig
 
 pytestmark = pytest.mark.skipif(cs.find_helm() is None, reason="needs the helm binary (scripts/install-k8s-tools.sh)")
@@ -216,18 +212,10 @@ def test_secrets_not_readable_asks_for_values(healthy: ChartCluster, tmp_path: P
 
 def test_kubectl_runs_it_as_a_plugin_with_its_own_flags(healthy: ChartCluster, tmp_path: Path) -> None:
     """`kubectl localfn doctor --context ... -n ...`: the real kubectl finds kubectl-localfn on PATH; doctor means --cluster."""
-    bin_dir = Path(sys.executable).parent
-    kubectl = shutil.which("kubectl", path=f"{bin_dir}:{os.environ['PATH']}")
-    if kubectl is None or not (bin_dir / "kubectl-localfn").exists():
-        pytest.skip("needs kubectl and the kubectl-localfn entry point (scripts/setup.sh test installs both)")
-    with serve_in_thread(healthy.api) as url:
-        config = tmp_path / "kubeconfig"
-        settings = kubeconfig(url, "elsewhere", context="other")
-        settings["contexts"].append({"name": "fake", "context": {"cluster": "fake", "user": "operator"}})
-        config.write_text(yaml.safe_dump(settings))
-        env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "KUBECONFIG": str(config)}
-        done = subprocess.run([kubectl, "localfn", "doctor", "--context", "fake", "-n", cs.NAMESPACE, "--release", cs.RELEASE, "--json"],
-                              capture_output=True, text=True, env=env, timeout=120)
+    settings = kubeconfig("http://replaced", "elsewhere", context="other")
+    settings["contexts"].append({"name": "fake", "context": {"cluster": "fake", "user": "operator"}})
+    done = kubectl_localfn(healthy, tmp_path, "doctor", "--context", "fake", "-n", cs.NAMESPACE, "--release", cs.RELEASE, "--json",
+                           config=settings)
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     assert (report["context"], report["namespace"], report["ok"]) == ("fake", cs.NAMESPACE, True)

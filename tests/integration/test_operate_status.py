@@ -20,7 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from localfn.cli import main
-from localfn.operate.status import histogram_quantile
+from localfn.metrics import Metrics
+from localfn.operate.status import histogram_quantile, parse_samples
 from localfn.runtime import RuntimeHolder
 from localfn.serve import build_app
 from tests.support.asgi_server import serve_in_thread
@@ -86,3 +87,19 @@ def test_watch_redraws_until_ctrl_c(serve: str) -> None:
     out, err = watch.communicate(timeout=30)
     assert watch.returncode == 0, out + err
     assert "summarize" in out and "engines, in failover order" in out
+
+
+def test_pages_are_summed_series_by_series() -> None:
+    """Two pods' pages: the same series added, others kept apart; the quantile then reads the added buckets."""
+    one, two = Metrics(), Metrics()
+    one.requests.labels("summarize", "200", "json").inc(3)
+    two.requests.labels("summarize", "200", "json").inc(1)
+    two.requests.labels("summarize", "503", "json").inc(2)
+    one.latency.labels("summarize").observe(0.02)
+    two.latency.labels("summarize").observe(3.0)
+    samples = parse_samples(one.render().decode(), two.render().decode())
+    requests = {labels["status"]: value for labels, value in samples["localfn_requests_total"]}
+    assert requests == {"200": 4.0, "503": 2.0}
+    buckets = [(float(labels["le"]), value) for labels, value in samples["localfn_request_seconds_bucket"]]
+    assert dict(buckets)[0.025] == 1.0 and dict(buckets)[float("inf")] == 2.0
+    assert histogram_quantile(0.5, buckets) == pytest.approx(0.025)  # rank 1 of 2: the top of the quick pod's bucket

@@ -4,7 +4,10 @@ The objects are the chart's own, rendered by the real helm binary from the given
 what a healthy cluster adds: a GPU node and a CPU node, the StatefulSets' pods (scheduled,
 ready) and their bound model caches, ready Knative Services and Triggers, Ready ScaledObjects,
 the Helm release Secret, an Ollama (the test peer) behind each Ollama pod's proxy holding
-the models the values ask for, and one pod per function serving localfn's own /metrics.
+the models the values ask for, and one pod per function serving localfn's own /metrics (and
+route-query's /stats). In Knative mode the pods are Knative's: a Deployment per revision,
+labelled as Knative labels it (``serving.knative.dev/revision`` and the rest, over the
+template's own labels), and its pods; `ChartCluster.add_function_pod` scales one up.
 """
 
 from __future__ import annotations
@@ -12,21 +15,28 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
+import shutil
+import subprocess
+import sys
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
-
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from localfn.functions.route_query.stats import RouteMetrics
 from localfn.metrics import CONTENT_TYPE, Metrics
 from tests.chart import chart_support as cs
-from tests.support.fake_kube_api import FakeKubeApi, Obj
+from tests.support.asgi_server import serve_in_thread
+from tests.support.fake_kube_api import FakeKubeApi, Obj, kubeconfig
 from tests.support.ollama_peer import OllamaPeer
 
 NOWHERE = "http://127.0.0.1:9"  # the peers only answer /api/tags and /api/ps: no llama-server behind them
@@ -38,17 +48,34 @@ SECRET_MARKER = "password-from-the-release-manifest"
 
 
 class FunctionPod:
-    """A function pod's /metrics (localfn's own series); ``failing`` adds a store error at every scrape."""
+    """A function pod's /metrics (localfn's own series); ``failing`` adds a store error at every scrape.
 
-    def __init__(self) -> None:
+    route-query's pod also answers /stats from its own `RouteMetrics` (no store: ``scope`` "pod").
+    """
+
+    def __init__(self, function: str) -> None:
+        self.function = function
         self.metrics = Metrics()
         self.failing = False
-        self.app = Starlette(routes=[Route("/metrics", self._metrics)])
+        routes = [Route("/metrics", self._metrics)]
+        if function == "route-query":
+            self.routes = RouteMetrics(self.metrics)
+            routes.append(Route("/stats", self._stats))
+        self.app = Starlette(routes=routes)
+
+    def answered(self, status: int, *seconds: float) -> None:
+        """Count requests answered with ``status``, one per latency given, as `FunctionApp` counts them."""
+        for s in seconds:
+            self.metrics.requests.labels(self.function, str(status), "json").inc()
+            self.metrics.latency.labels(self.function).observe(s)
 
     async def _metrics(self, request: Request) -> Response:
         if self.failing:
             self.metrics.state_errors.labels(op="get", reason="timeout").inc()
         return Response(self.metrics.render(), media_type=CONTENT_TYPE)
+
+    async def _stats(self, request: Request) -> Response:
+        return Response((await self.routes.snapshot()).model_dump_json(), media_type="application/json")
 
 
 @dataclass
@@ -57,6 +84,25 @@ class ChartCluster:
     values: dict[str, Any]
     peers: dict[str, OllamaPeer] = field(default_factory=dict)  # by pod name
     functions: dict[str, FunctionPod] = field(default_factory=dict)  # by pod name
+
+    def pods_of(self, function: str) -> list[str]:
+        return sorted(pod for pod, served in self.functions.items() if served.function == function)
+
+    def add_function_pod(self, function: str) -> str:
+        """One more ready pod of ``function``, its Deployment (the chart's, or Knative's for the revision) scaled up to match."""
+        deployment = next(o for o in self.api.objects if o["kind"] == "Deployment"
+                          and o["metadata"]["labels"].get("localfn.io/function") == function)
+        n = deployment["spec"]["replicas"] = deployment["spec"].get("replicas", 1) + 1
+        deployment["status"].update(replicas=n, readyReplicas=n, availableReplicas=n, updatedReplicas=n)
+        return self._serve_pod(deployment, n - 1)
+
+    def _serve_pod(self, deployment: Obj, index: int) -> str:
+        pod = _function_pod(deployment, index)
+        self.api.add(pod)
+        name = pod["metadata"]["name"]
+        served = self.functions[name] = FunctionPod(pod["metadata"]["labels"]["localfn.io/function"])
+        self.api.proxies[f"pods/{name}"] = served.app
+        return name
 
 
 def _render(values: dict[str, Any]) -> list[Obj]:
@@ -116,15 +162,34 @@ def _pods_of(statefulset: Obj, node: str) -> list[Obj]:
     ]
 
 
-def _function_pod(workload: Obj) -> Obj:
-    """The pod Knative (or the Deployment) runs for a function: its template's labels, one container on 8080."""
-    template = workload["spec"]["template"]
-    name = workload["metadata"]["name"]
+def _knative_deployment(service: Obj) -> Obj:
+    """The Deployment Knative makes for a Knative Service's first revision: the template's labels and Knative's own."""
+    name = service["metadata"]["name"]
+    revision = service["status"]["latestReadyRevisionName"]
+    uid = str(uuid.uuid5(uuid.NAMESPACE_URL, revision))
+    labels = {**service["spec"]["template"]["metadata"]["labels"], "app": revision,
+              "serving.knative.dev/service": name, "serving.knative.dev/configuration": name,
+              "serving.knative.dev/configurationGeneration": "1", "serving.knative.dev/revision": revision,
+              "serving.knative.dev/revisionUID": uid}
+    container = service["spec"]["template"]["spec"]["containers"][0]
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": f"{revision}-deployment", "namespace": cs.NAMESPACE, "labels": labels},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"serving.knative.dev/revisionUID": uid}},
+                 "template": {"metadata": {"labels": labels},
+                              "spec": {"containers": [{"name": "user-container", "image": container["image"], "ports": [{"containerPort": 8080}]}]}}},
+    }
+
+
+def _function_pod(deployment: Obj, index: int) -> Obj:
+    """Pod ``index`` of a function's Deployment (the chart's, or Knative's): its template's labels, one container on 8080."""
+    template = deployment["spec"]["template"]
     container = template["spec"]["containers"][0]
     return {
         "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": f"{name}-00001-deployment-7d9c5", "namespace": cs.NAMESPACE, "labels": template["metadata"]["labels"]},
-        "spec": {"nodeName": CPU_NODE, "containers": [{"name": "user-container", "image": container["image"], "ports": [{"containerPort": 8080}]}]},
+        "metadata": {"name": f"{deployment['metadata']['name']}-7d9c5-{index:05d}", "namespace": cs.NAMESPACE,
+                     "labels": {**template["metadata"]["labels"], "pod-template-hash": "7d9c5"}},
+        "spec": {"nodeName": CPU_NODE, "containers": [{"name": container["name"], "image": container["image"], "ports": [{"containerPort": 8080}]}]},
         "status": {**_ready("PodScheduled", "Initialized", "ContainersReady", "Ready"), "phase": "Running"},
     }
 
@@ -158,9 +223,14 @@ def _with_status(doc: Obj) -> Obj:
             {"type": "Ready", "status": "True", "reason": "ScaledObjectReady", "message": "ScaledObject is defined correctly and is ready for scaling"},
             {"type": "Active", "status": "False", "reason": "ScalerNotActive", "message": "Scaling is not performed because triggers are not active"},
         ]}
-    elif kind in ("StatefulSet", "Deployment"):
+    elif kind == "StatefulSet":
         n = doc["spec"].get("replicas", 1)
         doc["status"] = {"observedGeneration": 1, "replicas": n, "readyReplicas": n, "availableReplicas": n, "updatedReplicas": n}
+    elif kind == "Deployment":
+        n = doc["spec"].get("replicas", 1)
+        doc["status"] = {"observedGeneration": 1, "replicas": n, "readyReplicas": n, "availableReplicas": n, "updatedReplicas": n,
+                         "conditions": [{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable",
+                                         "message": "Deployment has minimum availability."}]}
     return doc
 
 
@@ -174,7 +244,8 @@ def chart_cluster(values: dict[str, Any]) -> ChartCluster:
     cluster = ChartCluster(api, merged)
     for doc in _render(values):
         doc.setdefault("metadata", {})["namespace"] = cs.NAMESPACE
-        api.add(_with_status(cs.drop_nulls(doc)))
+        doc = _with_status(cs.drop_nulls(doc))
+        api.add(doc)
         if doc["kind"] == "StatefulSet" and doc["metadata"]["labels"].get("app.kubernetes.io/component") == "ollama":
             pool = doc["metadata"]["labels"]["localfn.io/pool"]
             pods = _pods_of(doc, GPU_NODE if pool == "gpu" else CPU_NODE)
@@ -185,9 +256,28 @@ def chart_cluster(values: dict[str, Any]) -> ChartCluster:
                 cluster.peers[pod["metadata"]["name"]] = peer
             if pods:  # the pool's client Service: one replica by default, so its first pod
                 api.proxies[f"services/{doc['metadata']['name']}"] = cluster.peers[pods[0]["metadata"]["name"]]
-        if doc["kind"] in ("Service", "Deployment") and doc["metadata"]["labels"].get("app.kubernetes.io/component") == "function" and "template" in doc["spec"]:
-            pod = _function_pod(doc)
-            api.add(pod)
-            function = cluster.functions[pod["metadata"]["name"]] = FunctionPod()
-            api.proxies[f"pods/{pod['metadata']['name']}"] = function.app
+        if doc["metadata"]["labels"].get("app.kubernetes.io/component") == "function" and doc["kind"] in ("Service", "Deployment") and "template" in doc["spec"]:
+            if doc["kind"] == "Service":  # Knative's: the revision's Deployment runs its pods
+                doc = _with_status(_knative_deployment(doc))
+                api.add(doc)
+            cluster._serve_pod(doc, 0)
     return cluster
+
+
+def kubectl_localfn(cluster: ChartCluster, tmp_path: Path, *args: str, config: Obj | None = None) -> subprocess.CompletedProcess[str]:
+    """`kubectl localfn ARGS` run by the real kubectl, which finds kubectl-localfn on PATH, against the cluster.
+
+    ``config`` is the kubeconfig (its server set to the fake's URL), by default `kubeconfig`'s;
+    the test is skipped without kubectl or the entry point (scripts/setup.sh test installs both).
+    """
+    bin_dir = Path(sys.executable).parent
+    kubectl = shutil.which("kubectl", path=f"{bin_dir}:{os.environ['PATH']}")
+    if kubectl is None or not (bin_dir / "kubectl-localfn").exists():
+        pytest.skip("needs kubectl and the kubectl-localfn entry point (scripts/setup.sh test installs both)")
+    with serve_in_thread(cluster.api) as url:
+        settings = config or kubeconfig(url, cs.NAMESPACE)
+        settings["clusters"][0]["cluster"]["server"] = url
+        path = tmp_path / "kubeconfig"
+        path.write_text(yaml.safe_dump(settings))
+        env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "KUBECONFIG": str(path)}
+        return subprocess.run([kubectl, "localfn", *args], capture_output=True, text=True, env=env, timeout=120)

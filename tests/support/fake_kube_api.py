@@ -10,8 +10,10 @@ collection answer 403 as RBAC would.
 
 A pod's or a Service's proxy (``/api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH``, likewise
 ``services``) is served by the ASGI app registered in ``proxies`` as "pods/NAME" or
-"services/NAME" (an OllamaPeer, a function's /metrics), as the API server forwards to the pod;
-the proxy alone also takes POST (a pull, a warm-up), as the real one does.
+"services/NAME" (an OllamaPeer, a function's /metrics), as the API server forwards to the pod:
+an object not added answers 404 as the API server does, one with nothing registered behind it
+503 (connection refused, the answer of a pod whose process is down). The proxy alone also takes
+POST (a pull, a warm-up), as the real one does.
 """
 
 from __future__ import annotations
@@ -130,15 +132,18 @@ class FakeKubeApi:
         resource, name, sub = parts[0], (parts[1] if len(parts) > 1 else None), parts[2:]
         if resource in self.forbidden:
             return _status(403, "Forbidden", f'{resource} is forbidden: User "operator" cannot list resource "{resource}"')
-        if resource in ("pods", "services") and name and sub[:1] == ["proxy"]:
-            return await self._proxy(request, f"{resource}/{name.split(':', 1)[0]}", "/".join(sub[1:]))
-        if request.method != "GET":
-            return _status(405, "MethodNotAllowed", "this fake serves reads only")
         found = [
             o for o in self.objects
             if o["apiVersion"] == group_version and plural(o["kind"]) == resource
             and (namespace is None or o["metadata"].get("namespace") == namespace)
         ]
+        if resource in ("pods", "services") and name and sub[:1] == ["proxy"]:
+            target = name.split(":", 1)[0]
+            if not any(o["metadata"]["name"] == target for o in found):  # the API server resolves the object first
+                return _status(404, "NotFound", f'{resource} "{target}" not found')
+            return await self._proxy(request, f"{resource}/{target}", "/".join(sub[1:]))
+        if request.method != "GET":
+            return _status(405, "MethodNotAllowed", "this fake serves reads only")
         if name is None:
             selected = [o for o in found if _matches(request.query_params.get("labelSelector", ""), o["metadata"].get("labels", {}))]
             kind = selected[0]["kind"] if selected else resource.title()

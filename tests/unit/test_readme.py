@@ -70,7 +70,7 @@ def test_a_quick_start_command_exists_with_its_options_and_files(args: list[str]
 
 
 def test_the_operate_section_has_commands() -> None:
-    assert {args[1] for args in OPERATE} == {"models", "localfn"}, OPERATE  # localfn models ..., kubectl localfn ...
+    assert {args[1] for args in OPERATE} == {"models", "status", "localfn"}, OPERATE  # localfn models/status ..., kubectl localfn ...
 
 
 @pytest.mark.parametrize("args", OPERATE, ids=[" ".join(args)[:60] for args in OPERATE])

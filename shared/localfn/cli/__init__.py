@@ -31,9 +31,9 @@ for command in (serve, invoke, send_event, status, doctor, models, keys, verify)
 
 
 def kubectl_main() -> None:
-    """`kubectl localfn ...`: the same commands as a kubectl plugin, where `doctor` checks the cluster.
+    """`kubectl localfn ...`: the same commands as a kubectl plugin, where `doctor` and `status` look at the cluster.
 
     kubectl runs the executable ``kubectl-localfn`` found on PATH with the words after
-    ``localfn``; kubectl's own ``--context``, ``--namespace`` and KUBECONFIG are the doctor's options.
+    ``localfn``; kubectl's own ``--context``, ``--namespace`` and KUBECONFIG are their options.
     """
-    main(prog_name="kubectl localfn", default_map={"doctor": {"cluster": True}})
+    main(prog_name="kubectl localfn", default_map={"doctor": {"cluster": True}, "status": {"cluster": True}})

@@ -72,10 +72,11 @@ def _admin(ollama_url: str | None, pool: str | None, context: str | None, namesp
 def _pool_service(cluster: Any, release: str, pool: str) -> tuple[str, int]:
     """The pool's client Service (the one with a cluster IP; the others are headless) and its port."""
     from localfn.operate.kube import ClusterError
+    from localfn.operate.target import release_selector
 
-    selector = f"app.kubernetes.io/instance={release},app.kubernetes.io/component=ollama,localfn.io/pool={pool}"
     try:
-        services = [s for s in cluster.items("v1", "services", selector=selector) if s["spec"].get("clusterIP") != "None"]
+        services = [s for s in cluster.items("v1", "services", selector=release_selector(release, "ollama", pool))
+                    if s["spec"].get("clusterIP") != "None"]
     except ClusterError as exc:
         raise click.ClickException(f"cannot list Services in {cluster.namespace}: {exc}") from exc
     if not services:

@@ -6,15 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from localfn.operate.checks import Check, fail, ok, warn
 from localfn.operate.kube import Obj, condition
-from localfn.operate.target import Target, not_ready
+from localfn.operate.status import parse_samples
+from localfn.operate.target import FUNCTION_PORT, Target, not_ready
 
 __all__ = ["autoscaling_checks", "function_checks", "shared_state_checks"]
 
-FUNCTION_PORT = 8080  # the functions' container port (charts/localfn: localfn.function.container)
 STATE_PAUSE_S = 2.0  # between two reads of a pod's state errors: growing means failing now
 
 
@@ -104,11 +102,8 @@ def _state_errors(target: Target, pods: list[str]) -> dict[str, float]:
     """Each pod's ``localfn_state_errors_total``, summed over its labels."""
     totals = {}
     for pod in pods:
-        text = target.cluster.pod_proxy_text(pod, FUNCTION_PORT, "metrics")
-        totals[pod] = sum(
-            sample.value for family in text_string_to_metric_families(text) for sample in family.samples
-            if sample.name == "localfn_state_errors_total"
-        )
+        samples = parse_samples(target.cluster.pod_proxy_text(pod, FUNCTION_PORT, "metrics"))
+        totals[pod] = sum(value for _, value in samples.get("localfn_state_errors_total", []))
     return totals
 
 

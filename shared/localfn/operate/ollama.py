@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["LoadedModel", "OllamaAdmin", "OllamaAdminError", "PullStep", "StoredModel"]
+__all__ = ["LoadedModel", "OllamaAdmin", "OllamaAdminError", "PullStep", "StoredModel", "loaded_models", "runs_on"]
 
 # Model names and sizes cross a pull's minutes; connecting is quick or it is not there.
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -53,6 +53,21 @@ class LoadedModel:
             return "100% GPU" if self.size_vram else "100% CPU"
         gpu = round(100 * self.size_vram / self.size_bytes)
         return f"{100 - gpu}%/{gpu}% CPU/GPU" if gpu else "100% CPU"
+
+
+def loaded_models(ps: dict[str, Any]) -> list[LoadedModel]:
+    """The models of an ``/api/ps`` answer (asked directly, or through the Kubernetes API server's pod proxy)."""
+    return [
+        LoadedModel(m["name"], int(m.get("size", 0)), int(m.get("size_vram", 0)), m.get("expires_at", ""))
+        for m in ps.get("models", [])
+    ]
+
+
+def runs_on(loaded: list[LoadedModel]) -> str:
+    """Where a server runs its loaded models: "GPU" when any part of one is in VRAM, "CPU", or "" (none loaded)."""
+    if not loaded:
+        return ""
+    return "GPU" if any(model.size_vram for model in loaded) else "CPU"
 
 
 @dataclass(frozen=True)
@@ -92,11 +107,7 @@ class OllamaAdmin:
         return [StoredModel(m["name"], int(m.get("size", 0))) for m in body.get("models", [])]
 
     def loaded(self) -> list[LoadedModel]:
-        body = self._get("/api/ps")
-        return [
-            LoadedModel(m["name"], int(m.get("size", 0)), int(m.get("size_vram", 0)), m.get("expires_at", ""))
-            for m in body.get("models", [])
-        ]
+        return loaded_models(self._get("/api/ps"))
 
     def pull(self, name: str) -> Iterator[PullStep]:
         """Pull ``name``, yielding each progress line; raises `OllamaAdminError` when the pull fails."""

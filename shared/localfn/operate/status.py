@@ -5,21 +5,31 @@ text: requests and the latency histogram per function, engine calls and in-fligh
 backend), ``GET /health/ready`` (the engines and their models) and route-query's
 ``GET /route-query/stats``. Latency quantiles are estimated from the histogram's buckets as
 Prometheus' ``histogram_quantile`` does, over everything since the server started.
+
+The parsing is shared with a release's status on a cluster (`localfn.operate.release_status`):
+`parse_samples` sums the same series across several pods' pages, so `count_functions` then
+reads a whole Deployment's requests and latency histogram as it reads one server's.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from localfn.operate.ollama import OllamaAdmin, OllamaAdminError
+from localfn.operate.ollama import OllamaAdmin, OllamaAdminError, runs_on
 
-__all__ = ["EngineStatus", "FunctionStatus", "ServeStatusReport", "StatusError", "histogram_quantile", "read_status"]
+__all__ = [
+    "EngineStatus", "FunctionStatus", "Samples", "ServeStatusReport", "StatusError", "count_functions", "histogram_quantile",
+    "parse_samples", "read_status",
+]
+
+Samples = dict[str, list[tuple[dict[str, str], float]]]  # sample name -> (labels, value) of each series
 
 
 class StatusError(Exception):
@@ -75,16 +85,25 @@ def histogram_quantile(q: float, buckets: list[tuple[float, float]]) -> float | 
     return lower
 
 
-def _samples(metrics_text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
-    samples: dict[str, list[tuple[dict[str, str], float]]] = defaultdict(list)
-    for family in text_string_to_metric_families(metrics_text):
-        for sample in family.samples:
-            samples[sample.name].append((sample.labels, sample.value))
+def parse_samples(*pages: str) -> Samples:
+    """The samples of Prometheus text pages, each series (name and labels) summed across the pages.
+
+    Summing before any quantile is how Prometheus aggregates histograms (``sum by (le)``): the
+    p99 of two pods is read from their added buckets, never from each pod's own p99.
+    """
+    totals: dict[tuple[str, tuple[tuple[str, str], ...]], float] = defaultdict(float)
+    for page in pages:
+        for family in text_string_to_metric_families(page):
+            for sample in family.samples:
+                totals[sample.name, tuple(sorted(sample.labels.items()))] += sample.value
+    samples: Samples = defaultdict(list)
+    for (name, labels), value in totals.items():
+        samples[name].append((dict(labels), value))
     return samples
 
 
-def _functions(index: dict[str, Any], samples: dict[str, list[tuple[dict[str, str], float]]]) -> list[FunctionStatus]:
-    functions = {name: FunctionStatus(name, state == "ready") for name, state in index.get("functions", {}).items()}
+def count_functions(functions: Mapping[str, FunctionStatus], samples: Samples) -> None:
+    """Fill in each function's requests, errors, in flight and p50/p99 from ``samples`` (series labelled by function)."""
     buckets: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for labels, value in samples.get("localfn_requests_total", []):
         if status := functions.get(labels.get("function", "")):
@@ -92,16 +111,15 @@ def _functions(index: dict[str, Any], samples: dict[str, list[tuple[dict[str, st
             status.errors += int(value) if labels.get("status", "200")[0] in "45" else 0
     for labels, value in samples.get("localfn_in_flight", []):
         if status := functions.get(labels.get("function", "")):
-            status.in_flight = int(value)
+            status.in_flight += int(value)
     for labels, value in samples.get("localfn_request_seconds_bucket", []):
         buckets[labels["function"]].append((float(labels["le"]), value))
     for name, series in buckets.items():
         if status := functions.get(name):
             status.p50_s, status.p99_s = histogram_quantile(0.5, series), histogram_quantile(0.99, series)
-    return list(functions.values())
 
 
-def _engines(ready: dict[str, Any], samples: dict[str, list[tuple[dict[str, str], float]]]) -> list[EngineStatus]:
+def _engines(ready: dict[str, Any], samples: Samples) -> list[EngineStatus]:
     engines = {
         e["backend"]: EngineStatus(e["backend"], e.get("model", ""), bool(e.get("ready", e.get("model_present"))), list(e.get("models", [])))
         for e in ready.get("engines", [])
@@ -116,14 +134,11 @@ def _engines(ready: dict[str, Any], samples: dict[str, list[tuple[dict[str, str]
 
 
 def _processor(ollama_url: str, client: httpx.Client) -> str:
-    """Where an Ollama runs its loaded models: "GPU" when any part of one is in VRAM, "CPU", or "" (none loaded, no answer)."""
+    """Where an Ollama runs its loaded models (`runs_on`), or "" when it does not answer."""
     try:
-        loaded = OllamaAdmin(ollama_url, client).loaded()
+        return runs_on(OllamaAdmin(ollama_url, client).loaded())
     except OllamaAdminError:
         return ""
-    if not loaded:
-        return ""
-    return "GPU" if any(model.size_vram for model in loaded) else "CPU"
 
 
 def read_status(url: str, client: httpx.Client, ollama_urls: dict[str, str] | None = None) -> ServeStatusReport:
@@ -141,10 +156,12 @@ def read_status(url: str, client: httpx.Client, ollama_urls: dict[str, str] | No
         raise StatusError(f"no localfn serve answers at {base} ({exc}): start one (`make serve`), or point --url (LOCALFN_URL) at it") from exc
     except ValueError as exc:
         raise StatusError(f"{base} does not answer as localfn serve does (not JSON): is --url right?") from exc
-    samples = _samples(metrics)
+    samples = parse_samples(metrics)
     routing = stats.json() if stats is not None and stats.is_success else None
     engines = _engines(ready, samples)
     for engine in engines:
         if ollama_url := (ollama_urls or {}).get(engine.backend):
             engine.processor = _processor(ollama_url, client)
-    return ServeStatusReport(base, _functions(index, samples), engines, routing)
+    functions = {name: FunctionStatus(name, state == "ready") for name, state in index.get("functions", {}).items()}
+    count_functions(functions, samples)
+    return ServeStatusReport(base, list(functions.values()), engines, routing)

@@ -7,9 +7,22 @@ from typing import Any
 
 from localfn.operate.kube import Cluster, Obj, condition
 
-__all__ = ["POOLS", "Target", "not_ready"]
+__all__ = ["FUNCTION_PORT", "POOLS", "Target", "not_ready", "release_selector"]
 
 POOLS = ("gpu", "cpu")
+FUNCTION_PORT = 8080  # the functions' container port (charts/localfn: localfn.function.container)
+
+
+def release_selector(release: str, component: str, pool: str | None = None) -> str:
+    """The label selector of a release's objects of one component (and pool), as the chart labels them.
+
+    Knative copies a Service template's labels onto its revisions, their Deployments and pods,
+    so ``function`` also selects those.
+    """
+    labels = {"app.kubernetes.io/instance": release, "app.kubernetes.io/component": component}
+    if pool:
+        labels["localfn.io/pool"] = pool
+    return ",".join(f"{key}={value}" for key, value in labels.items())
 
 
 @dataclass(frozen=True)
@@ -34,11 +47,8 @@ class Target:
         return [pool for pool in POOLS if self.value(f"ollama.{pool}.enabled", False)]
 
     def selector(self, component: str, pool: str | None = None) -> str:
-        """The label selector of the release's objects of one component (and pool), as the chart labels them."""
-        labels = {"app.kubernetes.io/instance": self.release, "app.kubernetes.io/component": component}
-        if pool:
-            labels["localfn.io/pool"] = pool
-        return ",".join(f"{key}={value}" for key, value in labels.items())
+        """`release_selector` of this release."""
+        return release_selector(self.release, component, pool)
 
 
 def not_ready(obj: Obj) -> str | None:
