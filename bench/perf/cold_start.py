@@ -39,7 +39,7 @@ def measure(repeats: int) -> dict[str, list[float]]:
     starts: dict[str, list[float]] = {name: [] for name in (*REFERENCES, *FUNCTIONS)}
     with slot_peer(slots=4, latency_ms=0) as peer, tempfile.TemporaryDirectory() as home:
         # generate-badge keeps its history in SQLite: a fresh file, not the user's.
-        env = {**engine_env(peer, history_path=Path(home) / "history.sqlite3")}
+        env = {**engine_env(peer, generate_badge__history_path=Path(home) / "history.sqlite3")}
         for _ in range(repeats):
             for name in FUNCTIONS:
                 for reference, (target, source) in REFERENCES.items():

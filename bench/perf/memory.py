@@ -31,7 +31,7 @@ LOADED: dict[str, Callable[[int], dict[str, Any]]] = {"summarize": summarize_req
 
 def idle_mib(peer: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as home:
-        env = engine_env(peer, history_path=Path(home) / "history.sqlite3")
+        env = engine_env(peer, generate_badge__history_path=Path(home) / "history.sqlite3")
         idle = {}
         for name in FUNCTIONS:
             with function(name, env) as fn:

@@ -88,7 +88,7 @@ async def request_seconds(keys_file: Path, repeats: int) -> tuple[dict[Proof, li
         env = {
             "LOCALFN_ENGINES": f"[{server.backend().model_dump_json()}]", "LOCALFN_TEMPERATURE": "0",
             "LOCALFN_REQUEST_TIMEOUT_S": "600", "LOCALFN_ISSUER__KEYS_FILE": str(keys_file),
-            "LOCALFN_HISTORY_PATH": str(keys_file.parent / "history.sqlite3"),
+            "LOCALFN_GENERATE_BADGE__HISTORY_PATH": str(keys_file.parent / "history.sqlite3"),
         }
         with function("generate_badge", env) as fn:
             async with httpx.AsyncClient(timeout=900) as http:

@@ -27,7 +27,7 @@ from localfn.functions.route_query import training
 from localfn.functions.route_query.classifier import Example, TierClassifier, load_examples
 from localfn.functions.route_query.models import TIERS, Tier
 from localfn.functions.route_query.router import Thresholds
-from localfn.settings import Settings
+from localfn.settings import RouteQuerySettings
 
 __all__ = ["held_out_split", "main", "most_probable", "trained"]
 
@@ -50,10 +50,8 @@ def trained(examples: Sequence[Example]) -> TierClassifier:
 
 def default_thresholds() -> Thresholds:
     # The defaults as declared, not as this shell's LOCALFN_* variables may have them.
-    fields = Settings.model_fields
-    return Thresholds(
-        cloud=fields["route_cloud_min_probability"].default, complex=fields["route_complex_min_probability"].default
-    )
+    fields = RouteQuerySettings.model_fields
+    return Thresholds(cloud=fields["cloud_min_probability"].default, complex=fields["complex_min_probability"].default)
 
 
 def route(model: TierClassifier, examples: Sequence[Example], thresholds: Thresholds) -> list[Tier]:
@@ -121,7 +119,7 @@ def main() -> None:
     print(f"\n5-fold cross-validation, decision rule: {np.mean(scores):.3f} ± {np.std(scores):.3f} "
           f"(folds: {', '.join(f'{s:.3f}' for s in scores)})")
 
-    print("\nLOCALFN_ROUTE_CLOUD_MIN_PROBABILITY on the held-out queries (complex threshold at its default):")
+    print("\nLOCALFN_ROUTE_QUERY__CLOUD_MIN_PROBABILITY on the held-out queries (complex threshold at its default):")
     print(f"  {'threshold':>10}{'to cloud':>10}{'accuracy':>10}{'kept local, needed more':>26}{'simple sent up':>16}")
     needs_cloud = [e.tier != "simple" for e in test]
     for cloud in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):

@@ -57,7 +57,7 @@ class AnalyzePhoto(Capability[AnalyzePhotoRequest, AnalyzePhotoResponse]):
         super().__init__(runtime)
         self._prompts: dict[str, Prompt] = load_prompts("localfn.functions.analyze_photo")
         settings = runtime.settings
-        self._limits = PhotoLimits(settings.analyze_photo_max_bytes, settings.analyze_photo_max_pixels, settings.analyze_photo_max_side)
+        self._limits = PhotoLimits(settings.analyze_photo.max_bytes, settings.analyze_photo.max_pixels, settings.analyze_photo.max_side)
 
     async def run(self, request: AnalyzePhotoRequest) -> AnalyzePhotoResponse:
         self._check_user(request.user)
@@ -82,12 +82,12 @@ class AnalyzePhoto(Capability[AnalyzePhotoRequest, AnalyzePhotoResponse]):
         return TextResponse(response=reply_text(result), model=result.model, backend=result.backend)
 
     def _check_user(self, user: str | None) -> None:
-        allowed = self.runtime.settings.allowed_users
+        allowed = self.runtime.settings.analyze_photo.allowed_users
         if not allowed:
             return
         if not user or user.strip().casefold() not in allowed:
             who = f"user {user.strip()!r} is" if user and user.strip() else "requests without a 'user' are"
-            raise Forbidden(f"{who} not allowed to use {self.name} (LOCALFN_ALLOWED_USERS)")
+            raise Forbidden(f"{who} not allowed to use {self.name} (LOCALFN_ANALYZE_PHOTO__ALLOWED_USERS)")
 
     def cache_key(self, request: AnalyzePhotoRequest) -> Hashable:
         # A photo is megabytes of base64: key on a digest of the request, never on its text.

@@ -33,7 +33,7 @@ class AnalyzePhotoRequest(BaseModel):
         description="The photo: base64 of a JPEG, PNG or WebP file (a data: URL too). Without it, the prompt is a text request.",
     )
     prompt: str | None = Field(default=None, max_length=4000, description="What to ask, or what to add about the photo.")
-    user: str | None = Field(default=None, max_length=320, description="Who asks; checked against LOCALFN_ALLOWED_USERS.")
+    user: str | None = Field(default=None, max_length=320, description="Who asks; checked against LOCALFN_ANALYZE_PHOTO__ALLOWED_USERS.")
 
     @model_validator(mode="after")
     def _photo_or_prompt(self) -> AnalyzePhotoRequest:

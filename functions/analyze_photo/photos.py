@@ -83,7 +83,7 @@ def prepare_photo(data: bytes, limits: PhotoLimits) -> Photo:
         # Pillow's own guard, which fires inside open() for sizes far past ours.
         raise PayloadTooLarge(
             f"the photo declares too many pixels, over the limit of {limits.max_pixels} "
-            f"(LOCALFN_ANALYZE_PHOTO_MAX_PIXELS): {exc}"
+            f"(LOCALFN_ANALYZE_PHOTO__MAX_PIXELS): {exc}"
         ) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidInput(f"the photo could not be decoded; the file may be truncated or damaged ({exc})") from None
@@ -99,7 +99,7 @@ def _check_declared_size(size: tuple[int, int], max_pixels: int) -> None:
     if width * height > max_pixels:
         raise PayloadTooLarge(
             f"the photo declares {width} x {height} pixels, over the limit of {max_pixels} "
-            "(LOCALFN_ANALYZE_PHOTO_MAX_PIXELS); send a smaller photo"
+            "(LOCALFN_ANALYZE_PHOTO__MAX_PIXELS); send a smaller photo"
         )
 
 
@@ -115,5 +115,5 @@ def _without_alpha(image: Image.Image) -> Image.Image:
 
 def _too_large(size: str, limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(
-        f"the photo is {size} bytes, over the limit of {limit} (LOCALFN_ANALYZE_PHOTO_MAX_BYTES); send a smaller photo"
+        f"the photo is {size} bytes, over the limit of {limit} (LOCALFN_ANALYZE_PHOTO__MAX_BYTES); send a smaller photo"
     )

@@ -147,9 +147,9 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
 
     def _check_size(self, request: ExtractParametersRequest, functions: list[FunctionSchema]) -> None:
         size = len(json.dumps([f.model_dump(mode="json") for f in functions], ensure_ascii=False).encode())
-        limit = self.runtime.settings.extract_parameters_max_schema_bytes
+        limit = self.runtime.settings.extract_parameters.max_schema_bytes
         path = "function_schema" if request.function_schema is not None else "functions"
-        setting = "LOCALFN_EXTRACT_PARAMETERS_MAX_SCHEMA_BYTES"
+        setting = "LOCALFN_EXTRACT_PARAMETERS__MAX_SCHEMA_BYTES"
         limits.check(Limit(path, size, limit, setting, unit="bytes", counted="as JSON"), advice="send fewer or smaller functions")
 
 

@@ -4,7 +4,7 @@
 list the options, regenerate a badge or one field of it, read or delete the stored history,
 serve a badge's image (SVG or PNG, its signed credential baked in) and verify a signed
 credential or baked image offline. Every badge made is stored (so results are never
-cached): in SQLite by default, in PostgreSQL when LOCALFN_DATABASE_URL is set. A failed
+cached): in SQLite by default, in PostgreSQL when LOCALFN_GENERATE_BADGE__DATABASE_URL is set. A failed
 generation stores nothing: the store is written only once the badge is complete and valid.
 """
 
@@ -233,8 +233,8 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
         return badge
 
     def _check_size(self, course_input: str, path: str = "course_input") -> None:
-        limit = self.runtime.settings.badge_max_input_chars
-        limits.check(Limit(path, len(course_input), limit, "LOCALFN_BADGE_MAX_INPUT_CHARS"), advice="send a shorter description")
+        limit = self.runtime.settings.generate_badge.max_input_chars
+        limits.check(Limit(path, len(course_input), limit, "LOCALFN_GENERATE_BADGE__MAX_INPUT_CHARS"), advice="send a shorter description")
 
 
 def _signed(badge: GenerateBadgeResponse) -> Signed | None:

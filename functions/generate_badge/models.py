@@ -94,7 +94,7 @@ class BadgeInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     course_input: str = Field(
-        description="The course's title and description (required; the limit is LOCALFN_BADGE_MAX_INPUT_CHARS)."
+        description="The course's title and description (required; the limit is LOCALFN_GENERATE_BADGE__MAX_INPUT_CHARS)."
     )
     badge_style: Annotated[BadgeStyle, BeforeValidator(slug)] = Field(
         default="professional", description="Wording style; GET /generate-badge/options lists the choices."

@@ -95,10 +95,10 @@ class RouteQuery(Capability[RouteQueryRequest, RouteQueryResponse]):
         settings = self.runtime.settings
         material = sum(map(len, request.context_chunks())) + sum(len(message.content) for message in request.history or [])
         limits.check(
-            Limit("query", len(request.query), settings.route_max_query_chars, "LOCALFN_ROUTE_MAX_QUERY_CHARS"),
+            Limit("query", len(request.query), settings.route_query.max_query_chars, "LOCALFN_ROUTE_QUERY__MAX_QUERY_CHARS"),
             Limit(
-                "context" if request.context_chunks() else "history", material, settings.route_max_context_chars,
-                "LOCALFN_ROUTE_MAX_CONTEXT_CHARS", counted="context and history together",
+                "context" if request.context_chunks() else "history", material, settings.route_query.max_context_chars,
+                "LOCALFN_ROUTE_QUERY__MAX_CONTEXT_CHARS", counted="context and history together",
             ),
             advice="send less",
         )

@@ -2,16 +2,15 @@
 
 It is one ``OpenAIEngine`` on the runtime's shared HTTP client, in a pool of its own so its
 calls, latency and tokens appear in the engine metrics under the backend ``cloud``. When it
-fails, route-query answers locally; for ``LOCALFN_ENGINE_COOLDOWN_S`` after a failure it is
-not called at all, so a cloud that is down (or black-holes connections) costs one slow call
-per cool-down, not one per query. The API key goes into the Authorization header only.
+fails, route-query answers locally; for ``LOCALFN_ENGINE_COOLDOWN_S`` after a failure (the
+pool's cool-down, the only one) it is not called at all, so a cloud that is down (or
+black-holes connections) costs one slow call per cool-down, not one per query. The API key
+goes into the Authorization header only.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from dataclasses import replace
 
 from localfn.engine.base import ChatRequest, ChatResult
@@ -33,42 +32,34 @@ class CloudCoolingDown(EngineUnavailable):
 
 
 class CloudModel:
-    def __init__(
-        self,
-        pool: EnginePool,
-        *,
-        timeout_s: float,
-        cooldown_s: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    """The cloud behind ``timeout_s``; its cool-down is its pool's (``EnginePool.cooling_down``)."""
+
+    def __init__(self, pool: EnginePool, *, timeout_s: float) -> None:
         self._pool = pool
         self._timeout_s = timeout_s
-        self._cooldown_s = cooldown_s
-        self._clock = clock
-        self._skip_until = 0.0
 
     async def chat(self, request: ChatRequest) -> ChatResult:
         """The cloud's answer; raises ``EngineError`` subclasses only."""
-        if self._clock() < self._skip_until:
-            raise CloudCoolingDown(f"{CLOUD_BACKEND}: failed less than {self._cooldown_s:g} s ago", backend=CLOUD_BACKEND)
+        if self._pool.cooling_down():
+            raise CloudCoolingDown(
+                f"{CLOUD_BACKEND}: failed less than LOCALFN_ENGINE_COOLDOWN_S ago, not called until then", backend=CLOUD_BACKEND
+            )
         # repeat_penalty is llama.cpp's and Ollama's; OpenAI's API answers 400 to fields it does not know.
         request = replace(request, repeat_penalty=None)
         try:
             async with asyncio.timeout(self._timeout_s):
                 return await self._pool.chat(request)
         except TimeoutError as exc:
-            self._cool_down()
+            self._pool.cool_down(CLOUD_BACKEND)
             raise EngineTimeout(
                 f"{CLOUD_BACKEND}: no answer within {self._timeout_s:g} s (LOCALFN_CLOUD__TIMEOUT_S)", backend=CLOUD_BACKEND
             ) from exc
         except EngineRejected:
             raise  # this request's fault (too long, say), not the cloud's: the next one may pass
         except EngineError:
-            self._cool_down()
+            # The pool cools down what another engine might answer; with no other engine, any failure counts.
+            self._pool.cool_down(CLOUD_BACKEND)
             raise
-
-    def _cool_down(self) -> None:
-        self._skip_until = self._clock() + self._cooldown_s
 
 
 def cloud_model(runtime: Runtime) -> CloudModel | None:
@@ -77,6 +68,5 @@ def cloud_model(runtime: Runtime) -> CloudModel | None:
     if config.url is None or config.model is None:
         return None
     backend = BackendSettings(name=CLOUD_BACKEND, kind="openai", url=config.url, model=config.model, api_key=config.api_key)
-    settings = runtime.settings
-    pool = EnginePool([OpenAIEngine(backend, runtime.http)], metrics=runtime.metrics, cooldown_s=settings.engine_cooldown_s)
-    return CloudModel(pool, timeout_s=config.timeout_s, cooldown_s=settings.engine_cooldown_s)
+    pool = EnginePool([OpenAIEngine(backend, runtime.http)], metrics=runtime.metrics, cooldown_s=runtime.settings.engine_cooldown_s)
+    return CloudModel(pool, timeout_s=config.timeout_s)

@@ -62,7 +62,7 @@ class Prices:
     @classmethod
     def from_settings(cls, settings: Settings) -> Prices:
         return cls(
-            local=Price(settings.route_local_input_usd_per_mtok, settings.route_local_output_usd_per_mtok),
+            local=Price(settings.route_query.local_input_usd_per_mtok, settings.route_query.local_output_usd_per_mtok),
             cloud=Price(settings.cloud.input_usd_per_mtok, settings.cloud.output_usd_per_mtok),
         )
 

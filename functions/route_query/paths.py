@@ -107,7 +107,7 @@ class Paths:
         return Answer(reply_text(result), result.model, result.backend, "local", spend, degraded_reason=reason)
 
     async def _compress(self, request: RouteQueryRequest) -> _Material:
-        """Context and history, each compressed by summarize (in process) to LOCALFN_ROUTE_SUMMARY_TOKENS."""
+        """Context and history, each compressed by summarize (in process) to LOCALFN_ROUTE_QUERY__SUMMARY_TOKENS."""
         context, history = await gather_or_cancel(self._summarise_context(request), self._summarise_history(request))
         done = [response for response in (context, history) if response is not None and response.compressed]
         turns = history.messages if history is not None and history.messages is not None else []
@@ -128,7 +128,7 @@ class Paths:
         summary = SummarizeRequest(
             mode="context",
             context=chunks,
-            max_summary_tokens=self._runtime.settings.route_summary_tokens,
+            max_summary_tokens=self._runtime.settings.route_query.summary_tokens,
             focus=request.query[:_FOCUS_CHARS],
         )
         return await self._runtime.capability(Summarize).run(summary)
@@ -137,7 +137,7 @@ class Paths:
         if not request.history:
             return None
         turns = [ChatTurn(role=message.role, content=message.content) for message in request.history]
-        budget = self._runtime.settings.route_summary_tokens
+        budget = self._runtime.settings.route_query.summary_tokens
         summary = SummarizeRequest(mode="conversation", messages=turns, max_summary_tokens=budget)
         return await self._runtime.capability(Summarize).run(summary)
 
@@ -148,7 +148,7 @@ class Paths:
         instructions = [system.content, *(turn.content for turn in material.history if turn.role == "system")]
         turns = [turn for turn in material.history if turn.role != "system"]
         messages = (Message("system", "\n\n".join(instructions)), *turns, user)
-        return self._runtime.chat_request(messages, max_tokens=self._runtime.settings.route_max_answer_tokens)
+        return self._runtime.chat_request(messages, max_tokens=self._runtime.settings.route_query.max_answer_tokens)
 
 
 def _verbatim(request: RouteQueryRequest) -> _Material:

@@ -1,7 +1,7 @@
 """The routing decision: the classifier scores a query, two thresholds turn the scores into a tier.
 
 The rule, with p = the classifier's probabilities and the two settings
-``LOCALFN_ROUTE_CLOUD_MIN_PROBABILITY`` (c) and ``LOCALFN_ROUTE_COMPLEX_MIN_PROBABILITY`` (x):
+``LOCALFN_ROUTE_QUERY__CLOUD_MIN_PROBABILITY`` (c) and ``LOCALFN_ROUTE_QUERY__COMPLEX_MIN_PROBABILITY`` (x):
 
 1. ``force_tier``, when the request has one, is the tier.
 2. Otherwise, if p(moderate) + p(complex) < c, the tier is **simple** (local engine).
@@ -33,7 +33,7 @@ class Thresholds:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Thresholds:
-        return cls(cloud=settings.route_cloud_min_probability, complex=settings.route_complex_min_probability)
+        return cls(cloud=settings.route_query.cloud_min_probability, complex=settings.route_query.complex_min_probability)
 
     def tier(self, probabilities: dict[Tier, float]) -> Tier:
         if probabilities["moderate"] + probabilities["complex"] < self.cloud:
@@ -44,11 +44,11 @@ class Thresholds:
         """The rule's steps as they applied to these probabilities."""
         above = probabilities["moderate"] + probabilities["complex"]
         if above < self.cloud:
-            return f"P(moderate or complex) = {above:.2f} < {self.cloud:.2f} (LOCALFN_ROUTE_CLOUD_MIN_PROBABILITY)"
+            return f"P(moderate or complex) = {above:.2f} < {self.cloud:.2f} (LOCALFN_ROUTE_QUERY__CLOUD_MIN_PROBABILITY)"
         comparison = ">=" if probabilities["complex"] >= self.complex else "<"
         return (
-            f"P(moderate or complex) = {above:.2f} >= {self.cloud:.2f} (LOCALFN_ROUTE_CLOUD_MIN_PROBABILITY), "
-            f"P(complex) = {probabilities['complex']:.2f} {comparison} {self.complex:.2f} (LOCALFN_ROUTE_COMPLEX_MIN_PROBABILITY)"
+            f"P(moderate or complex) = {above:.2f} >= {self.cloud:.2f} (LOCALFN_ROUTE_QUERY__CLOUD_MIN_PROBABILITY), "
+            f"P(complex) = {probabilities['complex']:.2f} {comparison} {self.complex:.2f} (LOCALFN_ROUTE_QUERY__COMPLEX_MIN_PROBABILITY)"
         )
 
 

@@ -4,7 +4,7 @@ The budget holds by construction: the engine is told to stop at ``max_summary_to
 (counted by the model's own tokenizer as it generates), and the result is counted again
 and cut at sentence ends if it still does not fit (``localfn.sentences.cut``: a sentence
 said twice keeps one copy, a cut falls at a sentence end, else a word end). Inputs longer than
-``LOCALFN_SUMMARIZE_CHUNK_TOKENS`` are summarised chunk by chunk, then the partial
+``LOCALFN_SUMMARIZE__CHUNK_TOKENS`` are summarised chunk by chunk, then the partial
 summaries are merged (map-reduce), so no single call outgrows the model's context.
 """
 
@@ -89,14 +89,14 @@ class Summarize(Capability[SummarizeRequest, SummarizeResponse]):
         ``ratio`` is the characters per token measured on the input, so chunks are sized in
         the engine's own tokens rather than by a guess.
         """
-        chunk_tokens = self.runtime.settings.summarize_chunk_tokens
+        chunk_tokens = self.runtime.settings.summarize.chunk_tokens
         chunks = split_text(text, chunk_tokens, ratio)
         if len(chunks) == 1:
             return await self._call(prompt, budget, text=text, focus=focus)
         # Each partial gets an equal share of one chunk, so merging them fits a single call.
         share = max(64, min(budget, chunk_tokens // len(chunks)))
-        # The bound is per request (LOCALFN_SUMMARIZE_PARALLEL_CHUNKS), so concurrent requests still fill the engine's slots.
-        limit = asyncio.Semaphore(self.runtime.settings.summarize_parallel_chunks)
+        # The bound is per request (LOCALFN_SUMMARIZE__PARALLEL_CHUNKS), so concurrent requests still fill the engine's slots.
+        limit = asyncio.Semaphore(self.runtime.settings.summarize.parallel_chunks)
 
         async def bounded(chunk: str) -> _Draft:
             async with limit:
@@ -117,9 +117,9 @@ class Summarize(Capability[SummarizeRequest, SummarizeResponse]):
 
     def _check_size(self, request: SummarizeRequest) -> None:
         size = len(request.context_text()) + sum(len(turn.content) for turn in request.messages or [])
-        limit = self.runtime.settings.summarize_max_input_chars
+        limit = self.runtime.settings.summarize.max_input_chars
         path = "context" if request.mode == "context" else "messages"
-        limits.check(Limit(path, size, limit, "LOCALFN_SUMMARIZE_MAX_INPUT_CHARS"), advice="send less, or summarise it in parts")
+        limits.check(Limit(path, size, limit, "LOCALFN_SUMMARIZE__MAX_INPUT_CHARS"), advice="send less, or summarise it in parts")
 
 
 def _response(

@@ -165,17 +165,16 @@ class FunctionApp:
 
     async def _ready(self, request: Request) -> Response:
         runtime = await self._holder.get()
-        checks = await runtime.pool.health()
-        ready = any(check.ready for check in checks)
+        health = await runtime.pool.health()
         body = {
-            "status": "ready" if ready else "not ready",
+            "status": "ready" if health.ready else "not ready",
             "function": self.name,
             "engines": [
                 {"backend": c.backend, "reachable": c.reachable, "model_present": c.model_present, "detail": c.detail}
-                for c in checks
+                for c in health.engines
             ],
         }
-        return JSONResponse(body, status_code=200 if ready else 503)
+        return JSONResponse(body, status_code=200 if health.ready else 503)
 
     async def _metrics(self, request: Request) -> Response:
         runtime = await self._holder.get()

@@ -2,7 +2,7 @@
 
 - **413 payload-too-large**: the whole request body over ``LOCALFN_MAX_BODY_BYTES`` (refused as
   soon as it is passed, before anything is parsed), and a photo's own bytes or pixels
-  (``LOCALFN_ANALYZE_PHOTO_MAX_*``), before it is decoded: what is too large to read at all.
+  (``LOCALFN_ANALYZE_PHOTO__MAX_*``), before it is decoded: what is too large to read at all.
 - **422 invalid-input**: a field, or fields counted together, over its limit (characters of a
   course, a query, a context; bytes of function schemas). ``errors`` lists every field over
   its limit, ``{"path", "message"}``, and each message names its size, its limit and the

@@ -72,17 +72,17 @@ def build_app(holder: RuntimeHolder, names: Sequence[str] | None = None) -> Star
 
     async def ready(request: Request) -> Response:
         runtime = await holder.get()
-        checks = await runtime.pool.health()
-        ok = any(check.ready for check in checks)
+        health = await runtime.pool.health()
         # What `localfn doctor` and `localfn models` show: the model each engine serves, and all it has.
         engines = [
             {
                 "backend": c.backend, "model": engine.model, "ready": c.ready, "reachable": c.reachable,
                 "model_present": c.model_present, "detail": c.detail, "models": list(c.models),
             }
-            for engine, c in zip(runtime.pool.engines, checks, strict=True)
+            for engine, c in zip(runtime.pool.engines, health.engines, strict=True)
         ]
-        return JSONResponse({"status": "ready" if ok else "not ready", "engines": engines}, status_code=200 if ok else 503)
+        status = 200 if health.ready else 503
+        return JSONResponse({"status": "ready" if health.ready else "not ready", "engines": engines}, status_code=status)
 
     async def metrics(request: Request) -> Response:
         return Response((await holder.get()).metrics.render(), media_type=CONTENT_TYPE)

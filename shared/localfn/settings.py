@@ -1,21 +1,49 @@
 """Typed settings, read once from ``LOCALFN_*`` environment variables.
 
 ``Settings()`` is built once per process (the CLI or a function's runtime) and passed in;
-nothing else in localfn reads ``os.environ``. Kubernetes Secrets mounted as files under
-``/var/run/secrets/localfn`` fill fields the same way: one file per field, named like the
-variable in lower case (``localfn_keep_alive``), as pydantic-settings reads them.
+nothing else in localfn reads ``os.environ``. A function's own settings are nested under it,
+``LOCALFN_<FUNCTION>__<FIELD>`` (``LOCALFN_SUMMARIZE__CHUNK_TOKENS``); so are the two services
+functions call, ``LOCALFN_ISSUER__*`` and ``LOCALFN_CLOUD__*``. Kubernetes Secrets mounted as
+files under ``/var/run/secrets/localfn`` fill fields the same way: one file per variable, named
+like it in lower case (``localfn_keep_alive``, ``localfn_generate_badge__database_url``). The
+flat names of 0.x (``LOCALFN_SUMMARIZE_CHUNK_TOKENS``) are still read for one release, each
+logged with its new name.
 """
 
 from __future__ import annotations
 
+import logging
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, FilePath, HttpUrl, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, FilePath, HttpUrl, SecretStr, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NestedSecretsSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
-__all__ = ["Balance", "BackendSettings", "CloudSettings", "EmbeddedMode", "IssuerSettings", "Proof", "Settings"]
+__all__ = [
+    "AnalyzePhotoSettings",
+    "Balance",
+    "BackendSettings",
+    "CloudSettings",
+    "EmbeddedMode",
+    "ExtractParametersSettings",
+    "GenerateBadgeSettings",
+    "IssuerSettings",
+    "Proof",
+    "RouteQuerySettings",
+    "Settings",
+    "SummarizeSettings",
+]
+
+log = logging.getLogger(__name__)
 
 # How an engine entry reaches its servers: the one URL, or each ready pod behind it (localfn.engine.balance).
 Balance = Literal["service", "least-load", "prefix"]
@@ -179,6 +207,143 @@ class IssuerSettings(BaseModel):
         return "data-integrity" if self.keys_file is not None else "none"
 
 
+class SummarizeSettings(BaseModel):
+    """summarize's settings (``LOCALFN_SUMMARIZE__*``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chunk_tokens: int = Field(1500, ge=128, description="Context larger than this is summarised in chunks, then merged.")
+    parallel_chunks: int = Field(4, ge=1, le=64, description="Chunks summarised at once per request.")
+    max_input_chars: int = Field(400_000, ge=1000, description="Longest context or conversation accepted (422 beyond).")
+
+
+class ExtractParametersSettings(BaseModel):
+    """extract-parameters' settings (``LOCALFN_EXTRACT_PARAMETERS__*``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_schema_bytes: int = Field(
+        65_536, ge=1024, description="Largest function schemas accepted, measured as JSON (422 beyond)."
+    )
+
+
+class AnalyzePhotoSettings(BaseModel):
+    """analyze-photo's settings (``LOCALFN_ANALYZE_PHOTO__*``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    allowed_users: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="Comma-separated users analyze-photo serves (compared case-insensitively); empty: everyone."
+    )
+    max_bytes: int = Field(10_000_000, ge=1, description="Largest decoded photo accepted (413 beyond).")
+    max_pixels: int = Field(
+        50_000_000, ge=1, description="Largest declared width x height accepted (413 beyond), checked before decoding."
+    )
+    max_side: int = Field(1024, ge=64, le=8192, description="Photos are scaled so their long side is at most this many pixels.")
+
+    @field_validator("allowed_users", mode="before")
+    @classmethod
+    def _split_users(cls, value: object) -> object:
+        # An environment variable or secret file holds "a@x.org, b@y.org"; Python callers may pass a list.
+        return value.split(",") if isinstance(value, str) else value
+
+    @field_validator("allowed_users")
+    @classmethod
+    def _normalise_users(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(user.strip().casefold() for user in value if user.strip())
+
+
+class GenerateBadgeSettings(BaseModel):
+    """generate-badge's settings (``LOCALFN_GENERATE_BADGE__*``); its signing is ``LOCALFN_ISSUER__*``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_input_chars: int = Field(
+        10_000, ge=200, description="Longest course_input accepted (422 beyond); it must fit the model's context."
+    )
+    history_path: Path = Field(
+        default_factory=lambda: Path.home() / ".local" / "share" / "localfn" / "history.sqlite3",
+        description="SQLite file holding generated badges (used when database_url is not set).",
+    )
+    database_url: SecretStr | None = Field(
+        None, description="PostgreSQL URL (postgresql://user:password@host/db) for badge history; replaces SQLite."
+    )
+
+
+class RouteQuerySettings(BaseModel):
+    """route-query's settings (``LOCALFN_ROUTE_QUERY__*``); the cloud model it calls is ``LOCALFN_CLOUD__*``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cloud_min_probability: float = Field(
+        0.5, ge=0, le=1, description="The cloud answers only when P(moderate) + P(complex) reaches this; else local."
+    )
+    complex_min_probability: float = Field(
+        0.5, ge=0, le=1, description="Of those, the cloud alone (complex path) when P(complex) reaches this; else hybrid."
+    )
+    max_query_chars: int = Field(4000, ge=1, description="Longest query accepted (422 beyond).")
+    max_context_chars: int = Field(100_000, ge=1, description="Longest context and history accepted, together (422 beyond).")
+    summary_tokens: int = Field(400, ge=16, le=4096, description="Budget the hybrid path compresses context (and history) to.")
+    max_answer_tokens: int = Field(1024, ge=1, description="Longest answer generated, local or cloud.")
+    local_input_usd_per_mtok: UsdPerMillionTokens = Field(0.0, description="Cost of local prompt tokens.")
+    local_output_usd_per_mtok: UsdPerMillionTokens = Field(0.0, description="Cost of local completion tokens.")
+
+
+# The flat names of 0.x, read for one release after the per-function settings were nested:
+# old variable (after LOCALFN_) -> (function, field). Remove in the release after next.
+_FLAT_NAMES: dict[str, tuple[str, str]] = {
+    "summarize_chunk_tokens": ("summarize", "chunk_tokens"),
+    "summarize_parallel_chunks": ("summarize", "parallel_chunks"),
+    "summarize_max_input_chars": ("summarize", "max_input_chars"),
+    "extract_parameters_max_schema_bytes": ("extract_parameters", "max_schema_bytes"),
+    "allowed_users": ("analyze_photo", "allowed_users"),
+    "analyze_photo_max_bytes": ("analyze_photo", "max_bytes"),
+    "analyze_photo_max_pixels": ("analyze_photo", "max_pixels"),
+    "analyze_photo_max_side": ("analyze_photo", "max_side"),
+    "badge_max_input_chars": ("generate_badge", "max_input_chars"),
+    "history_path": ("generate_badge", "history_path"),
+    "database_url": ("generate_badge", "database_url"),
+    "route_cloud_min_probability": ("route_query", "cloud_min_probability"),
+    "route_complex_min_probability": ("route_query", "complex_min_probability"),
+    "route_max_query_chars": ("route_query", "max_query_chars"),
+    "route_max_context_chars": ("route_query", "max_context_chars"),
+    "route_summary_tokens": ("route_query", "summary_tokens"),
+    "route_max_answer_tokens": ("route_query", "max_answer_tokens"),
+    "route_local_input_usd_per_mtok": ("route_query", "local_input_usd_per_mtok"),
+    "route_local_output_usd_per_mtok": ("route_query", "local_output_usd_per_mtok"),
+}
+
+
+class _FlatNames(PydanticBaseSettingsSource):
+    """The deprecated flat names, as variables or secret files, each one found logged with its new name.
+
+    It reads what the environment and secrets sources already loaded (their ``env_vars``, keyed
+    the way pydantic-settings matches names: lower case, prefix included), so an old name is
+    matched exactly as it was before. A logged warning, not a Python warning: a deployment keeps
+    starting, and its log says what to rename.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], env: EnvSettingsSource, secrets: EnvSettingsSource) -> None:
+        super().__init__(settings_cls)
+        # (what a name is, how it is spelled there, the names it holds): variables first, as for new names.
+        self._sources = [("variable", str.upper, env.env_vars), ("secret file", str.lower, secrets.env_vars)]
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # abstract in the base class; __call__ reads names, not fields
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, dict[str, Any]] = {}
+        for old, (function, field) in _FLAT_NAMES.items():
+            for kind, spell, names in self._sources:
+                value = names.get(f"localfn_{old}")
+                if value is None:
+                    continue
+                new = spell(f"localfn_{function}__{field}")
+                log.warning("%s %s is deprecated and read for one more release: rename it %s", kind, spell(f"localfn_{old}"), new)
+                values.setdefault(function, {}).setdefault(field, value)
+        return values
+
+
 class Settings(BaseSettings):
     """Every knob localfn has. The README's configuration table lists them all."""
 
@@ -294,76 +459,38 @@ class Settings(BaseSettings):
             )
         return value
 
-    # Summarize
-    summarize_chunk_tokens: int = Field(
-        1500, ge=128, description="Context larger than this is summarised in chunks, then merged."
+    # Per function (LOCALFN_<FUNCTION>__<FIELD>), and two services functions call.
+    summarize: SummarizeSettings = Field(default_factory=SummarizeSettings, description="LOCALFN_SUMMARIZE__*.")
+    extract_parameters: ExtractParametersSettings = Field(
+        default_factory=ExtractParametersSettings, description="LOCALFN_EXTRACT_PARAMETERS__*."
     )
-    summarize_parallel_chunks: int = Field(4, ge=1, le=64, description="Chunks summarised at once per request.")
-    summarize_max_input_chars: int = Field(
-        400_000, ge=1000, description="Longest context or conversation accepted (422 beyond)."
+    analyze_photo: AnalyzePhotoSettings = Field(
+        default_factory=AnalyzePhotoSettings, description="LOCALFN_ANALYZE_PHOTO__*."
     )
-
-    # extract-parameters
-    extract_parameters_max_schema_bytes: int = Field(
-        65_536, ge=1024, description="Largest function schemas accepted, measured as JSON (413 beyond)."
+    generate_badge: GenerateBadgeSettings = Field(
+        default_factory=GenerateBadgeSettings, description="LOCALFN_GENERATE_BADGE__*."
     )
-
-    # analyze-photo
-    allowed_users: Annotated[tuple[str, ...], NoDecode] = Field(
-        (), description="Comma-separated users analyze-photo serves (compared case-insensitively); empty: everyone."
-    )
-    analyze_photo_max_bytes: int = Field(10_000_000, ge=1, description="Largest decoded photo accepted (413 beyond).")
-    analyze_photo_max_pixels: int = Field(
-        50_000_000, ge=1, description="Largest declared width x height accepted (413 beyond), checked before decoding."
-    )
-    analyze_photo_max_side: int = Field(
-        1024, ge=64, le=8192, description="Photos are scaled so their long side is at most this many pixels."
-    )
-
-    @field_validator("allowed_users", mode="before")
-    @classmethod
-    def _split_users(cls, value: object) -> object:
-        # An environment variable or secret file holds "a@x.org, b@y.org"; Python callers may pass a list.
-        return value.split(",") if isinstance(value, str) else value
-
-    @field_validator("allowed_users")
-    @classmethod
-    def _normalise_users(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(user.strip().casefold() for user in value if user.strip())
-
-    # generate-badge
-    badge_max_input_chars: int = Field(
-        10_000, ge=200, description="Longest course_input accepted (422 beyond); it must fit the model's context."
-    )
-    history_path: Path = Field(
-        default_factory=lambda: Path.home() / ".local" / "share" / "localfn" / "history.sqlite3",
-        description="SQLite file holding generated badges (used when database_url is not set).",
-    )
-    database_url: SecretStr | None = Field(
-        None, description="PostgreSQL URL (postgresql://user:password@host/db) for badge history; replaces SQLite."
-    )
+    route_query: RouteQuerySettings = Field(default_factory=RouteQuerySettings, description="LOCALFN_ROUTE_QUERY__*.")
     issuer: IssuerSettings = Field(
         default_factory=IssuerSettings, description="Signing issued credentials (LOCALFN_ISSUER__*)."
     )
-
-    # route-query
     cloud: CloudSettings = Field(default_factory=CloudSettings, description="The cloud model (LOCALFN_CLOUD__*).")
-    route_cloud_min_probability: float = Field(
-        0.5, ge=0, le=1, description="The cloud answers only when P(moderate) + P(complex) reaches this; else local."
-    )
-    route_complex_min_probability: float = Field(
-        0.5, ge=0, le=1, description="Of those, the cloud alone (complex path) when P(complex) reaches this; else hybrid."
-    )
-    route_max_query_chars: int = Field(4000, ge=1, description="Longest query accepted (422 beyond).")
-    route_max_context_chars: int = Field(
-        100_000, ge=1, description="Longest context and history accepted, together (422 beyond)."
-    )
-    route_summary_tokens: int = Field(
-        400, ge=16, le=4096, description="Budget the hybrid path compresses context (and history) to."
-    )
-    route_max_answer_tokens: int = Field(1024, ge=1, description="Longest answer generated, local or cloud.")
-    route_local_input_usd_per_mtok: UsdPerMillionTokens = Field(0.0, description="Cost of local prompt tokens.")
-    route_local_output_usd_per_mtok: UsdPerMillionTokens = Field(0.0, description="Cost of local completion tokens.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Secret files are read with the variables' own rules, nested names included
+        # (localfn_generate_badge__database_url); pydantic-settings' default secrets source
+        # reads one file per top-level field only. Flat names of 0.x come last: a new name wins.
+        secrets = NestedSecretsSettingsSource(file_secret_settings)
+        assert isinstance(env_settings, EnvSettingsSource)  # what BaseSettings passes
+        return init_settings, env_settings, dotenv_settings, secrets, _FlatNames(settings_cls, env_settings, secrets)
 
     @classmethod
     def load(cls, secrets_dir: Path = SECRETS_DIR) -> Settings:

@@ -47,10 +47,10 @@ def test_function_specific_settings(default_docs: list[cs.Doc]) -> None:
     assert cs.env_value(by_fn["analyze-photo"], "LOCALFN_MAX_BODY_BYTES") == str(16 * 1024 * 1024)
     for fn in ("summarize", "route-query"):
         assert "LOCALFN_MAX_BODY_BYTES" not in cs.env_of(by_fn[fn]), "text functions keep their own default"
-    assert cs.env_value(by_fn["generate-badge"], "LOCALFN_HISTORY_PATH") == "/data/localfn/history.sqlite3"
+    assert cs.env_value(by_fn["generate-badge"], "LOCALFN_GENERATE_BADGE__HISTORY_PATH") == "/data/localfn/history.sqlite3"
     for fn, c in by_fn.items():
         if fn != "generate-badge":
-            assert "LOCALFN_HISTORY_PATH" not in cs.env_of(c)
+            assert "LOCALFN_GENERATE_BADGE__HISTORY_PATH" not in cs.env_of(c)
         if fn != "route-query":
             assert not [n for n in cs.env_of(c) if n.startswith("LOCALFN_CLOUD__")]
 
@@ -58,7 +58,7 @@ def test_function_specific_settings(default_docs: list[cs.Doc]) -> None:
 def test_allowed_users_become_a_comma_list(helm: str) -> None:
     docs = cs.render_scenario("default", "functions.analyze-photo.allowedUsers={ana,bo}")
     photo = next(w for w in cs.function_workloads(docs) if cs.function_of(w) == "analyze-photo")
-    assert cs.env_value(cs.main_container(photo), "LOCALFN_ALLOWED_USERS") == "ana,bo"
+    assert cs.env_value(cs.main_container(photo), "LOCALFN_ANALYZE_PHOTO__ALLOWED_USERS") == "ana,bo"
 
 
 def test_knative_mode_renders_knative_services_only(default_docs: list[cs.Doc]) -> None:

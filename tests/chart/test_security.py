@@ -158,7 +158,7 @@ def test_cloud_key_and_database_url_from_values_go_through_the_charts_secret(hel
     ref = _secret_ref(_route_query(docs), "LOCALFN_CLOUD__API_KEY")
     assert ref["name"] == secret["metadata"]["name"]
     assert base64.b64decode(secret["data"][ref["key"]]).decode() == key
-    ref = _secret_ref(_badge(docs), "LOCALFN_DATABASE_URL")
+    ref = _secret_ref(_badge(docs), "LOCALFN_GENERATE_BADGE__DATABASE_URL")
     assert base64.b64decode(secret["data"][ref["key"]]).decode() == dsn
     # The plain key appears nowhere but (encoded) in the Secret.
     for d in docs:
@@ -179,11 +179,11 @@ def test_existing_secrets_are_referenced_not_created(helm: str) -> None:
         "name": cloud["existingSecret"],
         "key": cloud["existingSecretKey"],
     }
-    assert _secret_ref(_badge(docs), "LOCALFN_DATABASE_URL") == {
+    assert _secret_ref(_badge(docs), "LOCALFN_GENERATE_BADGE__DATABASE_URL") == {
         "name": db["existingSecret"],
         "key": db["existingSecretKey"],
     }
-    assert "LOCALFN_HISTORY_PATH" not in cs.env_of(_badge(docs))
+    assert "LOCALFN_GENERATE_BADGE__HISTORY_PATH" not in cs.env_of(_badge(docs))
     assert cs.env_value(_route_query(docs), "LOCALFN_CLOUD__URL") == cloud["url"]
     # The optional secrets_dir mount, read-only, on every function.
     for wl in cs.function_workloads(docs):
@@ -198,8 +198,8 @@ def test_without_credentials_nothing_secret_is_rendered(default_docs: list[cs.Do
     assert not cs.of_kind(default_docs, "Secret")
     assert "LOCALFN_CLOUD__API_KEY" not in cs.env_of(_route_query(default_docs))
     badge = _badge(default_docs)
-    assert "LOCALFN_DATABASE_URL" not in cs.env_of(badge)
-    history = cs.env_value(badge, "LOCALFN_HISTORY_PATH")
+    assert "LOCALFN_GENERATE_BADGE__DATABASE_URL" not in cs.env_of(badge)
+    history = cs.env_value(badge, "LOCALFN_GENERATE_BADGE__HISTORY_PATH")
     mount = next(m for m in badge["volumeMounts"] if history.startswith(m["mountPath"] + "/"))
     wl = next(w for w in cs.function_workloads(default_docs) if cs.function_of(w) == "generate-badge")
     volume = next(v for v in cs.pod_template(wl)[1]["volumes"] if v["name"] == mount["name"])

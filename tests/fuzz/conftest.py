@@ -17,6 +17,6 @@ from tests.support.localfn_app import make_settings
 def served(tiny_backend: BackendSettings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Its base URL. A real socket, not an ASGI client: the fuzzers are synchronous, and the
     runtime's one shared httpx client must stay on the event loop it was made on."""
-    settings = make_settings(tiny_backend, history_path=tmp_path_factory.mktemp("fuzz") / "history.sqlite3")
+    settings = make_settings(tiny_backend, generate_badge={"history_path": tmp_path_factory.mktemp("fuzz") / "history.sqlite3"})
     with serve_in_thread(build_app(RuntimeHolder(lambda: settings))) as url:
         yield url

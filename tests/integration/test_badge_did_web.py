@@ -42,7 +42,7 @@ def failed(result: VerifyResult) -> dict[str, str]:
 def badge_settings(tmp_path: Path, engine_url: str, **issuer: Any) -> Settings:
     # The engine is never called: these routes only sign, publish and verify.
     return make_settings(
-        backend("unused", engine_url, "none"), history_path=tmp_path / "history.sqlite3", issuer=IssuerSettings(**issuer)
+        backend("unused", engine_url, "none"), generate_badge={"history_path": tmp_path / "history.sqlite3"}, issuer=IssuerSettings(**issuer)
     )
 
 

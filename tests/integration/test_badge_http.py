@@ -34,11 +34,14 @@ TEXT_FIELDS = ("name", "description", "criteria", "skills")
 
 
 @asynccontextmanager
-async def badges(engine: BackendSettings, tmp_path: Path, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def badges(
+    engine: BackendSettings, tmp_path: Path, max_input_chars: int = 10_000, **overrides: Any
+) -> AsyncIterator[httpx.AsyncClient]:
     # One model call per badge: the tiny model's skills always break a soft rule, and the
     # re-ask that follows is tested once (first test below), not paid for in every test.
     overrides.setdefault("max_repairs", 0)
-    settings = make_settings(engine, history_path=tmp_path / "history.sqlite3", **overrides)
+    badge = {"history_path": tmp_path / "history.sqlite3", "max_input_chars": max_input_chars}
+    settings = make_settings(engine, generate_badge=badge, **overrides)
     async with serve_client(settings, ["generate-badge"]) as (client, _):
         yield client
 
@@ -142,7 +145,7 @@ async def test_the_same_course_always_gets_the_same_icon(tiny_backend: BackendSe
         ({"recipient": "not an address", "issuer": ISSUER}, "recipient", "email address"),
         ({"recipient": "ada@example.org"}, "(root)", "issuer"),
         ({"issuer": {"id": "Example University", "name": "Example"}}, "issuer/id", "URI"),
-        ({"course_input": "x" * 301}, "course_input", "LOCALFN_BADGE_MAX_INPUT_CHARS"),
+        ({"course_input": "x" * 301}, "course_input", "LOCALFN_GENERATE_BADGE__MAX_INPUT_CHARS"),
     ],
     ids=[
         "empty",
@@ -162,7 +165,7 @@ async def test_the_same_course_always_gets_the_same_icon(tiny_backend: BackendSe
 async def test_bad_input_is_a_422_saying_what_to_fix_and_stores_nothing(
     tiny_backend: BackendSettings, tmp_path: Path, fields: dict[str, Any], path: str, hint: str
 ) -> None:
-    async with badges(tiny_backend, tmp_path, badge_max_input_chars=300) as client:
+    async with badges(tiny_backend, tmp_path, max_input_chars=300) as client:
         response = await client.post("/generate-badge", json={"course_input": COURSE[:250], **fields})
         count = await stored_count(client)
     assert response.status_code == 422, response.text

@@ -39,7 +39,7 @@ def rsa_keys_file(folder: Path) -> Path:
 @asynccontextmanager
 async def rs256_issuer(engine: BackendSettings, tmp_path: Path, keys_file: Path) -> AsyncIterator[tuple[httpx.AsyncClient, KeyResolver]]:
     issuer = IssuerSettings(keys_file=keys_file, did_web="example.edu", jwt_alg="RS256", did_web_allow="example.edu")
-    settings = make_settings(engine, history_path=tmp_path / "history.sqlite3", max_repairs=0, issuer=issuer)
+    settings = make_settings(engine, generate_badge={"history_path": tmp_path / "history.sqlite3"}, max_repairs=0, issuer=issuer)
     with serve_in_thread(build_app(RuntimeHolder(lambda: settings), ["generate-badge"])) as url:
         async with httpx.AsyncClient(base_url=url, timeout=120) as client:
             yield client, KeyResolver(["example.edu"], 5, FakeDidWebSource(url))

@@ -25,7 +25,7 @@ from tests.support.signing import write_keys
 @asynccontextmanager
 async def signing_badges(engine: BackendSettings, tmp_path: Path, **issuer: Any) -> AsyncIterator[httpx.AsyncClient]:
     settings = make_settings(
-        engine, history_path=tmp_path / "history.sqlite3", max_repairs=0, issuer=IssuerSettings(**issuer)
+        engine, generate_badge={"history_path": tmp_path / "history.sqlite3"}, max_repairs=0, issuer=IssuerSettings(**issuer)
     )
     async with serve_client(settings, ["generate-badge"]) as (client, _):
         yield client

@@ -25,7 +25,7 @@ async def test_a_real_course_becomes_a_valid_badge_about_its_subject(
     # Temperature 0: the same text on every run of one machine (llama.cpp's thread count still varies it
     # between machines: checked under six thread and batch settings).
     settings = make_settings(
-        smollm2_server.backend(), history_path=tmp_path / "history.sqlite3", max_repairs=0, request_timeout_s=240, temperature=0
+        smollm2_server.backend(), generate_badge={"history_path": tmp_path / "history.sqlite3"}, max_repairs=0, request_timeout_s=240, temperature=0
     )
     request = {
         "course_input": COURSE,

@@ -1,6 +1,6 @@
 """Badge history on real databases: the same contract for SQLite and a throwaway PostgreSQL server.
 
-Also the whole service with LOCALFN_DATABASE_URL set, end to end on the tiny model.
+Also the whole service with LOCALFN_GENERATE_BADGE__DATABASE_URL set, end to end on the tiny model.
 """
 
 from __future__ import annotations
@@ -60,8 +60,8 @@ def sample(number: int, parent: GenerateBadgeResponse | None = None) -> Generate
 @pytest.fixture(params=["sqlite", "postgres"])
 def settings(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str) -> Settings:
     if request.param == "sqlite":
-        return Settings(history_path=tmp_path / "history" / "badges.sqlite3")
-    return Settings(database_url=SecretStr(postgres_url))
+        return Settings(generate_badge={"history_path": tmp_path / "history" / "badges.sqlite3"})
+    return Settings(generate_badge={"database_url": SecretStr(postgres_url)})
 
 
 @pytest_asyncio.fixture
@@ -127,7 +127,7 @@ async def test_concurrent_writers_lose_nothing(store: BadgeStore, settings: Sett
 
 
 async def test_sqlite_history_survives_a_restart(tmp_path: Path) -> None:
-    settings = Settings(history_path=tmp_path / "badges.sqlite3")
+    settings = Settings(generate_badge={"history_path": tmp_path / "badges.sqlite3"})
     first = open_store(settings)
     await first.add(sample(1))
     await first.aclose()
@@ -148,7 +148,7 @@ async def test_an_unreachable_database_is_a_503(closed_port_url: str) -> None:
 
 
 async def test_the_service_keeps_history_in_postgresql(tiny_backend: BackendSettings, postgres_url: str) -> None:
-    settings = make_settings(tiny_backend, database_url=SecretStr(postgres_url))
+    settings = make_settings(tiny_backend, generate_badge={"database_url": SecretStr(postgres_url)})
     async with serve_client(settings, ["generate-badge"]) as (client, _):
         await client.delete("/generate-badge/history", params={"confirm": "true"})
         made = await client.post("/generate-badge", json={"course_input": COURSE})

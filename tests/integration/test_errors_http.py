@@ -57,10 +57,10 @@ async def test_oversized_body_is_413_before_any_model_call(tiny_backend: Backend
 
 
 async def test_input_over_the_character_limit_is_422(tiny_backend: BackendSettings) -> None:
-    async with serve_client(make_settings(tiny_backend, summarize_max_input_chars=1000)) as (client, _):
+    async with serve_client(make_settings(tiny_backend, summarize={"max_input_chars": 1000})) as (client, _):
         response = await client.post("/summarize", json={"mode": "context", "context": "word " * 400})
     problem = assert_problem(response, 422, "invalid-input")
-    assert "LOCALFN_SUMMARIZE_MAX_INPUT_CHARS" in problem["detail"]
+    assert "LOCALFN_SUMMARIZE__MAX_INPUT_CHARS" in problem["detail"]
     assert [error["path"] for error in problem["errors"]] == ["context"]
 
 

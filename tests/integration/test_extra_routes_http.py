@@ -25,7 +25,7 @@ REGENERATE = {"badge_id": "no-such-badge", "field": "name"}
 @asynccontextmanager
 async def app(closed_port_url: str, tmp_path: Path, **overrides: Any) -> AsyncIterator[tuple[httpx.AsyncClient, RuntimeHolder]]:
     settings = make_settings(
-        backend("down", closed_port_url, "tiny"), history_path=tmp_path / "history.sqlite3", **overrides
+        backend("down", closed_port_url, "tiny"), generate_badge={"history_path": tmp_path / "history.sqlite3"}, **overrides
     )
     async with serve_client(settings, ["generate-badge", "route-query", "summarize"]) as (client, holder):
         yield client, holder

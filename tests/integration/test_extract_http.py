@@ -66,14 +66,14 @@ async def test_a_request_event_gets_a_reply_event(tiny_backend: BackendSettings)
          422, "function_schema/parameters", "at properties/a/minimum"),
         ({"user_message": "hi", "functions": [TRANSFER, TRANSFER]}, 422, "(root)", "repeated: transfer_money"),
         ({**REQUEST, "function_schema": {**TRANSFER, "description": "x" * 3000, "parameters": {**TRANSFER["parameters"], "description": "y" * 1500}}},
-         422, "function_schema", "LOCALFN_EXTRACT_PARAMETERS_MAX_SCHEMA_BYTES"),
+         422, "function_schema", "LOCALFN_EXTRACT_PARAMETERS__MAX_SCHEMA_BYTES"),
     ],
     ids=["empty-message", "invalid-schema", "duplicate-names", "schema-too-large"],
 )
 async def test_bad_input_is_refused_before_any_model_call(
     tiny_backend: BackendSettings, request_body: dict[str, Any], status: int, path: str | None, detail: str
 ) -> None:
-    settings = make_settings(tiny_backend, extract_parameters_max_schema_bytes=4096)
+    settings = make_settings(tiny_backend, extract_parameters={"max_schema_bytes": 4096})
     async with serve_client(settings, FUNCTION) as (client, holder):
         response = await client.post("/extract-parameters", json=request_body)
         calls = engine_calls(await holder.get())

@@ -50,7 +50,7 @@ REQUESTS = {"summarize": SUMMARIZE, "extract-parameters": EXTRACT}
 # Three chunks of 128 estimated tokens, summarised one at a time: when the first call fails,
 # the two others must be cancelled, not left to run against the engine after the answer.
 CHUNKED = {**SUMMARIZE, "context": "word " * 200}
-ONE_CHUNK_AT_A_TIME = {"summarize_chunk_tokens": 128, "summarize_parallel_chunks": 1}
+ONE_CHUNK_AT_A_TIME = {"summarize": {"chunk_tokens": 128, "parallel_chunks": 1}}
 
 Counted = tuple[str, dict[str, str], float]  # a Prometheus sample and how much the fault adds to it
 

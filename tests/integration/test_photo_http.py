@@ -75,7 +75,7 @@ async def test_the_long_side_setting_and_exif_orientation_reach_the_model(ollama
     exif = Image.Exif()
     exif[0x0112] = 6  # stored landscape, shown portrait
     photo = image_bytes((1200, 800), "JPEG", exif=exif)
-    async with serve_client(settings_for(url, analyze_photo_max_side=300), FUNCTION) as (client, _):
+    async with serve_client(settings_for(url, analyze_photo={"max_side": 300}), FUNCTION) as (client, _):
         response = await client.post("/analyze-photo", json={"photo": b64(photo)})
     assert response.status_code == 200, response.text
     assert sent_images(fake)[0].size == (200, 300)
@@ -131,7 +131,7 @@ async def test_a_prompt_alone_is_answered_by_the_text_model(ollama_peer: tuple[O
 
 async def test_users_off_the_allow_list_get_403_and_no_model_call(ollama_peer: tuple[OllamaPeer, str]) -> None:
     fake, url = ollama_peer
-    settings = settings_for(url, allowed_users=("ana@example.org",))
+    settings = settings_for(url, analyze_photo={"allowed_users": ("ana@example.org",)})
     async with serve_client(settings, FUNCTION) as (client, _):
         refused = await client.post("/analyze-photo", json={"photo": b64(image_bytes((64, 64))), "user": "eve@example.org"})
         anonymous = await client.post("/analyze-photo", json={"prompt": "hi"})
@@ -165,10 +165,10 @@ async def test_bad_photos_are_refused_before_any_model_call(ollama_peer: tuple[O
 async def test_photo_and_body_limits_are_413(ollama_peer: tuple[OllamaPeer, str]) -> None:
     fake, url = ollama_peer
     photo = b64(image_bytes((400, 300)))
-    async with serve_client(settings_for(url, analyze_photo_max_bytes=1000), FUNCTION) as (client, _):
+    async with serve_client(settings_for(url, analyze_photo={"max_bytes": 1000}), FUNCTION) as (client, _):
         over_photo = await client.post("/analyze-photo", json={"photo": photo})
         over_body = await client.post("/analyze-photo", json={"photo": "A" * (16 << 20)})
-    assert over_photo.status_code == 413 and "LOCALFN_ANALYZE_PHOTO_MAX_BYTES" in over_photo.json()["detail"]
+    assert over_photo.status_code == 413 and "LOCALFN_ANALYZE_PHOTO__MAX_BYTES" in over_photo.json()["detail"]
     assert over_body.status_code == 413 and "LOCALFN_MAX_BODY_BYTES" in over_body.json()["detail"]
     assert model_calls(fake) == []
 
@@ -203,7 +203,7 @@ async def test_kafka_events_of_the_earlier_processor(ollama_peer: tuple[OllamaPe
     fake, url = ollama_peer
     photo = {"user_email": "ana@example.org", "prompt": "dinner", "photo": b64(image_bytes((200, 100), "JPEG"))}
     text = {"user_email": "ana@example.org", "prompt": "What is a balanced dinner?", "photo": ""}
-    async with serve_client(settings_for(url, allowed_users=("ana@example.org",)), FUNCTION) as (client, _):
+    async with serve_client(settings_for(url, analyze_photo={"allowed_users": ("ana@example.org",)}), FUNCTION) as (client, _):
         replies = []
         for number, message in enumerate((photo, text)):
             event = CloudEvent({"type": "dev.knative.kafka.event", "source": "/apis/v1/namespaces/default/kafkasources/photos#meals", "id": f"partition:0/offset:{number}"}, message)

@@ -26,7 +26,7 @@ TEXT = (Path(__file__).parents[1] / "fixtures" / "photosynthesis.txt").read_text
 SIMPLE = "how do i reset my password"
 COMPLEX = "prove sqrt(3) is irrational"
 # USD per million tokens: distinct numbers, so each term of the arithmetic shows.
-PRICES: dict[str, Any] = {"route_local_input_usd_per_mtok": 1.0, "route_local_output_usd_per_mtok": 2.0}
+PRICES: dict[str, Any] = {"local_input_usd_per_mtok": 1.0, "local_output_usd_per_mtok": 2.0}
 CLOUD_PRICES = {"input_usd_per_mtok": 10.0, "output_usd_per_mtok": 30.0}
 
 
@@ -39,7 +39,8 @@ async def cloud_server(tiny_model: Path) -> AsyncIterator[LlamaServer]:
 
 def settings_with(local: BackendSettings, cloud_url: str | None, **overrides: Any) -> Settings:
     cloud = {"url": cloud_url, "model": "cloud-tiny", "api_key": CLOUD_KEY, **CLOUD_PRICES} if cloud_url else CLOUD_PRICES
-    return make_settings(local, cloud=cloud, route_max_answer_tokens=12, route_summary_tokens=40, **{**PRICES, **overrides})
+    route_query = {"max_answer_tokens": 12, "summary_tokens": 40, **PRICES, **overrides}
+    return make_settings(local, cloud=cloud, route_query=route_query)
 
 
 def cost(tokens: dict[str, dict[str, int]]) -> float:
@@ -232,9 +233,9 @@ async def test_a_cloudevent_is_routed_and_answered_with_a_reply_event(tiny_backe
         ({"query": ""}, "query", "empty"),
         ({"query": "   \n"}, "query", "empty"),
         ({}, "query", "Field required"),
-        ({"query": "q" * 201}, "query", "LOCALFN_ROUTE_MAX_QUERY_CHARS"),
-        ({"query": "hi", "context": ["c" * 150, "c" * 151]}, "context", "LOCALFN_ROUTE_MAX_CONTEXT_CHARS"),
-        ({"query": "hi", "history": [{"role": "user", "content": "h" * 301}]}, "history", "LOCALFN_ROUTE_MAX_CONTEXT_CHARS"),
+        ({"query": "q" * 201}, "query", "LOCALFN_ROUTE_QUERY__MAX_QUERY_CHARS"),
+        ({"query": "hi", "context": ["c" * 150, "c" * 151]}, "context", "LOCALFN_ROUTE_QUERY__MAX_CONTEXT_CHARS"),
+        ({"query": "hi", "history": [{"role": "user", "content": "h" * 301}]}, "history", "LOCALFN_ROUTE_QUERY__MAX_CONTEXT_CHARS"),
         ({"query": "hi", "force_tier": "premium"}, "force_tier", "'simple', 'moderate' or 'complex'"),
         ({"query": "hi", "history": [{"content": "hello"}]}, "history/0/role", "Field required"),
         ({"query": "hi", "history": [{"role": "user"}]}, "history/0/content", "Field required"),
@@ -245,7 +246,7 @@ async def test_a_cloudevent_is_routed_and_answered_with_a_reply_event(tiny_backe
          "history-without-role", "history-without-content", "history-unknown-role", "unknown-field"],
 )
 async def test_bad_input_is_a_422_naming_the_field(tiny_backend: BackendSettings, request_body: dict, path: str, message: str) -> None:
-    settings = settings_with(tiny_backend, None, route_max_query_chars=200, route_max_context_chars=300)
+    settings = settings_with(tiny_backend, None, max_query_chars=200, max_context_chars=300)
     async with serve_client(settings) as (client, holder):
         response = await client.post("/route-query", json=request_body)
         stats = (await client.get("/route-query/stats")).json()

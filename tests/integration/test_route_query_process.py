@@ -30,7 +30,7 @@ async def test_functions_framework_serves_route_query_and_its_stats_with_the_clo
             "LOCALFN_CLOUD__URL": cloud.url,
             "LOCALFN_CLOUD__MODEL": "cloud-tiny",
             "LOCALFN_CLOUD__API_KEY": KEY,
-            "LOCALFN_ROUTE_MAX_ANSWER_TOKENS": "8",
+            "LOCALFN_ROUTE_QUERY__MAX_ANSWER_TOKENS": "8",
         }
         log = tmp_path / "route-query.log"
         with log.open("w") as output:

@@ -45,7 +45,7 @@ async def test_input_already_within_budget_is_returned_without_a_model_call(tiny
 
 
 async def test_long_context_is_summarised_in_chunks_then_merged(tiny_backend: BackendSettings) -> None:
-    settings = make_settings(tiny_backend, cache_ttl_s=0, summarize_chunk_tokens=128)
+    settings = make_settings(tiny_backend, cache_ttl_s=0, summarize={"chunk_tokens": 128})
     async with serve_client(settings) as (client, holder):
         response = await client.post("/summarize", json={"mode": "context", "context": TEXT, "max_summary_tokens": 50})
         calls = engine_calls(await holder.get())

@@ -34,6 +34,7 @@ class ScriptedEngine:
         vision_model: str | None = None,
         prompt_tokens: int = 10,
         completion_tokens: int = 5,
+        model_present: bool = True,
     ) -> None:
         self.name = name
         self.model = model
@@ -41,6 +42,7 @@ class ScriptedEngine:
         self.script: deque[Step] = deque(script)
         self.requests: list[ChatRequest] = []
         self.health_checks = 0
+        self.model_present = model_present
         self._prompt_tokens = prompt_tokens
         self._completion_tokens = completion_tokens
 
@@ -70,7 +72,7 @@ class ScriptedEngine:
 
     async def health(self) -> EngineHealth:
         self.health_checks += 1
-        return EngineHealth(self.name, reachable=True, model_present=True, models=(self.model,))
+        return EngineHealth(self.name, reachable=True, model_present=self.model_present, models=(self.model,) * self.model_present)
 
     async def models(self) -> list[ModelInfo]:
         return [ModelInfo(self.model)]

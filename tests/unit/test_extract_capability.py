@@ -122,7 +122,7 @@ async def test_the_one_function_can_be_declined_and_a_reason_is_always_given() -
 async def test_schemas_over_the_size_limit_are_422_naming_the_field_without_a_model_call(field: str, schemas: Any) -> None:
     wide = {"name": "wide", "parameters": {"type": "object", "properties": {f"field_{i}": {"type": "string", "description": "x" * 100} for i in range(700)}}}
     engine = ScriptedEngine("gpu")
-    with pytest.raises(InvalidInput, match="LOCALFN_EXTRACT_PARAMETERS_MAX_SCHEMA_BYTES") as raised:
+    with pytest.raises(InvalidInput, match="LOCALFN_EXTRACT_PARAMETERS__MAX_SCHEMA_BYTES") as raised:
         await run(engine, user_message="hi", **{field: schemas(wide)})
     assert [error.path for error in raised.value.errors] == [field]
     assert engine.requests == []

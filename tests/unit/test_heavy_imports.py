@@ -19,7 +19,7 @@ HEAVY = (
     "sklearn", "scipy", "numpy", "kubernetes", "PIL", "psycopg", "psycopg_pool", "redis", "cryptography", "pyld", "joserfc",
     "dateparser", "pycountry", "snowballstemmer", "cairosvg", "cairocffi",
 )
-# What each function needs at start-up; psycopg only loads when LOCALFN_DATABASE_URL is set, redis when
+# What each function needs at start-up; psycopg only loads when LOCALFN_GENERATE_BADGE__DATABASE_URL is set, redis when
 # LOCALFN_STATE_URL is, generate-badge's signing libraries (cryptography, pyld, joserfc) when
 # LOCALFN_ISSUER__KEYS_FILE is; extract-parameters' grounding libraries (dateparser, pycountry,
 # snowballstemmer) on its first call; generate-badge's PNG renderer (cairosvg, cairocffi and the cairo

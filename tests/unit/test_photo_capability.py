@@ -84,13 +84,13 @@ async def test_a_text_answer_stopped_at_its_token_limit_ends_at_its_last_sentenc
 async def test_users_off_the_allow_list_get_403_without_a_model_call(user: str | None) -> None:
     engine = ScriptedEngine("gpu", vision_model="eyes")
     with pytest.raises(Forbidden):
-        await run(engine, {"prompt": "hi", "user": user}, allowed_users="ana@example.org,bo@example.org")
+        await run(engine, {"prompt": "hi", "user": user}, analyze_photo={"allowed_users": "ana@example.org,bo@example.org"})
     assert engine.requests == []
 
 
 async def test_listed_users_are_matched_ignoring_case_and_spaces() -> None:
     engine = ScriptedEngine("gpu", ["hello"])
-    body = await run(engine, {"prompt": "hi", "user": " Ana@Example.org"}, allowed_users="ana@example.org")
+    body = await run(engine, {"prompt": "hi", "user": " Ana@Example.org"}, analyze_photo={"allowed_users": "ana@example.org"})
     assert body["response"] == "hello"
 
 
@@ -154,7 +154,7 @@ def test_reply_types_say_photo_or_text() -> None:
 
 
 def test_the_allow_list_is_read_from_a_comma_separated_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LOCALFN_ALLOWED_USERS", " Ana@Example.org, bo@example.org ,,")
-    assert Settings().allowed_users == ("ana@example.org", "bo@example.org")
-    monkeypatch.setenv("LOCALFN_ALLOWED_USERS", "")
-    assert Settings().allowed_users == ()
+    monkeypatch.setenv("LOCALFN_ANALYZE_PHOTO__ALLOWED_USERS", " Ana@Example.org, bo@example.org ,,")
+    assert Settings().analyze_photo.allowed_users == ("ana@example.org", "bo@example.org")
+    monkeypatch.setenv("LOCALFN_ANALYZE_PHOTO__ALLOWED_USERS", "")
+    assert Settings().analyze_photo.allowed_users == ()

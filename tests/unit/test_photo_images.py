@@ -134,7 +134,7 @@ def test_the_pixel_limit_is_checked_before_decoding() -> None:
 
 def test_a_file_over_the_byte_limit_is_413() -> None:
     raw = encoded(plate((200, 200)).effect_spread(5), "PNG")
-    with pytest.raises(PayloadTooLarge, match="LOCALFN_ANALYZE_PHOTO_MAX_BYTES"):
+    with pytest.raises(PayloadTooLarge, match="LOCALFN_ANALYZE_PHOTO__MAX_BYTES"):
         prepare_photo(raw, PhotoLimits(len(raw) - 1, 50_000_000, 1024))
     with pytest.raises(PayloadTooLarge, match="about"):  # refused from the base64 length, before decoding
         decode_base64(base64.b64encode(raw).decode(), len(raw) // 2)

@@ -80,6 +80,17 @@ async def test_when_every_engine_is_cooling_they_are_still_tried_in_order(clock)
     assert len(cpu.requests) == 1
 
 
+async def test_the_pool_is_cooling_down_only_while_every_engine_is(clock) -> None:
+    gpu, cpu = ScriptedEngine("gpu", [unavailable("gpu")]), ScriptedEngine("cpu", ["one"])
+    pool = make_pool(gpu, cpu, clock=clock)
+    await pool.chat(TEXT)
+    assert not pool.cooling_down()  # gpu cools, cpu answered
+    pool.cool_down("cpu")  # a failure only the caller saw
+    assert pool.cooling_down()
+    clock.advance(COOLDOWN_S)
+    assert not pool.cooling_down()
+
+
 async def test_busy_everywhere_is_engine_busy(clock) -> None:
     gpu = ScriptedEngine("gpu", [EngineBusy("gpu: HTTP 503: server busy", backend="gpu")])
     cpu = ScriptedEngine("cpu", [EngineBusy("cpu: HTTP 429: slow down", backend="cpu")])
@@ -143,6 +154,12 @@ async def test_image_requests_without_any_vision_engine_are_rejected(clock) -> N
     assert a.requests == b.requests == []
 
 
+@pytest.mark.parametrize(("has_model", "ready"), [((False, False), False), ((False, True), True), ((True, True), True)])
+async def test_the_pool_is_ready_when_any_engine_has_its_model(clock, has_model: tuple[bool, bool], ready: bool) -> None:
+    gpu, cpu = ScriptedEngine("gpu", model_present=has_model[0]), ScriptedEngine("cpu", model_present=has_model[1])
+    assert (await make_pool(gpu, cpu, clock=clock).health()).ready is ready
+
+
 async def test_health_is_cached_for_health_cache_s_then_checked_again(clock) -> None:
     gpu, cpu = ScriptedEngine("gpu"), ScriptedEngine("cpu")
     pool = make_pool(gpu, cpu, clock=clock, health_cache_s=5.0)
@@ -153,5 +170,5 @@ async def test_health_is_cached_for_health_cache_s_then_checked_again(clock) -> 
     assert (gpu.health_checks, cpu.health_checks) == (1, 1)
 
     clock.advance(0.1)
-    assert [h.backend for h in await pool.health()] == ["gpu", "cpu"]
+    assert [h.backend for h in (await pool.health()).engines] == ["gpu", "cpu"]
     assert (gpu.health_checks, cpu.health_checks) == (2, 2)

@@ -79,7 +79,7 @@ def test_held_out_accuracy_stays_well_above_chance() -> None:
 def test_a_decision_explains_itself(classifier: TierClassifier) -> None:
     decision = Router(classifier, Thresholds(cloud=0.5, complex=0.5)).route("prove sqrt(3) is irrational")
     assert decision.reason.startswith("complex: P(moderate or complex) = ")
-    assert "LOCALFN_ROUTE_COMPLEX_MIN_PROBABILITY" in decision.reason
+    assert "LOCALFN_ROUTE_QUERY__COMPLEX_MIN_PROBABILITY" in decision.reason
     assert "'prove'" in decision.reason
     assert decision.features[0][0] == "prove"
 

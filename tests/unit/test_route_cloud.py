@@ -52,35 +52,42 @@ def test_a_cloud_url_without_a_model_is_refused_at_start_up(monkeypatch: pytest.
         Settings()
 
 
-@pytest.mark.parametrize("name", ["LOCALFN_ROUTE_CLOUD_MIN_PROBABILITY", "LOCALFN_ROUTE_COMPLEX_MIN_PROBABILITY"])
+@pytest.mark.parametrize("name", ["LOCALFN_ROUTE_QUERY__CLOUD_MIN_PROBABILITY", "LOCALFN_ROUTE_QUERY__COMPLEX_MIN_PROBABILITY"])
 def test_thresholds_are_probabilities(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     monkeypatch.setenv(name, "1.5")
     with pytest.raises(ValidationError):
         Settings()
 
 
-class SlowEngine(ScriptedEngine):
+class SilentEngine(ScriptedEngine):
+    """A fake cloud that never answers (a black-holed connection)."""
+
     async def chat(self, request: ChatRequest) -> ChatResult:
-        await asyncio.sleep(10)
-        return await super().chat(request)
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
 
 
 def cloud(engine: ScriptedEngine, clock: FakeClock, timeout_s: float = 5.0) -> CloudModel:
     pool = EnginePool([engine], metrics=Metrics(), cooldown_s=30, clock=clock)
-    return CloudModel(pool, timeout_s=timeout_s, cooldown_s=30, clock=clock)
+    return CloudModel(pool, timeout_s=timeout_s)
 
 
-async def test_after_a_failure_the_cloud_is_skipped_until_its_cool_down_ends(clock: FakeClock) -> None:
-    engine = ScriptedEngine("cloud", [EngineUnavailable("down", backend="cloud"), "back"])
+@pytest.mark.parametrize(
+    "failure", [EngineUnavailable("down", backend="cloud"), EngineTimeout("read timeout", backend="cloud")], ids=type
+)
+async def test_after_a_failure_the_cloud_is_skipped_until_its_pool_s_cool_down_ends(
+    clock: FakeClock, failure: Exception
+) -> None:
+    engine = ScriptedEngine("cloud", [failure, "back"])
     model = cloud(engine, clock)
-    with pytest.raises(EngineUnavailable):
+    with pytest.raises(type(failure)):
         await model.chat(REQUEST)
     clock.advance(29)
     with pytest.raises(CloudCoolingDown):
         await model.chat(REQUEST)
-    assert len(engine.requests) == 1
+    assert len(engine.requests) == 1  # skipped: not called while cooling down
     clock.advance(1)
-    assert (await model.chat(REQUEST)).content == "back"
+    assert (await model.chat(REQUEST)).content == "back"  # retried once the pool's cool-down ends
 
 
 async def test_a_rejected_request_does_not_cool_the_cloud_down(clock: FakeClock) -> None:
@@ -92,7 +99,7 @@ async def test_a_rejected_request_does_not_cool_the_cloud_down(clock: FakeClock)
 
 
 async def test_no_answer_in_time_is_a_timeout_and_cools_down(clock: FakeClock) -> None:
-    model = cloud(SlowEngine("cloud", ["late"]), clock, timeout_s=0.05)
+    model = cloud(SilentEngine("cloud", []), clock, timeout_s=0.01)
     with pytest.raises(EngineTimeout, match="LOCALFN_CLOUD__TIMEOUT_S"):
         await model.chat(REQUEST)
     with pytest.raises(CloudCoolingDown):

@@ -54,7 +54,6 @@ def test_usage_adds_up_and_prices_come_from_settings() -> None:
     assert Usage(1, 2) + Usage(10, 20) == Usage(11, 22)
     settings = Settings(
         cloud={"input_usd_per_mtok": 3, "output_usd_per_mtok": 15},
-        route_local_input_usd_per_mtok=0.1,
-        route_local_output_usd_per_mtok=0.2,
+        route_query={"local_input_usd_per_mtok": 0.1, "local_output_usd_per_mtok": 0.2},
     )
     assert Prices.from_settings(settings) == Prices(local=Price(0.1, 0.2), cloud=Price(3, 15))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from localfn.settings import BackendSettings, Settings
+from localfn.settings import _FLAT_NAMES, BackendSettings, Settings
 
 
 @pytest.fixture(autouse=True)
@@ -163,3 +164,97 @@ def test_state_prefix_must_be_plain(monkeypatch: pytest.MonkeyPatch, prefix: str
     monkeypatch.setenv("LOCALFN_STATE_PREFIX", prefix)
     with pytest.raises(ValidationError, match="LOCALFN_STATE_PREFIX|prefix"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "read"),
+    [
+        ("LOCALFN_SUMMARIZE__CHUNK_TOKENS", "2000", lambda s: s.summarize.chunk_tokens == 2000),
+        ("LOCALFN_EXTRACT_PARAMETERS__MAX_SCHEMA_BYTES", "4096", lambda s: s.extract_parameters.max_schema_bytes == 4096),
+        ("LOCALFN_ANALYZE_PHOTO__ALLOWED_USERS", "Ana@x.org, bo", lambda s: s.analyze_photo.allowed_users == ("ana@x.org", "bo")),
+        ("LOCALFN_GENERATE_BADGE__HISTORY_PATH", "/data/h.sqlite3", lambda s: s.generate_badge.history_path == Path("/data/h.sqlite3")),
+        ("LOCALFN_ROUTE_QUERY__LOCAL_OUTPUT_USD_PER_MTOK", "0.3", lambda s: s.route_query.local_output_usd_per_mtok == 0.3),
+    ],
+)
+def test_a_function_s_settings_are_nested_under_its_name(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, variable: str, value: str, read: Callable[[Settings], bool]
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert read(Settings())
+    assert not caplog.records  # a current name is not a deprecated one
+
+
+def test_a_nested_setting_out_of_range_names_its_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALFN_SUMMARIZE__PARALLEL_CHUNKS", "0")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert ("summarize", "parallel_chunks") in error_locations(caught.value)
+
+
+def test_an_old_flat_name_is_still_read_and_logged_with_its_new_name(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("LOCALFN_SUMMARIZE_PARALLEL_CHUNKS", "3")
+    monkeypatch.setenv("LOCALFN_SUMMARIZE__CHUNK_TOKENS", "2000")  # merged with the old name's group
+    monkeypatch.setenv("LOCALFN_ALLOWED_USERS", "Ana@x.org")
+    settings = Settings()
+    assert (settings.summarize.parallel_chunks, settings.summarize.chunk_tokens) == (3, 2000)
+    assert settings.analyze_photo.allowed_users == ("ana@x.org",)
+    warned = sorted(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert warned == [
+        "variable LOCALFN_ALLOWED_USERS is deprecated and read for one more release: rename it LOCALFN_ANALYZE_PHOTO__ALLOWED_USERS",
+        "variable LOCALFN_SUMMARIZE_PARALLEL_CHUNKS is deprecated and read for one more release: "
+        "rename it LOCALFN_SUMMARIZE__PARALLEL_CHUNKS",
+    ]
+
+
+def test_the_new_name_wins_over_the_old_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALFN_ROUTE_MAX_QUERY_CHARS", "10")
+    monkeypatch.setenv("LOCALFN_ROUTE_QUERY__MAX_QUERY_CHARS", "20")
+    assert Settings().route_query.max_query_chars == 20
+
+
+def test_an_old_name_with_a_bad_value_is_refused_at_its_new_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALFN_ANALYZE_PHOTO_MAX_SIDE", "1")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert ("analyze_photo", "max_side") in error_locations(caught.value)
+
+
+@pytest.mark.parametrize(("old", "new"), list(_FLAT_NAMES.items()))
+def test_every_old_name_leads_to_a_real_field(old: str, new: tuple[str, str]) -> None:
+    function, field = new
+    group = Settings.model_fields[function].annotation
+    assert isinstance(group, type) and issubclass(group, BaseModel)
+    assert field in group.model_fields
+    assert old not in Settings.model_fields  # the flat field itself is gone
+
+
+def test_secret_files_fill_nested_fields(tmp_path: Path) -> None:
+    # The chart's secretsDir mounts one file per key; nested names are files too.
+    (tmp_path / "localfn_generate_badge__database_url").write_text("postgresql://u:pw@db/badges\n")
+    (tmp_path / "localfn_cloud__url").write_text("https://api.example.com/v1")
+    (tmp_path / "localfn_cloud__model").write_text("gpt-4o-mini")
+    (tmp_path / "localfn_cloud__api_key").write_text("sk-secret")
+    (tmp_path / "localfn_state_url").write_text("redis://cache:6379/0")
+    settings = Settings.load(secrets_dir=tmp_path)
+    assert settings.generate_badge.database_url is not None
+    assert settings.generate_badge.database_url.get_secret_value() == "postgresql://u:pw@db/badges"
+    assert settings.cloud.api_key is not None and settings.cloud.api_key.get_secret_value() == "sk-secret"
+    assert settings.state_url is not None and settings.state_url.get_secret_value() == "redis://cache:6379/0"
+
+
+def test_a_secret_file_under_its_old_name_is_read_and_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "localfn_database_url").write_text("postgresql://old")
+    settings = Settings.load(secrets_dir=tmp_path)
+    assert settings.generate_badge.database_url is not None
+    assert settings.generate_badge.database_url.get_secret_value() == "postgresql://old"
+    assert "rename it localfn_generate_badge__database_url" in caplog.text
+    assert "postgresql://old" not in caplog.text  # the name is logged, never the value
+
+
+def test_a_variable_wins_over_a_secret_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "localfn_generate_badge__database_url").write_text("postgresql://file")
+    monkeypatch.setenv("LOCALFN_GENERATE_BADGE__DATABASE_URL", "postgresql://variable")
+    url = Settings.load(secrets_dir=tmp_path).generate_badge.database_url
+    assert url is not None and url.get_secret_value() == "postgresql://variable"

@@ -1,4 +1,4 @@
-"""summarize's chunk bound (LOCALFN_SUMMARIZE_PARALLEL_CHUNKS) holds per request, not per process.
+"""summarize's chunk bound (LOCALFN_SUMMARIZE__PARALLEL_CHUNKS) holds per request, not per process.
 
 A process-wide bound would cap every summarize request together at that many engine calls,
 leaving the rest of the engine's parallel slots idle under load.
@@ -42,7 +42,7 @@ class OverlapEngine(ScriptedEngine):
 
 async def test_concurrent_requests_each_get_their_own_chunk_bound() -> None:
     engine = OverlapEngine()
-    runtime = Runtime(Settings(summarize_parallel_chunks=1, cache_ttl_s=0), engines=[engine])
+    runtime = Runtime(Settings(summarize={"parallel_chunks": 1}, cache_ttl_s=0), engines=[engine])
     capability = Summarize(runtime)
     request = Summarize.request_model.model_validate({"mode": "context", "context": "word " * 200, "max_summary_tokens": 16})
     try:

@@ -165,11 +165,32 @@ engine name in LOCALFN_ENGINES (localfn.engines). dict: root, pool.
 
 {{/* "true" when the chart must create its Secret. */}}
 {{- define "localfn.secret.needed" -}}
-{{- $badge := index .Values.functions "generate-badge" -}}
-{{- $route := index .Values.functions "route-query" -}}
-{{- if or (and $route.enabled $route.cloud.apiKey (not $route.cloud.existingSecret)) (and $badge.enabled $badge.database.url (not $badge.database.existingSecret)) .Values.state.redis.url -}}
+{{- if or (include "localfn.secret.data" .) .Values.state.redis.url -}}
 true
 {{- end -}}
+{{- end -}}
+
+{{/*
+The values the chart's Secret holds for the enabled functions, as `key: value` lines (not
+encoded): a `cloud.apiKey` or a `database.url` given inline, from whichever function has the
+block. Empty when every credential comes from an existingSecret.
+*/}}
+{{- define "localfn.secret.data" -}}
+{{- range $name, $fn := .Values.functions }}
+{{- if $fn.enabled }}
+{{- if and $fn.cloud $fn.cloud.apiKey (not $fn.cloud.existingSecret) }}
+cloud-api-key: {{ $fn.cloud.apiKey | quote }}
+{{- end }}
+{{- if and $fn.database $fn.database.url (not $fn.database.existingSecret) }}
+database-url: {{ $fn.database.url | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* LOCALFN_<FUNCTION>__, the start of a function's own settings (localfn.settings). Arg: the function's name. */}}
+{{- define "localfn.function.envPrefix" -}}
+{{- printf "LOCALFN_%s__" (. | upper | replace "-" "_") -}}
 {{- end -}}
 
 {{/*
@@ -261,38 +282,45 @@ PORT is set only in deployment mode: Knative sets it itself and rejects it.
 {{- end }}
 - name: LOCALFN_LOG_LEVEL
   value: {{ $s.logLevel | quote }}
-{{- if eq .function "generate-badge" }}
-{{- if or $fn.database.existingSecret $fn.database.url }}
-- name: LOCALFN_DATABASE_URL
+{{- /* What a function's values hold beyond the common keys decides the rest: a `database` block
+(history: PostgreSQL from a Secret, else SQLite at historyPath), an `issuer`, `allowedUsers`,
+a `cloud` model. Its own settings are LOCALFN_<FUNCTION>__*, the services' LOCALFN_ISSUER__*
+and LOCALFN_CLOUD__*. */}}
+{{- $prefix := include "localfn.function.envPrefix" .function }}
+{{- with $fn.database }}
+{{- if or .existingSecret .url }}
+- name: {{ $prefix }}DATABASE_URL
   valueFrom:
     secretKeyRef:
-      name: {{ default (include "localfn.secretName" $root) $fn.database.existingSecret | quote }}
-      key: {{ ternary $fn.database.existingSecretKey "database-url" (not (empty $fn.database.existingSecret)) | quote }}
+      name: {{ default (include "localfn.secretName" $root) .existingSecret | quote }}
+      key: {{ ternary .existingSecretKey "database-url" (not (empty .existingSecret)) | quote }}
 {{- else }}
-- name: LOCALFN_HISTORY_PATH
+- name: {{ $prefix }}HISTORY_PATH
   value: {{ $fn.historyPath | quote }}
 {{- end }}
-{{- include "localfn.issuer.env" $fn.issuer }}
 {{- end }}
-{{- if and (eq .function "analyze-photo") $fn.allowedUsers }}
-- name: LOCALFN_ALLOWED_USERS
-  value: {{ join "," $fn.allowedUsers | quote }}
+{{- with $fn.issuer }}
+{{- include "localfn.issuer.env" . }}
 {{- end }}
-{{- if eq .function "route-query" }}
-{{- if $fn.cloud.url }}
+{{- with $fn.allowedUsers }}
+- name: {{ $prefix }}ALLOWED_USERS
+  value: {{ join "," . | quote }}
+{{- end }}
+{{- with $fn.cloud }}
+{{- if .url }}
 - name: LOCALFN_CLOUD__URL
-  value: {{ $fn.cloud.url | quote }}
+  value: {{ .url | quote }}
 {{- end }}
-{{- if $fn.cloud.model }}
+{{- if .model }}
 - name: LOCALFN_CLOUD__MODEL
-  value: {{ $fn.cloud.model | quote }}
+  value: {{ .model | quote }}
 {{- end }}
-{{- if or $fn.cloud.existingSecret $fn.cloud.apiKey }}
+{{- if or .existingSecret .apiKey }}
 - name: LOCALFN_CLOUD__API_KEY
   valueFrom:
     secretKeyRef:
-      name: {{ default (include "localfn.secretName" $root) $fn.cloud.existingSecret | quote }}
-      key: {{ ternary $fn.cloud.existingSecretKey "cloud-api-key" (not (empty $fn.cloud.existingSecret)) | quote }}
+      name: {{ default (include "localfn.secretName" $root) .existingSecret | quote }}
+      key: {{ ternary .existingSecretKey "cloud-api-key" (not (empty .existingSecret)) | quote }}
 {{- end }}
 {{- end }}
 {{- include "localfn.state.env" $root }}
@@ -303,9 +331,9 @@ PORT is set only in deployment mode: Knative sets it itself and rejects it.
 {{- end -}}
 
 {{/*
-generate-badge's signing settings (LOCALFN_ISSUER__*). The keys file is read from the
-Secret mounted by localfn.function.volumes; nothing secret is an env value. Arg: the
-function's issuer values.
+The signing settings of a function with an `issuer` block (LOCALFN_ISSUER__*). The keys file
+is read from the Secret mounted by localfn.function.volumes; nothing secret is an env value.
+Arg: the function's issuer values.
 */}}
 {{- define "localfn.issuer.env" -}}
 {{- if .keys.existingSecret }}
@@ -332,21 +360,22 @@ function's issuer values.
   value: {{ .didWebTimeoutSeconds | toString | quote }}
 {{- end -}}
 
-{{/* Where generate-badge's pods see the issuer's keys file. Arg: the function's issuer values. */}}
+{{/* Where the pods of a function with an `issuer` see its keys file. Arg: the function's issuer values. */}}
 {{- define "localfn.issuer.keysFile" -}}
 /var/run/secrets/localfn-issuer/{{ .keys.existingSecretKey }}
 {{- end -}}
 
 {{/* Volumes of one function pod (all emptyDir or Secret: allowed by Knative and the restricted PSS). dict: root, function. */}}
 {{- define "localfn.function.volumes" -}}
+{{- $fn := index .root.Values.functions .function -}}
 - name: tmp
   emptyDir: {}
-{{- if and (eq .function "generate-badge") (include "localfn.function.usesSqlite" .) }}
+{{- if include "localfn.function.usesSqlite" $fn }}
 - name: history
   emptyDir: {}
 {{- end }}
-{{- $issuer := (index .root.Values.functions "generate-badge").issuer }}
-{{- if and (eq .function "generate-badge") $issuer.keys.existingSecret }}
+{{- $issuer := $fn.issuer }}
+{{- if and $issuer $issuer.keys.existingSecret }}
 # Only the keys file, world-readable inside the pod (there is no fsGroup under Knative) and
 # read-only; not optional: a missing Secret must stop the pod, not issue unsigned credentials.
 - name: issuer-keys
@@ -369,12 +398,13 @@ function's issuer values.
 {{- define "localfn.function.volumeMounts" -}}
 - name: tmp
   mountPath: /tmp
-{{- if and (eq .function "generate-badge") (include "localfn.function.usesSqlite" .) }}
+{{- $fn := index .root.Values.functions .function }}
+{{- if include "localfn.function.usesSqlite" $fn }}
 - name: history
-  mountPath: {{ dir (index .root.Values.functions "generate-badge").historyPath | quote }}
+  mountPath: {{ dir $fn.historyPath | quote }}
 {{- end }}
-{{- $issuer := (index .root.Values.functions "generate-badge").issuer }}
-{{- if and (eq .function "generate-badge") $issuer.keys.existingSecret }}
+{{- $issuer := $fn.issuer }}
+{{- if and $issuer $issuer.keys.existingSecret }}
 - name: issuer-keys
   mountPath: {{ dir (include "localfn.issuer.keysFile" $issuer) | quote }}
   readOnly: true
@@ -386,11 +416,12 @@ function's issuer values.
 {{- end }}
 {{- end -}}
 
-{{/* "true" when generate-badge keeps its history in per-pod SQLite. dict: root. */}}
+{{/* "true" when a function with a `database` block has none set and keeps its history in per-pod SQLite. Arg: the function's values. */}}
 {{- define "localfn.function.usesSqlite" -}}
-{{- $badge := index .root.Values.functions "generate-badge" -}}
-{{- if not (or $badge.database.existingSecret $badge.database.url) -}}
+{{- with .database -}}
+{{- if not (or .existingSecret .url) -}}
 true
+{{- end -}}
 {{- end -}}
 {{- end -}}
 

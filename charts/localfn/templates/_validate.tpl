@@ -141,26 +141,31 @@ localfn: ollama.gpu.gpu.count must be at least 1 (the GPU pool without a GPU is 
 
 {{/* Secrets: one source each, and a key with nowhere to go is a mistake. */}}
 {{- define "localfn.validateValues.secrets" -}}
-{{- $route := index .Values.functions "route-query" -}}
-{{- $badge := index .Values.functions "generate-badge" -}}
-{{- if and $route.cloud.apiKey $route.cloud.existingSecret }}
-localfn: functions.route-query.cloud: set apiKey or existingSecret, not both
+{{- range $name, $fn := .Values.functions }}
+{{- with $fn.cloud }}
+{{- if and .apiKey .existingSecret }}
+localfn: functions.{{ $name }}.cloud: set apiKey or existingSecret, not both
 {{- end }}
-{{- if and $route.cloud.apiKey (not $route.cloud.url) }}
-localfn: functions.route-query.cloud.apiKey is set but cloud.url is empty
+{{- if and .apiKey (not .url) }}
+localfn: functions.{{ $name }}.cloud.apiKey is set but cloud.url is empty
 {{- end }}
-{{- if and $badge.database.url $badge.database.existingSecret }}
-localfn: functions.generate-badge.database: set url or existingSecret, not both
 {{- end }}
-{{- $issuer := $badge.issuer }}
-{{- if and (has $issuer.proof (list "data-integrity" "jwt")) (not $issuer.keys.existingSecret) }}
-localfn: functions.generate-badge.issuer.proof={{ $issuer.proof }} needs issuer.keys.existingSecret (the Secret holding the keys file)
+{{- with $fn.database }}
+{{- if and .url .existingSecret }}
+localfn: functions.{{ $name }}.database: set url or existingSecret, not both
 {{- end }}
-{{- if and (eq $issuer.jwtAlg "RS256") (not $issuer.didWeb) }}
-localfn: functions.generate-badge.issuer.jwtAlg=RS256 needs issuer.didWeb: no did:key names an RSA key
 {{- end }}
-{{- if and $issuer.didWeb (not $issuer.keys.existingSecret) }}
-localfn: functions.generate-badge.issuer.didWeb needs issuer.keys.existingSecret: its DID document publishes those keys
+{{- with $fn.issuer }}
+{{- if and (has .proof (list "data-integrity" "jwt")) (not .keys.existingSecret) }}
+localfn: functions.{{ $name }}.issuer.proof={{ .proof }} needs issuer.keys.existingSecret (the Secret holding the keys file)
+{{- end }}
+{{- if and (eq .jwtAlg "RS256") (not .didWeb) }}
+localfn: functions.{{ $name }}.issuer.jwtAlg=RS256 needs issuer.didWeb: no did:key names an RSA key
+{{- end }}
+{{- if and .didWeb (not .keys.existingSecret) }}
+localfn: functions.{{ $name }}.issuer.didWeb needs issuer.keys.existingSecret: its DID document publishes those keys
+{{- end }}
+{{- end }}
 {{- end }}
 {{- if and .Values.secretsDir.enabled (not .Values.secretsDir.secretName) }}
 localfn: secretsDir.enabled=true needs secretsDir.secretName

@@ -9,15 +9,15 @@ __all__ = ["BadgeStore", "HistoryUnavailable", "open_store"]
 
 
 def open_store(settings: Settings) -> BadgeStore:
-    """PostgreSQL when LOCALFN_DATABASE_URL is set, else the SQLite file at LOCALFN_HISTORY_PATH.
+    """PostgreSQL when LOCALFN_GENERATE_BADGE__DATABASE_URL is set, else the SQLite file at LOCALFN_GENERATE_BADGE__HISTORY_PATH.
 
     Nothing connects here: each store opens itself on first use.
     """
-    if settings.database_url is not None:
+    if settings.generate_badge.database_url is not None:
         # Imported only here: psycopg is not loaded by processes that keep history in SQLite.
         from localfn.functions.generate_badge.store.postgres import PostgresStore
 
-        return PostgresStore(settings.database_url.get_secret_value())
+        return PostgresStore(settings.generate_badge.database_url.get_secret_value())
     from localfn.functions.generate_badge.store.sqlite import SqliteStore
 
-    return SqliteStore(settings.history_path)
+    return SqliteStore(settings.generate_badge.history_path)

@@ -1,4 +1,4 @@
-"""Badge history in PostgreSQL (LOCALFN_DATABASE_URL): for several pods sharing one history.
+"""Badge history in PostgreSQL (LOCALFN_GENERATE_BADGE__DATABASE_URL): for several pods sharing one history.
 
 psycopg 3's async pool; each method is one transaction on a pooled connection. The table
 is created on first use under an advisory lock, so pods starting together do not race on

@@ -24,7 +24,7 @@ from rich.text import Text
 from localfn.cli.cluster import cluster_options, run_cluster_doctor
 from localfn.cli.options import timeout_option, url_option
 from localfn.cli.tables import wrapping_table
-from localfn.engine.base import EngineHealth
+from localfn.engine.pool import PoolHealth
 from localfn.engine.embedded import EmbeddedEngineError, binary_path, default_model_path
 from localfn.errors import EngineError
 from localfn.gpu import detect_gpus, nvidia_driver
@@ -85,17 +85,17 @@ def _print_serve(serve: ServeStatus) -> None:
     _print_details([(engine["backend"], engine.get("detail", "")) for engine in serve.engines])
 
 
-async def _configured_health(settings: Settings) -> list[EngineHealth]:
+async def _configured_health(settings: Settings) -> PoolHealth:
     async with Runtime(settings) as runtime:
         return await runtime.pool.health()
 
 
-def _print_configured(settings: Settings, checks: list[EngineHealth]) -> None:
+def _print_configured(settings: Settings, health: PoolHealth) -> None:
     table = wrapping_table("Configured engines (LOCALFN_ENGINES), in failover order", "backend", "url", "model", "state")
-    for config, check in zip(settings.engines, checks, strict=True):
+    for config, check in zip(settings.engines, health.engines, strict=True):
         table.add_row(config.name, str(config.url), config.model, _state(check.reachable, check.model_present))
     console.print(table)
-    _print_details([(check.backend, check.detail) for check in checks])
+    _print_details([(check.backend, check.detail) for check in health.engines])
 
 
 def _embedded_model(settings: Settings) -> Path:
@@ -132,7 +132,7 @@ def _verdict(url: str, serve: ServeStatus, configured_ready: bool, settings: Set
     return False, f"[red]No engine is ready.[/] {_what_serve_would_start(settings, problems)}"
 
 
-def _local_json(serve: ServeStatus, settings: Settings, checks: list[EngineHealth], files: dict[str, str], ok: bool, verdict: str) -> str:
+def _local_json(serve: ServeStatus, settings: Settings, health: PoolHealth, files: dict[str, str], ok: bool, verdict: str) -> str:
     driver = nvidia_driver()
     return json.dumps({
         "ok": ok,
@@ -140,7 +140,7 @@ def _local_json(serve: ServeStatus, settings: Settings, checks: list[EngineHealt
         "serve": {"url": serve.url, "ready": serve.ready, "problem": serve.problem, "engines": serve.engines},
         "configured": [
             {"backend": c.name, "url": str(c.url), "model": c.model, "reachable": h.reachable, "model_present": h.model_present, "detail": h.detail}
-            for c, h in zip(settings.engines, checks, strict=True)
+            for c, h in zip(settings.engines, health.engines, strict=True)
         ],
         "gpus": [dataclasses.asdict(g) for g in detect_gpus()],
         "driver": dataclasses.asdict(driver) if driver else None,
@@ -167,15 +167,15 @@ def doctor(url: str, timeout: float, cluster: bool, context: str | None, namespa
         return
     settings = Settings.load()
     serve = _ask_serve(url, timeout)
-    checks = asyncio.run(_configured_health(settings))
+    health = asyncio.run(_configured_health(settings))
     files = _embedded_files(settings)
     problems = [text.removeprefix("missing: ") for text in files.values() if text.startswith("missing: ")]
-    ok, verdict = _verdict(url, serve, any(check.ready for check in checks), settings, problems)
+    ok, verdict = _verdict(url, serve, health.ready, settings, problems)
     if as_json:
-        click.echo(_local_json(serve, settings, checks, files, ok, verdict))
+        click.echo(_local_json(serve, settings, health, files, ok, verdict))
     else:
         _print_serve(serve)
-        _print_configured(settings, checks)
+        _print_configured(settings, health)
         gpus, driver = detect_gpus(), nvidia_driver()
         console.print("GPUs: " + (", ".join(f"{g.name} ({g.memory_free_mib} of {g.memory_total_mib} MiB free)" for g in gpus) or "none (CPU only)")
                       + (f"; NVIDIA driver {driver.version}, CUDA {driver.cuda}" if driver else ""))

@@ -41,7 +41,7 @@ class _Server(uvicorn.Server):
 
 async def _any_engine_reachable(settings: Settings) -> bool:
     async with Runtime(settings) as runtime:
-        checks = await runtime.pool.health()
+        checks = (await runtime.pool.health()).engines
     for check in checks:
         if check.reachable and not check.model_present:
             console.print(f"[yellow]engine {check.backend}: {check.detail}[/]")

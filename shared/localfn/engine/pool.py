@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from localfn.engine.base import ChatRequest, ChatResult, Engine, EngineHealth
 from localfn.errors import EngineBusy, EngineError, EngineRejected, EngineUnavailable, ModelNotFound, NoCapacity
 from localfn.metrics import Metrics
 
-__all__ = ["VISION_HINT", "EnginePool", "combined"]
+__all__ = ["VISION_HINT", "EnginePool", "PoolHealth", "combined"]
 
 VISION_HINT = "ollama pull llava:7b (or llama3.2-vision)"
 
@@ -30,6 +31,18 @@ class _KnowsCapabilities(Protocol):
     """An engine that can say what a model can do (Ollama's /api/show); others are trusted on configuration."""
 
     async def capabilities(self, model: str) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class PoolHealth:
+    """Each engine's health, in pool order, and the one answer to "is the pool ready"."""
+
+    engines: tuple[EngineHealth, ...]
+
+    @property
+    def ready(self) -> bool:
+        """Some engine answers and has its model: what ``/health/ready``, serve's and ``localfn doctor`` mean by ready."""
+        return any(check.ready for check in self.engines)
 
 
 class EnginePool:
@@ -50,7 +63,7 @@ class EnginePool:
         self._health_cache_s = health_cache_s
         self._clock = clock
         self._cooling_until: dict[str, float] = {}
-        self._health: tuple[float, list[EngineHealth]] | None = None
+        self._health: tuple[float, PoolHealth] | None = None
         self._health_lock = asyncio.Lock()
         # (backend, vision model) -> why it cannot see, or None when it can; a model keeps its abilities.
         self._vision: dict[tuple[str, str], str | None] = {}
@@ -91,13 +104,13 @@ class EnginePool:
         (and vision model, with ``vision``), in pool order."""
         return tuple((e.name, e.model, e.vision_model) if vision else (e.name, e.model) for e in self.engines)
 
-    async def health(self) -> list[EngineHealth]:
+    async def health(self) -> PoolHealth:
         """Each engine's health, checked concurrently and reused for ``health_cache_s``."""
         async with self._health_lock:
             now = self._clock()
             if self._health is None or now - self._health[0] >= self._health_cache_s:
                 checks = await asyncio.gather(*(engine.health() for engine in self.engines))
-                self._health = (now, list(checks))
+                self._health = (now, PoolHealth(tuple(checks)))
             return self._health[1]
 
     async def check_vision(self) -> None:
@@ -144,6 +157,19 @@ class EnginePool:
         except EngineError:
             return None
 
+    def cooling_down(self) -> bool:
+        """True while every engine is in its cool-down after a failure.
+
+        ``chat`` tries them anyway (this pool is the only way to answer); a caller with another
+        way (route-query's cloud model, answered locally instead) asks first and does not call.
+        """
+        now = self._clock()
+        return all(self._cooling_until.get(e.name, 0.0) > now for e in self.engines)
+
+    def cool_down(self, name: str) -> None:
+        """Skip engine ``name`` for ``cooldown_s``: for a failure only the caller saw (its own deadline passed)."""
+        self._cooling_until[name] = self._clock() + self._cooldown_s
+
     def _candidates(self, request: ChatRequest) -> list[Engine]:
         able = [e for e in self.engines if not request.has_images or self._may_see(e)]
         if not able:
@@ -159,7 +185,7 @@ class EnginePool:
         self._metrics.engine_calls.labels(engine.name, engine.model, exc.slug).inc()
         self._metrics.engine_latency.labels(engine.name).observe(self._clock() - started)
         if failover:
-            self._cooling_until[engine.name] = self._clock() + self._cooldown_s
+            self.cool_down(engine.name)
             self._metrics.failovers.labels(engine.name, exc.slug).inc()
 
     def _record_success(self, engine: Engine, result: ChatResult) -> None:
