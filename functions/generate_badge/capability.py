@@ -10,6 +10,8 @@ generation stores nothing: the store is written only once the badge is complete 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
@@ -37,10 +39,12 @@ from localfn.functions.generate_badge.models import (
     VerifyRequest,
     VerifyResult,
 )
-from localfn.functions.generate_badge.signing.baking import Signed, bake_png, bake_svg
 from localfn.functions.generate_badge.store import BadgeStore, open_store
 from localfn.limits import Limit
 from localfn.runtime import Runtime
+
+if TYPE_CHECKING:
+    from localfn.functions.generate_badge.signing.baking import Signed
 
 __all__ = ["GenerateBadge"]
 
@@ -155,6 +159,9 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
         if svg is None:
             raise NotFound(f"badge {badge.id} has no image rendered by localfn")
         signed = _signed(badge)
+        # Baking is imported on the first image asked for, as drawing a PNG is: no cold start needs it.
+        from localfn.functions.generate_badge.signing.baking import bake_svg
+
         # The SVG is localfn's own drawing with escaped text; the policy keeps it inert even if opened directly.
         headers = {"Content-Security-Policy": "default-src 'none'"}
         if call.query.format == "png":  # drawing takes tens of milliseconds of CPU: off the event loop
@@ -247,6 +254,8 @@ def _signed(badge: GenerateBadgeResponse) -> Signed | None:
 
 
 def _png(svg: str, signed: Signed | None) -> bytes:
+    from localfn.functions.generate_badge.signing.baking import bake_png
+
     png = render_png(svg)
     return bake_png(png, signed) if signed else png
 

@@ -32,7 +32,13 @@ __all__ = [
 _OPTIONAL = ("badge_style", "badge_tone", "criterion_style", "badge_level", "institution", "custom_instructions")
 
 
-class LegacyGenerateRequest(BaseModel):
+class _Legacy(BaseModel):
+    # Built on first use (pydantic's defer_build), not at import: only the earlier API's
+    # routes need these models, and a cold start would pay for them (bench/perf cold_start).
+    model_config = ConfigDict(defer_build=True)
+
+
+class LegacyGenerateRequest(_Legacy):
     model_config = ConfigDict(extra="ignore")
 
     course_input: str
@@ -61,18 +67,18 @@ class LegacyRegenerateRequest(LegacyGenerateRequest):
     field: BadgeField | None = Field(default=None, description="The one field to change; none: the whole badge.")
 
 
-class LegacySubject(BaseModel):
+class LegacySubject(_Legacy):
     achievement: dict[str, Any] = Field(description="An Open Badges 3.0 Achievement.")
 
 
-class LegacyBadge(BaseModel):
+class LegacyBadge(_Legacy):
     """The earlier API's answer for a badge."""
 
     badge_id: str
     credentialSubject: LegacySubject  # the earlier API's name
 
 
-class LegacyHistoryItem(BaseModel):
+class LegacyHistoryItem(_Legacy):
     id: str
     badge_id: str
     badge_name: str
@@ -82,19 +88,19 @@ class LegacyHistoryItem(BaseModel):
     parent_id: str | None
 
 
-class LegacyHistory(BaseModel):
+class LegacyHistory(_Legacy):
     """The earlier API's history: the newest badges, at most 50."""
 
     history: list[LegacyHistoryItem]
     total_count: int
 
 
-class LegacyCleared(BaseModel):
+class LegacyCleared(_Legacy):
     message: str
     deleted: int
 
 
-class LegacyStyles(BaseModel):
+class LegacyStyles(_Legacy):
     """Each choice's values mapped to their meanings."""
 
     badge_styles: dict[str, str]

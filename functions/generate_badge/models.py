@@ -42,6 +42,11 @@ _WEB_URL = re.compile(r"^https?://[^\s/]+\S*$")
 
 BadgeField = Literal["name", "description", "criteria", "skills", "image"]
 
+# The models below serve the other routes (regenerate, history, image, options, verify, the
+# DID document): each is built on its first use (pydantic's defer_build), not at import, so
+# a cold start, which only POST / waits for, does not pay for them (bench/perf cold_start).
+_ROUTE_ONLY = ConfigDict(defer_build=True)
+
 
 def _language_tag(value: object) -> object:
     """'EN', 'pt_br' and 'zh-hant-tw' become 'en', 'pt-BR', 'zh-Hant-TW': the casing the OB 3.0 pattern wants."""
@@ -225,7 +230,7 @@ class GenerateBadgeResponse(BaseModel):
 
 
 class RegenerateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     badge_id: str | None = Field(default=None, description="The id of a stored badge.")
     badge: GenerateBadgeResponse | None = Field(default=None, description="Or a full previous response.")
@@ -240,6 +245,8 @@ class RegenerateRequest(BaseModel):
 
 
 class HistoryItem(BaseModel):
+    model_config = _ROUTE_ONLY
+
     id: str
     version: int
     parent_id: str | None
@@ -249,6 +256,8 @@ class HistoryItem(BaseModel):
 
 
 class HistoryPage(BaseModel):
+    model_config = _ROUTE_ONLY
+
     items: list[HistoryItem] = Field(description="Newest first.")
     total: int
     limit: int
@@ -259,7 +268,7 @@ class HistoryPage(BaseModel):
 class HistoryQuery(BaseModel):
     """Query parameters of GET /history."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     limit: int = Field(default=20, ge=1, le=100)
     offset: int = Field(default=0, ge=0)
@@ -268,7 +277,7 @@ class HistoryQuery(BaseModel):
 class ClearQuery(BaseModel):
     """Query parameters of DELETE /history: deleting everything must be asked for explicitly."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     confirm: bool = Field(default=False, validate_default=True, description="Must be true.")
 
@@ -283,6 +292,8 @@ class ClearQuery(BaseModel):
 class BadgePath(BaseModel):
     """Path parameters of /history/{badge_id} and /image/{badge_id}."""
 
+    model_config = _ROUTE_ONLY
+
     badge_id: str = Field(description="The id of a stored badge version; GET /history lists them.")
 
 
@@ -293,7 +304,7 @@ class ImageQuery(BaseModel):
     download) can name it, and caches need no ``Vary: Accept``.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     format: Literal["svg", "png"] = Field(
         default="svg",
@@ -304,6 +315,8 @@ class ImageQuery(BaseModel):
 class DidPath(BaseModel):
     """Path parameter of /{path}/did.json, where the issuer's did:web document is served."""
 
+    model_config = _ROUTE_ONLY
+
     path: str = Field(
         description="'.well-known' for did:web:<domain>; the DID's path segments, '/'-separated, for did:web:<domain>:<path>."
     )
@@ -311,6 +324,8 @@ class DidPath(BaseModel):
 
 class VerificationMethod(BaseModel):
     """One published public key: Ed25519 as a Multikey, P-256 as a JsonWebKey (never a private part)."""
+
+    model_config = _ROUTE_ONLY
 
     id: str = Field(description="<did>#<the key's multibase>: what a proof's verificationMethod or a JWT's kid names.")
     type: Literal["Multikey", "JsonWebKey"]
@@ -322,7 +337,7 @@ class VerificationMethod(BaseModel):
 class DidDocument(BaseModel):
     """The issuer's did:web DID document: every key of the keys file, each one usable for assertionMethod."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     context: list[str] = Field(alias="@context")
     id: str = Field(description="The did:web (LOCALFN_ISSUER__DID_WEB).")
@@ -333,16 +348,22 @@ class DidDocument(BaseModel):
 class ClearResult(BaseModel):
     """The answer to DELETE /history."""
 
+    model_config = _ROUTE_ONLY
+
     deleted: int = Field(description="How many stored badges were deleted.")
 
 
 class Option(BaseModel):
+    model_config = _ROUTE_ONLY
+
     value: str = Field(description="What a request sends.")
     meaning: str
 
 
 class BadgeOptions(BaseModel):
     """The answer to GET /options: every value a request may use, with its meaning."""
+
+    model_config = _ROUTE_ONLY
 
     badge_styles: list[Option]
     badge_tones: list[Option]
@@ -354,7 +375,7 @@ class BadgeOptions(BaseModel):
 class VerifyRequest(BaseModel):
     """The JSON body of POST /verify (a baked image is sent as the body itself: image/svg+xml or image/png)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     credential: dict[str, Any] | str = Field(
         description="An OpenBadgeCredential as JSON (with its embedded proof), or a VC-JWT (compact JWS) as a string."
@@ -362,6 +383,8 @@ class VerifyRequest(BaseModel):
 
 
 class VerifyCheck(BaseModel):
+    model_config = _ROUTE_ONLY
+
     name: Literal["baked", "key", "signature", "claims", "schema", "validity"] = Field(
         description="baked (images only): the image holds exactly one credential, the one verified; "
         "key: the verification method resolves (did:key offline; did:web from the document of a domain "
@@ -375,6 +398,8 @@ class VerifyCheck(BaseModel):
 
 class VerifyResult(BaseModel):
     """The answer to POST /verify: valid only when every check passed."""
+
+    model_config = _ROUTE_ONLY
 
     valid: bool
     proof: Proof = Field(description="The proof the credential carries ('none': unsigned, or no credential was read).")

@@ -90,3 +90,25 @@ def test_the_command_loads_the_kubernetes_client_only_for_the_cluster() -> None:
     probe = "import json, sys; import localfn.cli; print(json.dumps(sorted(m for m in ('kubernetes', 'localfn.operate.kube') if m in sys.modules)))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
     assert json.loads(done.stdout) == []
+
+
+BUILT_AT_START = """
+import json, runpy, sys
+runpy.run_path(sys.argv[1])
+from pydantic import BaseModel
+from localfn.functions.generate_badge import compat, models
+built = sorted(name for module in (models, compat) for name, value in vars(module).items()
+               if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == module.__name__
+               and value.__pydantic_complete__)
+print(json.dumps({"built": built, "baking": "localfn.functions.generate_badge.signing.baking" in sys.modules}))
+"""
+
+
+def test_generate_badge_starts_with_only_what_post_needs() -> None:
+    """The other routes' models are built on their first use and baking comes with the first image: a cold start pays for neither."""
+    main = ROOT / "functions" / "generate_badge" / "main.py"
+    done = subprocess.run([sys.executable, "-c", BUILT_AT_START, str(main)], capture_output=True, text=True, check=True, timeout=120)
+    assert json.loads(done.stdout) == {
+        "built": ["BadgeInput", "GenerateBadgeRequest", "GenerateBadgeResponse", "Generation", "IconChoice", "Issuer", "SuggestedIcon"],
+        "baking": False,
+    }
