@@ -13,7 +13,7 @@ from localfn.functions.generate_badge.models import BadgeInput
 from localfn.functions.generate_badge.writer import BadgeWriter
 from localfn.runtime import Runtime
 from localfn.settings import Settings
-from tests.unit.scripted_engine import ScriptedEngine
+from tests.support.scripted_engine import ScriptedEngine
 
 COURSE = (Path(__file__).parents[1] / "fixtures" / "courses" / "python-intro.txt").read_text()
 BADGE = BadgeInput(

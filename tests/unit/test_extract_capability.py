@@ -13,7 +13,7 @@ from localfn.functions.extract_parameters.capability import ExtractParameters, c
 from localfn.functions.extract_parameters.models import ExtractParametersRequest
 from localfn.settings import Settings
 from localfn.tokens import estimate_tokens
-from tests.unit.scripted_engine import ScriptedEngine, run_capability
+from tests.support.scripted_engine import ScriptedEngine, run_capability
 
 WEATHER = {
     "name": "get_weather",

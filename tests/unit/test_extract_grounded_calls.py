@@ -13,7 +13,7 @@ from localfn.functions.extract_parameters.capability import ExtractParameters
 from localfn.functions.extract_parameters.models import ExtractParametersRequest
 from localfn.settings import Settings
 from tests.support.extract_functions import TRANSFER  # the README's example
-from tests.unit.scripted_engine import ScriptedEngine, run_capability
+from tests.support.scripted_engine import ScriptedEngine, run_capability
 
 MEMBERS = {
     "name": "list_members",

@@ -12,7 +12,7 @@ from localfn.engine.pool import EnginePool
 from localfn.errors import StructuredOutputError
 from localfn.metrics import Metrics
 from localfn.structured import chat_structured
-from tests.unit.scripted_engine import ScriptedEngine
+from tests.support.scripted_engine import ScriptedEngine
 
 REQUEST = ChatRequest(messages=(Message("user", "Give me the count."),))
 SCHEMA = {"type": "object", "properties": {"count": {"type": "integer", "minimum": 1}}, "required": ["count"]}

@@ -18,7 +18,7 @@ from localfn.functions.route_query.capability import RouteQuery
 from localfn.functions.summarize.capability import Summarize
 from localfn.runtime import Runtime
 from localfn.settings import Settings
-from tests.unit.scripted_engine import ScriptedEngine, run_capability
+from tests.support.scripted_engine import ScriptedEngine, run_capability
 
 COURSE = (Path(__file__).parents[1] / "fixtures" / "courses" / "python-intro.txt").read_text()
 SENTENCE = "Completed six graded programming exercises and a final project in Python."

@@ -18,7 +18,7 @@ from localfn.functions.analyze_photo.capability import KAFKA_EVENT, TEXT_REPLY, 
 from localfn.functions.analyze_photo.models import DISH_MAX_CHARS, NOTES_MAX_CHARS, AnalyzePhotoRequest
 from localfn.runtime import Runtime
 from localfn.settings import Settings
-from tests.unit.scripted_engine import ScriptedEngine, run_capability
+from tests.support.scripted_engine import ScriptedEngine, run_capability
 
 READING = {
     "dish_name": "Omelette", "ingredients": ["egg", "chives"], "total_avg_weight": 150,

@@ -10,7 +10,7 @@ from localfn.engine.base import ChatRequest, Message
 from localfn.engine.pool import VISION_HINT, EnginePool
 from localfn.errors import EngineUnavailable, ModelNotFound
 from localfn.metrics import Metrics
-from tests.unit.scripted_engine import ScriptedEngine
+from tests.support.scripted_engine import ScriptedEngine
 
 IMAGE = ChatRequest(messages=(Message("user", "what is on the plate?", images=(b"\xff\xd8jpeg",)),))
 

@@ -14,7 +14,7 @@ from localfn.errors import EngineTimeout, EngineUnavailable, NoCapacity
 from localfn.metrics import Metrics
 from localfn.settings import BackendSettings
 from tests.support.fake_resolver import FakeResolver
-from tests.unit.scripted_engine import ScriptedEngine
+from tests.support.scripted_engine import ScriptedEngine
 
 REFRESH_S = 5.0
 COOLDOWN_S = 30.0

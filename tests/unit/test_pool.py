@@ -8,7 +8,7 @@ from localfn.engine.base import ChatRequest, Engine, Message
 from localfn.engine.pool import EnginePool
 from localfn.errors import EngineBusy, EngineRejected, EngineTimeout, EngineUnavailable, ModelNotFound
 from localfn.metrics import Metrics
-from tests.unit.scripted_engine import ScriptedEngine
+from tests.support.scripted_engine import ScriptedEngine
 
 TEXT = ChatRequest(messages=(Message("user", "hello"),))
 IMAGE = ChatRequest(messages=(Message("user", "what is this?", images=(b"\xff\xd8jpeg",)),))

@@ -14,8 +14,8 @@ from localfn.errors import EngineRejected, EngineTimeout, EngineUnavailable
 from localfn.functions.route_query.cloud import CloudCoolingDown, CloudModel
 from localfn.metrics import Metrics
 from localfn.settings import Settings
+from tests.support.scripted_engine import ScriptedEngine
 from tests.unit.conftest import FakeClock
-from tests.unit.scripted_engine import ScriptedEngine
 
 REQUEST = ChatRequest(messages=(Message("user", "hi"),))
 

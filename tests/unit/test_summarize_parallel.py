@@ -11,7 +11,7 @@ import asyncio
 from localfn.functions.summarize.capability import Summarize
 from localfn.runtime import Runtime
 from localfn.settings import Settings
-from tests.unit.scripted_engine import ScriptedEngine
+from tests.support.scripted_engine import ScriptedEngine
 
 REQUESTS = 3
 # A step that never comes: the test fails rather than hangs when the calls cannot overlap.
