@@ -15,7 +15,7 @@ from localfn.runtime import Runtime
 from localfn.settings import Settings
 from tests.support.scripted_engine import ScriptedEngine
 
-COURSE = (Path(__file__).parents[1] / "fixtures" / "courses" / "python-intro.txt").read_text()
+COURSE = (Path(__file__).parents[3] / "fixtures" / "courses" / "python-intro.txt").read_text()
 BADGE = BadgeInput(
     course_input=COURSE,
     badge_level="beginner",

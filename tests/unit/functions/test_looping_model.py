@@ -20,7 +20,7 @@ from localfn.runtime import Runtime
 from localfn.settings import Settings
 from tests.support.scripted_engine import ScriptedEngine, run_capability
 
-COURSE = (Path(__file__).parents[1] / "fixtures" / "courses" / "python-intro.txt").read_text()
+COURSE = (Path(__file__).parents[2] / "fixtures" / "courses" / "python-intro.txt").read_text()
 SENTENCE = "Completed six graded programming exercises and a final project in Python."
 PENALTY = 1.3
 

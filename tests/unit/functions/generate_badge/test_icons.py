@@ -9,8 +9,8 @@ import pytest
 
 from localfn.functions.generate_badge.icons import IconMatcher
 
-ICONS = Path(__file__).parents[2] / "assets" / "icons"
-COURSES = Path(__file__).parents[1] / "fixtures" / "courses"
+ICONS = Path(__file__).parents[4] / "assets" / "icons"
+COURSES = Path(__file__).parents[3] / "fixtures" / "courses"
 
 
 @pytest.fixture(scope="module")

@@ -47,7 +47,7 @@ def test_verify_says_what_a_binary_file_that_is_no_image_is(tmp_path: Path) -> N
 
 
 def test_the_readme_s_example_badge_is_baked_signed_and_valid() -> None:
-    example = Path(__file__).parents[2] / "examples" / "badge.png"
+    example = Path(__file__).parents[3] / "examples" / "badge.png"
     done = CliRunner().invoke(main, ["verify", str(example)])
     assert done.exit_code == 0, done.output
     assert done.output.startswith("valid (data-integrity proof)")

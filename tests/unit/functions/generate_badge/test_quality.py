@@ -17,7 +17,7 @@ class BadgeTail(BaseModel):
     estimated_duration: str
 
 
-COURSES = Path(__file__).parents[1] / "fixtures" / "courses"
+COURSES = Path(__file__).parents[3] / "fixtures" / "courses"
 PYTHON = CourseText((COURSES / "python-intro.txt").read_text())
 FOOD = CourseText((COURSES / "food-safety.txt").read_text())
 

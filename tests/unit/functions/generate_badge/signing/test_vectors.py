@@ -22,7 +22,7 @@ from joserfc.jwk import ECKey
 from localfn.functions.generate_badge.signing import dataintegrity, didkey
 from localfn.functions.generate_badge.signing.contexts import ContextRefused, document_loader, shipped_contexts
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
+FIXTURES = Path(__file__).parents[4] / "fixtures"
 VECTORS = FIXTURES / "vc-di-eddsa"
 EXAMPLES_CONTEXT = "https://www.w3.org/ns/credentials/examples/v2"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 HEAVY = (
     "sklearn", "scipy", "numpy", "kubernetes", "PIL", "psycopg", "psycopg_pool", "redis", "cryptography", "pyld", "joserfc",
     "dateparser", "pycountry", "snowballstemmer", "cairosvg", "cairocffi",

@@ -26,9 +26,9 @@ from localfn.functions.route_query.classifier import ARTIFACT as CLASSIFIER_ARTI
 from localfn.functions.route_query.classifier import Example, TierClassifier, load_examples
 from localfn.functions.route_query.models import TIERS
 from localfn.tfidf import Tfidf
-from tests.unit.test_route_classifier import QUERIES
+from tests.unit.functions.route_query.test_classifier import QUERIES
 
-COURSES = Path(__file__).parents[1] / "fixtures" / "courses"
+COURSES = Path(__file__).parents[2] / "fixtures" / "courses"
 TOLERANCE = 1e-9
 
 
