@@ -1,7 +1,7 @@
 """English stop words: scikit-learn's ``ENGLISH_STOP_WORDS`` (from the Glasgow Information Retrieval Group's list).
 
 Copied so that generate-badge's quality rules need no scikit-learn at serving time;
-tests/unit/test_shipped_models.py checks the copy against scikit-learn's list.
+tests/unit/functions/test_shipped_models.py checks the copy against scikit-learn's list.
 """
 
 from __future__ import annotations

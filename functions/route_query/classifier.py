@@ -5,7 +5,7 @@ It is trained at build time with scikit-learn (``training.py``, ``make models``)
 and shipped as ``assets/routing/classifier.json``; this module scores queries with it in
 pure Python (``localfn.tfidf`` for the features, then a softmax over one linear score per
 tier), so starting route-query imports neither scikit-learn, scipy nor numpy.
-tests/unit/test_shipped_models.py checks that the shipped file is up to date with the data
+tests/unit/functions/test_shipped_models.py checks that the shipped file is up to date with the data
 and gives scikit-learn's probabilities on every example. ``bench/route_query/evaluate.py``
 measures the model on a held-out split.
 """

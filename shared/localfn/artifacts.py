@@ -7,7 +7,7 @@ with at least:
 
 - ``format``: the layout's version; ``load`` refuses any other than ``FORMAT``;
 - ``data_sha256``: ``fingerprint`` of the data it was trained on, so a test notices an
-  artifact older than its data (tests/unit/test_shipped_models.py).
+  artifact older than its data (tests/unit/functions/test_shipped_models.py).
 
 Long arrays of floats (idf, coefficients) are ``pack``-ed: base64 of little-endian IEEE 754
 doubles, exact, and read about ten times faster than as JSON numbers (reading the classifier

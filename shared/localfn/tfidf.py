@@ -15,7 +15,7 @@ numpy. The rules reproduced, those of scikit-learn 1.x for the settings below:
   its idf; terms outside the vocabulary are dropped; the vector is scaled to length 1.
 
 ``from_sklearn`` refuses a vectorizer with any other setting, so what ships is what
-scikit-learn fitted; tests/unit/test_shipped_models.py compares both on every example.
+scikit-learn fitted; tests/unit/functions/test_shipped_models.py compares both on every example.
 """
 
 from __future__ import annotations

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.chart import chart_support as cs
+from tests.chart import objects, rendering
 
-SCENARIOS = cs.scenarios()
+SCENARIOS = rendering.scenarios()
 
 
 @pytest.fixture(scope="session")
 def helm() -> str:
-    path = cs.find_helm()
+    path = rendering.find_helm()
     if path is None:
         pytest.skip("helm not found on PATH or in .venv/bin: run scripts/install-k8s-tools.sh")
     return path
@@ -28,11 +28,11 @@ def scenario(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def docs(helm: str, scenario: str) -> list[cs.Doc]:
+def docs(helm: str, scenario: str) -> list[objects.Doc]:
     """The chart rendered with one ci/<scenario>-values.yaml."""
-    return cs.render_scenario(scenario)
+    return rendering.render_scenario(scenario)
 
 
 @pytest.fixture
-def default_docs(helm: str) -> list[cs.Doc]:
-    return cs.render_scenario("default")
+def default_docs(helm: str) -> list[objects.Doc]:
+    return rendering.render_scenario("default")

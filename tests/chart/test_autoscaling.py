@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import pytest
 
 from localfn.settings import BackendSettings
-from tests.chart import chart_support as cs
+from tests.chart import crds, objects, rendering
 from tests.support.asgi_server import serve_in_thread
 from tests.support.http_checks import Scrape
 from tests.support.localfn_app import make_settings, serve_client
@@ -42,21 +42,21 @@ def autoscaled(*extra: str, pools: tuple[str, ...] = ("gpu",)) -> list[str]:
     return [*lines, *extra]
 
 
-def pool_of(doc: cs.Doc) -> str:
-    return cs.pod_template(doc)[0]["labels"]["localfn.io/pool"]
+def pool_of(doc: objects.Doc) -> str:
+    return objects.pod_template(doc)[0]["labels"]["localfn.io/pool"]
 
 
-def scaled_objects(docs: list[cs.Doc]) -> dict[str, cs.Doc]:
+def scaled_objects(docs: list[objects.Doc]) -> dict[str, objects.Doc]:
     """ScaledObject per pool."""
-    return {so["metadata"]["labels"]["localfn.io/pool"]: so for so in cs.of_kind(docs, "ScaledObject", "keda.sh")}
+    return {so["metadata"]["labels"]["localfn.io/pool"]: so for so in objects.of_kind(docs, "ScaledObject", "keda.sh")}
 
 
-def trigger(so: cs.Doc) -> dict:
+def trigger(so: objects.Doc) -> dict:
     (only,) = so["spec"]["triggers"]
     return only
 
 
-def query_of(so: cs.Doc) -> str:
+def query_of(so: objects.Doc) -> str:
     return trigger(so)["metadata"]["query"]
 
 
@@ -69,15 +69,15 @@ def selectors(query: str) -> list[tuple[str, dict[str, str]]]:
 
 
 @pytest.fixture
-def example(helm: str) -> list[cs.Doc]:
-    return cs.render_scenario(SCENARIO)
+def example(helm: str) -> list[objects.Doc]:
+    return rendering.render_scenario(SCENARIO)
 
 
 # ---------------------------------------------------------------- the ScaledObjects
 
 
-def test_the_worked_example_scales_gpu_0_to_4_and_cpu_1_to_2_on_their_demand(example: list[cs.Doc]) -> None:
-    values = cs.scenario_values(SCENARIO)["ollama"]
+def test_the_worked_example_scales_gpu_0_to_4_and_cpu_1_to_2_on_their_demand(example: list[objects.Doc]) -> None:
+    values = rendering.scenario_values(SCENARIO)["ollama"]
     objects = scaled_objects(example)
     assert set(objects) == {"gpu", "cpu"}
     ranges = [(objects[p]["spec"]["minReplicaCount"], objects[p]["spec"]["maxReplicaCount"]) for p in ("gpu", "cpu")]
@@ -97,43 +97,43 @@ def test_the_worked_example_scales_gpu_0_to_4_and_cpu_1_to_2_on_their_demand(exa
     assert objects["gpu"]["spec"]["cooldownPeriod"] == 900, "the default outlasts a GPU model load"
 
 
-def test_each_scaled_object_targets_its_pools_statefulset(example: list[cs.Doc]) -> None:
-    statefulsets = {(d["apiVersion"], d["kind"], d["metadata"]["name"]): d for d in cs.ollama_statefulsets(example)}
+def test_each_scaled_object_targets_its_pools_statefulset(example: list[objects.Doc]) -> None:
+    statefulsets = {(d["apiVersion"], d["kind"], d["metadata"]["name"]): d for d in objects.ollama_statefulsets(example)}
     for pool, so in scaled_objects(example).items():
         ref = so["spec"]["scaleTargetRef"]
         target = statefulsets[(ref["apiVersion"], ref["kind"], ref["name"])]
-        assert cs.pod_template(target)[0]["labels"]["localfn.io/pool"] == pool
+        assert objects.pod_template(target)[0]["labels"]["localfn.io/pool"] == pool
 
 
 def test_an_autoscaled_pool_leaves_replicas_to_keda(helm: str) -> None:
-    both = {pool_of(s): s["spec"] for s in cs.ollama_statefulsets(cs.render_scenario(SCENARIO))}
+    both = {pool_of(s): s["spec"] for s in objects.ollama_statefulsets(rendering.render_scenario(SCENARIO))}
     assert "replicas" not in both["gpu"] and "replicas" not in both["cpu"]
-    gpu_only = cs.render(set_values=autoscaled())
-    specs = {pool_of(s): s["spec"] for s in cs.ollama_statefulsets(gpu_only)}
+    gpu_only = rendering.render(set_values=autoscaled())
+    specs = {pool_of(s): s["spec"] for s in objects.ollama_statefulsets(gpu_only)}
     assert "replicas" not in specs["gpu"]
     assert specs["cpu"]["replicas"] == 1, "a pool KEDA does not scale keeps its fixed count"
     assert set(scaled_objects(gpu_only)) == {"gpu"}
 
 
 def test_target_per_pod_and_activation_threshold_are_passed_as_strings(helm: str) -> None:
-    docs = cs.render(set_values=autoscaled("ollama.gpu.autoscaling.targetPerPod=6", "ollama.gpu.autoscaling.activationThreshold=2"))
+    docs = rendering.render(set_values=autoscaled("ollama.gpu.autoscaling.targetPerPod=6", "ollama.gpu.autoscaling.activationThreshold=2"))
     so = scaled_objects(docs)
     assert trigger(so["gpu"])["metadata"]["threshold"] == "6"
     assert trigger(so["gpu"])["metadata"]["activationThreshold"] == "2"
 
 
-def gauge_selector(so: cs.Doc) -> tuple[str, dict[str, str]]:
+def gauge_selector(so: objects.Doc) -> tuple[str, dict[str, str]]:
     """The one localfn gauge a ScaledObject's query reads, with its label matchers."""
     (selector,) = [s for s in selectors(query_of(so)) if s[0].startswith("localfn_")]
     return selector
 
 
-def test_the_first_pool_scales_on_its_demand_the_one_behind_on_the_calls_it_serves(example: list[cs.Doc]) -> None:
+def test_the_first_pool_scales_on_its_demand_the_one_behind_on_the_calls_it_serves(example: list[objects.Doc]) -> None:
     """The backend label is the name LOCALFN_ENGINES gives the engine that calls this pool's Service; the CPU pool
     behind the GPU pool is never a request's first engine, so its demand is always 0."""
-    engines = cs.engines_of(cs.main_container(cs.function_workloads(example)[0]))
+    engines = objects.engines_of(objects.main_container(objects.function_workloads(example)[0]))
     order = [e["name"] for e in engines]
-    services = {s["metadata"]["name"]: s for s in cs.core_services(example)}
+    services = {s["metadata"]["name"]: s for s in objects.core_services(example)}
     for pool, so in scaled_objects(example).items():
         metric, matchers = gauge_selector(so)
         engine = engines[order.index(matchers["backend"])]
@@ -144,17 +144,17 @@ def test_the_first_pool_scales_on_its_demand_the_one_behind_on_the_calls_it_serv
 
 
 def test_the_cpu_pool_alone_scales_on_its_demand(helm: str) -> None:
-    docs = cs.render(set_values=autoscaled("ollama.gpu.enabled=false", "ollama.cpu.autoscaling.minReplicas=0", pools=("cpu",)))
+    docs = rendering.render(set_values=autoscaled("ollama.gpu.enabled=false", "ollama.cpu.autoscaling.minReplicas=0", pools=("cpu",)))
     so = scaled_objects(docs)["cpu"]
     assert gauge_selector(so)[0] == "localfn_engine_demand"
     assert so["spec"]["minReplicaCount"] == 0
 
 
-async def test_the_query_names_only_series_the_functions_export(example: list[cs.Doc], closed_port_url: str) -> None:
+async def test_the_query_names_only_series_the_functions_export(example: list[objects.Doc], closed_port_url: str) -> None:
     """A real app with the chart's engine list (each pool's URL now a closed port: pools with no pods) is asked once;
     its /metrics then holds every metric, label and backend the queries select, apart from the labels Prometheus
     adds to a target (namespace, service)."""
-    engines = cs.engines_of(cs.main_container(cs.function_workloads(example)[0]))
+    engines = objects.engines_of(objects.main_container(objects.function_workloads(example)[0]))
     settings = make_settings(*[BackendSettings(**{**e, "url": closed_port_url}) for e in engines], cache_ttl_s=0)
     async with serve_client(settings) as (client, _):
         asked = await client.post("/summarize", json={"mode": "context", "context": "word " * 50, "max_summary_tokens": 20})
@@ -167,26 +167,26 @@ async def test_the_query_names_only_series_the_functions_export(example: list[cs
             assert any(name == metric and own.items() <= dict(labels).items() for name, labels in exported), (metric, own)
 
 
-def test_the_query_selects_the_series_the_service_monitor_labels(example: list[cs.Doc]) -> None:
+def test_the_query_selects_the_series_the_service_monitor_labels(example: list[objects.Doc]) -> None:
     (monitor_service,) = [
-        s for s in cs.core_services(example) if s["metadata"]["labels"]["app.kubernetes.io/component"] == "function-metrics"
+        s for s in objects.core_services(example) if s["metadata"]["labels"]["app.kubernetes.io/component"] == "function-metrics"
     ]
     for so in scaled_objects(example).values():
         matchers = gauge_selector(so)[1]
-        assert matchers["namespace"] == cs.NAMESPACE
+        assert matchers["namespace"] == rendering.NAMESPACE
         assert matchers["service"] == monitor_service["metadata"]["name"]
 
 
 def test_a_series_selector_replaces_the_service_monitor_labels(helm: str) -> None:
-    docs = cs.render(set_values=autoscaled('metrics.seriesSelector=job="localfn"', "metrics.serviceMonitor.enabled=false"))
+    docs = rendering.render(set_values=autoscaled('metrics.seriesSelector=job="localfn"', "metrics.serviceMonitor.enabled=false"))
     assert gauge_selector(scaled_objects(docs)["gpu"])[1] == {"backend": "gpu", "job": "localfn"}
-    assert not cs.of_kind(docs, "ServiceMonitor")
+    assert not objects.of_kind(docs, "ServiceMonitor")
 
 
-def test_the_notes_say_which_pools_keda_scales_and_on_what(example: list[cs.Doc]) -> None:
-    proc = cs.run_helm(
-        "install", cs.RELEASE, str(cs.CHART), "--dry-run=client", "--namespace", cs.NAMESPACE,
-        "-f", str(cs.scenario_file(SCENARIO)),
+def test_the_notes_say_which_pools_keda_scales_and_on_what(example: list[objects.Doc]) -> None:
+    proc = rendering.run_helm(
+        "install", rendering.RELEASE, str(rendering.CHART), "--dry-run=client", "--namespace", rendering.NAMESPACE,
+        "-f", str(rendering.scenario_file(SCENARIO)),
     )  # fmt: skip
     notes = proc.stdout.split("NOTES:", 1)[1]
     for so in scaled_objects(example).values():
@@ -197,10 +197,10 @@ def test_the_notes_say_which_pools_keda_scales_and_on_what(example: list[cs.Doc]
 # ---------------------------------------------------------------- KEDA objects against the CRDs
 
 
-def test_keda_objects_of_the_example_are_valid_against_the_crds(example: list[cs.Doc]) -> None:
+def test_keda_objects_of_the_example_are_valid_against_the_crds(example: list[objects.Doc]) -> None:
     keda = [d for d in example if d["apiVersion"].startswith("keda.sh/")]
     assert {d["kind"] for d in keda} == {"ScaledObject", "TriggerAuthentication"}
-    assert [e for d in keda for e in cs.crd_errors(d)] == []
+    assert [e for d in keda for e in crds.crd_errors(d)] == []
 
 
 @pytest.mark.parametrize(
@@ -219,15 +219,15 @@ def test_keda_objects_of_the_example_are_valid_against_the_crds(example: list[cs
         "misspelled-spec",
     ],  # fmt: skip
 )
-def test_the_crd_check_catches_mistakes(example: list[cs.Doc], kind: str, mutate) -> None:
-    doc = copy.deepcopy(cs.of_kind(example, kind, "keda.sh")[0])
+def test_the_crd_check_catches_mistakes(example: list[objects.Doc], kind: str, mutate) -> None:
+    doc = copy.deepcopy(objects.of_kind(example, kind, "keda.sh")[0])
     mutate(doc)
-    assert cs.crd_errors(doc), f"{kind}: mistake not caught"
+    assert crds.crd_errors(doc), f"{kind}: mistake not caught"
 
 
-def test_credentials_come_only_from_secrets(example: list[cs.Doc]) -> None:
-    auths = {a["metadata"]["name"]: a for a in cs.of_kind(example, "TriggerAuthentication", "keda.sh")}
-    values = cs.scenario_values(SCENARIO)["ollama"]
+def test_credentials_come_only_from_secrets(example: list[objects.Doc]) -> None:
+    auths = {a["metadata"]["name"]: a for a in objects.of_kind(example, "TriggerAuthentication", "keda.sh")}
+    values = rendering.scenario_values(SCENARIO)["ollama"]
     for pool, so in scaled_objects(example).items():
         t = trigger(so)
         auth = auths[t["authenticationRef"]["name"]]
@@ -237,17 +237,17 @@ def test_credentials_come_only_from_secrets(example: list[cs.Doc]) -> None:
 
 
 def test_an_existing_trigger_authentication_is_referenced_not_rendered(helm: str) -> None:
-    docs = cs.render(
+    docs = rendering.render(
         set_values=autoscaled(
             "ollama.gpu.autoscaling.prometheus.authModes=basic", "ollama.gpu.autoscaling.prometheus.authenticationRef=prom-basic"
         )
     )
-    assert not cs.of_kind(docs, "TriggerAuthentication")
+    assert not objects.of_kind(docs, "TriggerAuthentication")
     assert trigger(scaled_objects(docs)["gpu"])["authenticationRef"] == {"name": "prom-basic"}
 
 
 def test_without_credentials_no_authentication_is_named(helm: str) -> None:
-    t = trigger(scaled_objects(cs.render(set_values=autoscaled()))["gpu"])
+    t = trigger(scaled_objects(rendering.render(set_values=autoscaled()))["gpu"])
     assert "authenticationRef" not in t and "authModes" not in t["metadata"]
 
 
@@ -256,13 +256,13 @@ def test_without_credentials_no_authentication_is_named(helm: str) -> None:
 
 def test_gpu_to_zero_with_a_cpu_pool_that_keeps_a_pod_renders(helm: str) -> None:
     for cpu in (["ollama.cpu.replicas=1"], ["ollama.cpu.autoscaling.enabled=true", PROMETHEUS.format(pool="cpu")]):
-        assert scaled_objects(cs.render(set_values=autoscaled(*cpu)))["gpu"]["spec"]["minReplicaCount"] == 0
+        assert scaled_objects(rendering.render(set_values=autoscaled(*cpu)))["gpu"]["spec"]["minReplicaCount"] == 0
 
 
 def test_allow_cold_start_wait_accepts_gpu_to_zero_alone(helm: str) -> None:
-    docs = cs.render(set_values=autoscaled("ollama.cpu.enabled=false", "ollama.gpu.autoscaling.allowColdStartWait=true"))
+    docs = rendering.render(set_values=autoscaled("ollama.cpu.enabled=false", "ollama.gpu.autoscaling.allowColdStartWait=true"))
     assert scaled_objects(docs)["gpu"]["spec"]["minReplicaCount"] == 0
-    assert [e["name"] for e in cs.engines_of(cs.main_container(cs.function_workloads(docs)[0]))] == ["gpu"]
+    assert [e["name"] for e in objects.engines_of(objects.main_container(objects.function_workloads(docs)[0]))] == ["gpu"]
 
 
 COLD_START = "ollama.gpu.autoscaling.minReplicas=0 needs the CPU pool enabled with at least one pod"
@@ -299,7 +299,7 @@ REFUSALS = [
 
 @pytest.mark.parametrize(("settings", "message"), REFUSALS, ids=[m for _, m in REFUSALS])
 def test_configurations_that_would_drop_requests_are_refused(helm: str, settings: list[str], message: str) -> None:
-    err = cs.render_error(set_values=settings)
+    err = rendering.render_error(set_values=settings)
     assert "VALUES VALIDATION" in err and message in err, err
 
 
@@ -316,7 +316,7 @@ def test_configurations_that_would_drop_requests_are_refused(helm: str, settings
     ],
 )
 def test_the_schema_rejects_wrong_autoscaling_values(helm: str, setting: str, where: str) -> None:
-    err = cs.render_error(set_values=[setting])
+    err = rendering.render_error(set_values=[setting])
     assert "values don't meet the specifications of the schema" in err and where in err, err
 
 
@@ -325,30 +325,30 @@ def test_the_schema_rejects_wrong_autoscaling_values(helm: str, setting: str, wh
 
 @pytest.mark.parametrize("mode", ["knative", "deployment"])
 def test_the_service_monitor_selects_the_function_pods_metrics_port(helm: str, mode: str) -> None:
-    docs = cs.render([cs.scenario_file(SCENARIO)], [f"serving.mode={mode}", "eventing.enabled=false"])
-    (monitor,) = cs.of_kind(docs, "ServiceMonitor", "monitoring.coreos.com")
-    assert cs.crd_errors(monitor) == []
-    assert monitor["spec"]["namespaceSelector"] == {"matchNames": [cs.NAMESPACE]}
+    docs = rendering.render([rendering.scenario_file(SCENARIO)], [f"serving.mode={mode}", "eventing.enabled=false"])
+    (monitor,) = objects.of_kind(docs, "ServiceMonitor", "monitoring.coreos.com")
+    assert crds.crd_errors(monitor) == []
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": [rendering.NAMESPACE]}
     assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack", "the Prometheus's serviceMonitorSelector"
     selector = monitor["spec"]["selector"]["matchLabels"]
-    (service,) = [s for s in cs.core_services(docs) if cs.selects(selector, s["metadata"]["labels"])]
+    (service,) = [s for s in objects.core_services(docs) if objects.selects(selector, s["metadata"]["labels"])]
     (endpoint,) = monitor["spec"]["endpoints"]
     assert endpoint["path"] == "/metrics"
     (port,) = [p for p in service["spec"]["ports"] if p["name"] == endpoint["port"]]
-    pods = [w for w in cs.workloads(docs) if cs.selects(service["spec"]["selector"], cs.pod_template(w)[0].get("labels", {}))]
-    assert sorted(cs.function_of(w) for w in pods) == sorted(cs.FUNCTIONS), "every function pod, and only those"
+    pods = [w for w in objects.workloads(docs) if objects.selects(service["spec"]["selector"], objects.pod_template(w)[0].get("labels", {}))]
+    assert sorted(objects.function_of(w) for w in pods) == sorted(objects.FUNCTIONS), "every function pod, and only those"
     for workload in pods:
-        ports = [p["containerPort"] for p in cs.main_container(workload)["ports"]]
-        assert port["targetPort"] in ports, f"{cs.function_of(workload)} serves /metrics on {ports}"
+        ports = [p["containerPort"] for p in objects.main_container(workload)["ports"]]
+        assert port["targetPort"] in ports, f"{objects.function_of(workload)} serves /metrics on {ports}"
 
 
-def test_no_service_monitor_unless_asked(default_docs: list[cs.Doc]) -> None:
-    assert not cs.of_kind(default_docs, "ServiceMonitor")
-    assert not cs.of_kind(default_docs, "ScaledObject")
+def test_no_service_monitor_unless_asked(default_docs: list[objects.Doc]) -> None:
+    assert not objects.of_kind(default_docs, "ServiceMonitor")
+    assert not objects.of_kind(default_docs, "ScaledObject")
 
 
-def test_the_service_monitor_check_catches_mistakes(example: list[cs.Doc]) -> None:
-    (monitor,) = cs.of_kind(example, "ServiceMonitor", "monitoring.coreos.com")
+def test_the_service_monitor_check_catches_mistakes(example: list[objects.Doc]) -> None:
+    (monitor,) = objects.of_kind(example, "ServiceMonitor", "monitoring.coreos.com")
     for mutate in (
         lambda m: m["spec"]["endpoints"][0].update(interval="15 seconds"),
         lambda m: m["spec"]["endpoints"][0].update(prot="metrics"),
@@ -356,47 +356,47 @@ def test_the_service_monitor_check_catches_mistakes(example: list[cs.Doc]) -> No
     ):
         broken = copy.deepcopy(monitor)
         mutate(broken)
-        assert cs.crd_errors(broken)
+        assert crds.crd_errors(broken)
 
 
 # ---------------------------------------------------------------- warm-up and pending pods
 
 
-def test_the_startup_probe_warms_the_pools_models(example: list[cs.Doc]) -> None:
-    values = cs.scenario_values(SCENARIO)["ollama"]
-    scripts = {k: v for c in cs.of_kind(example, "ConfigMap") for k, v in c.get("data", {}).items()}
-    for sts in cs.ollama_statefulsets(example):
+def test_the_startup_probe_warms_the_pools_models(example: list[objects.Doc]) -> None:
+    values = rendering.scenario_values(SCENARIO)["ollama"]
+    scripts = {k: v for c in objects.of_kind(example, "ConfigMap") for k, v in c.get("data", {}).items()}
+    for sts in objects.ollama_statefulsets(example):
         pool = values[pool_of(sts)]
-        main = cs.main_container(sts)
+        main = objects.main_container(sts)
         probe = main["startupProbe"]
         assert probe["exec"]["command"][0] == "/bin/bash"
         script = probe["exec"]["command"][-1]
         mount = next(m for m in main["volumeMounts"] if script.startswith(m["mountPath"] + "/"))
         assert mount["name"] == "scripts" and scripts[script.rsplit("/", 1)[1]]
         assert probe["timeoutSeconds"] == pool["warmUp"]["timeoutSeconds"]
-        assert cs.env_value(main, "OLLAMA_WARM_UP_MODELS").split() == (pool["warmUp"]["models"] or [pool["model"]])
+        assert objects.env_value(main, "OLLAMA_WARM_UP_MODELS").split() == (pool["warmUp"]["models"] or [pool["model"]])
         # Readiness is probed only after startup succeeded: traffic waits for the load.
         assert main["readinessProbe"]["httpGet"]["path"] == "/api/tags"
 
 
 def test_warm_up_loads_the_models_it_is_given(helm: str) -> None:
-    docs = cs.render(set_values=["ollama.gpu.warmUp.models={llama3.1:8b,llava:7b}"])
-    gpu = next(s for s in cs.ollama_statefulsets(docs) if pool_of(s) == "gpu")
-    assert cs.env_value(cs.main_container(gpu), "OLLAMA_WARM_UP_MODELS") == "llama3.1:8b llava:7b"
+    docs = rendering.render(set_values=["ollama.gpu.warmUp.models={llama3.1:8b,llava:7b}"])
+    gpu = next(s for s in objects.ollama_statefulsets(docs) if pool_of(s) == "gpu")
+    assert objects.env_value(objects.main_container(gpu), "OLLAMA_WARM_UP_MODELS") == "llama3.1:8b llava:7b"
 
 
 def test_warm_up_off_keeps_the_plain_startup_probe(helm: str) -> None:
-    docs = cs.render(set_values=["ollama.gpu.warmUp.enabled=false"])
-    gpu = next(s for s in cs.ollama_statefulsets(docs) if pool_of(s) == "gpu")
-    main = cs.main_container(gpu)
+    docs = rendering.render(set_values=["ollama.gpu.warmUp.enabled=false"])
+    gpu = next(s for s in objects.ollama_statefulsets(docs) if pool_of(s) == "gpu")
+    main = objects.main_container(gpu)
     assert main["startupProbe"]["httpGet"]["path"] == "/"
-    assert cs.env_value(main, "OLLAMA_WARM_UP_MODELS") is None
+    assert objects.env_value(main, "OLLAMA_WARM_UP_MODELS") is None
 
 
-def test_nothing_bounds_how_long_an_ollama_pod_may_wait_for_a_gpu_node(example: list[cs.Doc]) -> None:
+def test_nothing_bounds_how_long_an_ollama_pod_may_wait_for_a_gpu_node(example: list[objects.Doc]) -> None:
     """A pod Pending on a GPU node being provisioned is neither timed out nor replaced by the chart's objects."""
-    for sts in cs.ollama_statefulsets(example):
-        _, spec = cs.pod_template(sts)
+    for sts in objects.ollama_statefulsets(example):
+        _, spec = objects.pod_template(sts)
         assert "activeDeadlineSeconds" not in spec
         assert sts["spec"]["podManagementPolicy"] == "Parallel", "one Pending pod does not hold back the others"
     assert not [d for d in example if d["kind"] in ("Job", "CronJob")], "no job that could clean pods up"
@@ -419,7 +419,7 @@ def warm_up(url: str, models: str) -> subprocess.CompletedProcess[str]:
         "OLLAMA_WARM_UP_MODELS": models,
         "OLLAMA_KEEP_ALIVE": "24h",
     }
-    script = str(cs.CHART / "files" / "warm-up.sh")
+    script = str(rendering.CHART / "files" / "warm-up.sh")
     return subprocess.run(["/bin/bash", script], env=env, capture_output=True, text=True, timeout=60)
 
 

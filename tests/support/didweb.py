@@ -3,7 +3,7 @@
 DNS and HTTPS to a real domain cannot run here. ``FakeDidWebSource`` is the product's
 ``HttpsSource`` (its timeout, status and size checks, its messages) whose connections go to
 a local server: the https URL the resolver derived from the DID (by the did:web method's
-rules, which tests/unit/test_badge_did_web.py checks against the method's own examples)
+rules, which tests/unit/functions/generate_badge/signing/test_did_web.py checks against the method's own examples)
 keeps its path, and only its origin is swapped.
 """
 

@@ -34,7 +34,7 @@ from starlette.routing import Route
 
 from localfn.functions.route_query.stats import RouteMetrics
 from localfn.metrics import CONTENT_TYPE, Metrics
-from tests.chart import chart_support as cs
+from tests.chart import crds, rendering
 from tests.support.asgi_server import serve_in_thread
 from tests.support.fake_kube_api import FakeKubeApi, Obj, kubeconfig
 from tests.support.ollama_peer import OllamaPeer
@@ -109,7 +109,7 @@ def _render(values: dict[str, Any]) -> list[Obj]:
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as file:
         yaml.safe_dump(values, file)
     try:
-        docs = cs.render([file.name])
+        docs = rendering.render([file.name])
     finally:
         Path(file.name).unlink()
     # helm test pods exist only while `helm test` runs; ServiceMonitors need the Prometheus Operator's CRD.
@@ -123,17 +123,17 @@ def _ready(*types: str, **extra: Any) -> dict[str, Any]:
 
 def release_secret(values: dict[str, Any], revision: int = 1) -> Obj:
     """Helm 3's release Secret: the record as JSON, gzipped, base64 (and base64 again as Secret data)."""
-    defaults = yaml.safe_load((cs.CHART / "values.yaml").read_text())
+    defaults = yaml.safe_load((rendering.CHART / "values.yaml").read_text())
     record = {
-        "name": cs.RELEASE, "namespace": cs.NAMESPACE, "version": revision, "info": {"status": "deployed"},
+        "name": rendering.RELEASE, "namespace": rendering.NAMESPACE, "version": revision, "info": {"status": "deployed"},
         "chart": {"metadata": {"name": "localfn", "version": "0.1.0"}, "values": defaults},
         "config": values, "manifest": f"apiVersion: v1\nkind: Secret\nstringData:\n  password: {SECRET_MARKER}\n",
     }
     encoded = base64.b64encode(base64.b64encode(gzip.compress(json.dumps(record).encode()))).decode()
     return {
         "apiVersion": "v1", "kind": "Secret", "type": "helm.sh/release.v1",
-        "metadata": {"name": f"sh.helm.release.v1.{cs.RELEASE}.v{revision}", "namespace": cs.NAMESPACE,
-                     "labels": {"owner": "helm", "name": cs.RELEASE, "status": "deployed", "version": str(revision)}},
+        "metadata": {"name": f"sh.helm.release.v1.{rendering.RELEASE}.v{revision}", "namespace": rendering.NAMESPACE,
+                     "labels": {"owner": "helm", "name": rendering.RELEASE, "status": "deployed", "version": str(revision)}},
         "data": {"release": encoded},
     }
 
@@ -155,8 +155,8 @@ def _pods_of(statefulset: Obj, node: str) -> list[Obj]:
     name = statefulset["metadata"]["name"]
     return [
         {"apiVersion": "v1", "kind": "Pod",
-         "metadata": {**template["metadata"], "name": f"{name}-{i}", "namespace": cs.NAMESPACE},
-         "spec": {**cs.drop_nulls(template["spec"]), "nodeName": node},
+         "metadata": {**template["metadata"], "name": f"{name}-{i}", "namespace": rendering.NAMESPACE},
+         "spec": {**crds.drop_nulls(template["spec"]), "nodeName": node},
          "status": {**_ready("PodScheduled", "Initialized", "ContainersReady", "Ready"), "phase": "Running"}}
         for i in range(statefulset["spec"].get("replicas", 1))
     ]
@@ -174,7 +174,7 @@ def _knative_deployment(service: Obj) -> Obj:
     container = service["spec"]["template"]["spec"]["containers"][0]
     return {
         "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": f"{revision}-deployment", "namespace": cs.NAMESPACE, "labels": labels},
+        "metadata": {"name": f"{revision}-deployment", "namespace": rendering.NAMESPACE, "labels": labels},
         "spec": {"replicas": 1, "selector": {"matchLabels": {"serving.knative.dev/revisionUID": uid}},
                  "template": {"metadata": {"labels": labels},
                               "spec": {"containers": [{"name": "user-container", "image": container["image"], "ports": [{"containerPort": 8080}]}]}}},
@@ -187,7 +187,7 @@ def _function_pod(deployment: Obj, index: int) -> Obj:
     container = template["spec"]["containers"][0]
     return {
         "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": f"{deployment['metadata']['name']}-7d9c5-{index:05d}", "namespace": cs.NAMESPACE,
+        "metadata": {"name": f"{deployment['metadata']['name']}-7d9c5-{index:05d}", "namespace": rendering.NAMESPACE,
                      "labels": {**template["metadata"]["labels"], "pod-template-hash": "7d9c5"}},
         "spec": {"nodeName": CPU_NODE, "containers": [{"name": container["name"], "image": container["image"], "ports": [{"containerPort": 8080}]}]},
         "status": {**_ready("PodScheduled", "Initialized", "ContainersReady", "Ready"), "phase": "Running"},
@@ -201,9 +201,9 @@ def _claims(statefulset: Obj, pods: list[Obj]) -> list[Obj]:
         for pod in pods:
             claims.append({
                 "apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                "metadata": {"name": f"{template['metadata']['name']}-{pod['metadata']['name']}", "namespace": cs.NAMESPACE,
+                "metadata": {"name": f"{template['metadata']['name']}-{pod['metadata']['name']}", "namespace": rendering.NAMESPACE,
                              "labels": template["metadata"].get("labels", {})},
-                "spec": cs.drop_nulls(template["spec"]),
+                "spec": crds.drop_nulls(template["spec"]),
                 "status": {"phase": "Bound", "accessModes": template["spec"]["accessModes"], "capacity": {"storage": size}},
             })
     return claims
@@ -213,7 +213,7 @@ def _with_status(doc: Obj) -> Obj:
     kind, name = doc["kind"], doc["metadata"]["name"]
     if kind == "Service" and doc["apiVersion"].startswith("serving.knative.dev"):
         doc["status"] = _ready("Ready", "ConfigurationsReady", "RoutesReady", latestReadyRevisionName=f"{name}-00001",
-                               latestCreatedRevisionName=f"{name}-00001", url=f"http://{name}.{cs.NAMESPACE}.svc.cluster.local")
+                               latestCreatedRevisionName=f"{name}-00001", url=f"http://{name}.{rendering.NAMESPACE}.svc.cluster.local")
     elif kind == "Trigger":
         doc["status"] = _ready("Ready", "BrokerReady", "SubscriberResolved")
     elif kind == "Broker":
@@ -236,15 +236,15 @@ def _with_status(doc: Obj) -> Obj:
 
 def chart_cluster(values: dict[str, Any]) -> ChartCluster:
     """The chart installed with ``values`` (user values, merged over the chart's by helm), everything healthy."""
-    merged = cs._merge(yaml.safe_load((cs.CHART / "values.yaml").read_text()), values)
+    merged = rendering._merge(yaml.safe_load((rendering.CHART / "values.yaml").read_text()), values)
     api = FakeKubeApi()
     api.add(*_nodes(merged["ollama"]["gpu"]["gpu"]["resourceName"]), release_secret(values))
     if merged["ollama"]["gpu"].get("runtimeClassName"):
         api.add({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": merged["ollama"]["gpu"]["runtimeClassName"]}, "handler": "nvidia"})
     cluster = ChartCluster(api, merged)
     for doc in _render(values):
-        doc.setdefault("metadata", {})["namespace"] = cs.NAMESPACE
-        doc = _with_status(cs.drop_nulls(doc))
+        doc.setdefault("metadata", {})["namespace"] = rendering.NAMESPACE
+        doc = _with_status(crds.drop_nulls(doc))
         api.add(doc)
         if doc["kind"] == "StatefulSet" and doc["metadata"]["labels"].get("app.kubernetes.io/component") == "ollama":
             pool = doc["metadata"]["labels"]["localfn.io/pool"]
@@ -275,7 +275,7 @@ def kubectl_localfn(cluster: ChartCluster, tmp_path: Path, *args: str, config: O
     if kubectl is None or not (bin_dir / "kubectl-localfn").exists():
         pytest.skip("needs kubectl and the kubectl-localfn entry point (scripts/setup.sh test installs both)")
     with serve_in_thread(cluster.api) as url:
-        settings = config or kubeconfig(url, cs.NAMESPACE)
+        settings = config or kubeconfig(url, rendering.NAMESPACE)
         settings["clusters"][0]["cluster"]["server"] = url
         path = tmp_path / "kubeconfig"
         path.write_text(yaml.safe_dump(settings))

@@ -30,7 +30,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from tests.chart.chart_support import crd_errors
+from tests.chart.crds import crd_errors
 
 Obj = dict[str, Any]
 KUBE_VERSION = "1.33.4"

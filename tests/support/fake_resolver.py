@@ -2,7 +2,7 @@
 
 No Kubernetes runs here. Cluster DNS answers a headless Service's name with one A/AAAA record
 per ready pod, and NXDOMAIN when there is none; the real ``DnsResolver`` turns that into a
-sorted list of distinct addresses, or [] (tests/unit/test_pods.py checks it on /etc/hosts
+sorted list of distinct addresses, or [] (tests/unit/engine/test_pods.py checks it on /etc/hosts
 and on a ``.invalid`` name, RFC 6761). This fake gives the same shape from a list the test
 edits: ``addresses`` (pods, e.g. 127.0.0.2 and 127.0.0.3, where real test servers listen),
 or ``failure`` (an OSError, as when DNS itself is down). It counts its look-ups.

@@ -10,7 +10,7 @@ from localfn.engine.pool import EnginePool
 from localfn.errors import StructuredOutputError
 from localfn.metrics import Metrics
 from localfn.structured import chat_structured, extract_json
-from tests.unit.scripted_engine import ScriptedEngine
+from tests.support.scripted_engine import ScriptedEngine
 
 
 class Badge(BaseModel):
