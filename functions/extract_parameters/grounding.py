@@ -26,6 +26,7 @@ missing) and lists it, with its reason, as ``ungrounded``.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -219,5 +220,5 @@ def _placeholder(value: Any) -> bool:
     digits = [int(char) for char in text if char.isdigit()]
     if len(digits) < _DIGIT_RUN or len(digits) < len(re.sub(r"[\s,.-]", "", text)):
         return False
-    steps = {(after - before) % 10 for before, after in zip(digits, digits[1:])}
+    steps = {(after - before) % 10 for before, after in itertools.pairwise(digits)}
     return len(steps) == 1 and steps <= {0, 1, 9}

@@ -10,6 +10,7 @@ same text always gives the same icons, ties broken by name.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Sequence
@@ -96,7 +97,7 @@ class IconMatcher:
                              "run `make models`")
         stored = artifact["vectors"]
         rows, columns, weights = stored["indptr"], stored["columns"], artifacts.unpack(stored["weights"])
-        vectors = [dict(zip(columns[start:end], weights[start:end], strict=True)) for start, end in zip(rows, rows[1:])]
+        vectors = [dict(zip(columns[start:end], weights[start:end], strict=True)) for start, end in itertools.pairwise(rows)]
         return cls(icons, Tfidf.from_json(artifact["vectorizer"]), vectors)
 
     def get(self, name: str) -> Icon | None:

@@ -80,14 +80,15 @@ def render_badge(
     lines = _lines(name)
     font_size = 26 if max(map(len, lines)) <= 14 else 22
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{SIZE}" height="{SIZE}" viewBox="0 0 {SIZE} {SIZE}" '
-        'role="img">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{SIZE}" height="{SIZE}" viewBox="0 0 {SIZE} {SIZE}" role="img">',
         f"<title>{escape(name)}</title>",
         f'<path d="{shape}" fill="{ring}"/>',
         f'<path d="{shape}" fill="{_PANELS[style]}" transform="translate(200 200) scale(0.88) translate(-200 -200)"/>',
         # Tabler icons are 24 x 24 strokes in currentColor: scaled to 110 px, drawn in white.
-        '<g transform="translate(145 70) scale(4.6)" fill="none" stroke="#ffffff" stroke-width="1.6" '
-        f'stroke-linecap="round" stroke-linejoin="round">{match.group(1).strip()}</g>',
+        (
+            '<g transform="translate(145 70) scale(4.6)" fill="none" stroke="#ffffff" stroke-width="1.6" '
+            f'stroke-linecap="round" stroke-linejoin="round">{match.group(1).strip()}</g>'
+        ),
     ]
     for index, line in enumerate(lines):
         parts.append(

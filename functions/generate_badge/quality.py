@@ -253,8 +253,10 @@ def soft_checks(course: CourseText) -> list[Check]:
         if not strays:
             return []
         return [
-            f"skills: {', '.join(map(repr, strays))} are not short skill names taken from the course text; "
-            f"use 1 to {SKILL_MAX_WORDS - 1} words the course uses"
+            (
+                f"skills: {', '.join(map(repr, strays))} are not short skill names taken from the course text; "
+                f"use 1 to {SKILL_MAX_WORDS - 1} words the course uses"
+            )
         ]
 
     def duration(reply: BaseModel) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 from localfn.cache import Memo, Reuse
@@ -55,7 +55,7 @@ class _Material:
     history: tuple[Message, ...]
     compressed: bool = False
     removed_tokens: int = 0  # taken out by compression: the cloud alone would have read them
-    spent: Usage = Usage()  # local tokens the compression used
+    spent: Usage = field(default_factory=Usage)  # local tokens the compression used
 
 
 class Paths:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import functions_framework.aio
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
@@ -46,7 +46,8 @@ class FunctionApp:
             match, child = route.matches(request.scope)
             if match is Match.FULL:
                 scoped = Request({**request.scope, **child}, request.receive)
-                return await route.endpoint(scoped)
+                response: Response = await route.endpoint(scoped)  # starlette types a route's endpoint loosely
+                return response
         error = NotFound(f"{request.method} {request.url.path} is not a route of {self.name}")
         return problem_response(error, instance=request.url.path, retry_after_s=self._retry_after_s())
 
@@ -138,7 +139,7 @@ class FunctionApp:
             # Only work is bounded by the in-flight limit: a cache hit, or a waiter on this flight, is not
             # work. Refused here, before the first await, no waiter can have joined the flight yet.
             with runtime.in_flight:
-                response = await capability.run(request)
+                response: BaseModel = await capability.run(request)
             return response.model_dump(mode="json")
 
         if not self.capability.cacheable or not runtime.results.enabled:
@@ -251,4 +252,7 @@ def entrypoint(capability: type[Capability[Any, Any]]) -> Endpoint:
         return await app(request)
 
     handler.__name__ = handler.__qualname__ = capability.name.replace("-", "_")
-    return functions_framework.aio.http(handler)
+    # Registers the name as an HTTP target; what it returns is a wrapper that awaits the handler,
+    # typed as any HTTP function, sync or async, so the handler itself is what the entry returns.
+    functions_framework.aio.http(handler)
+    return handler

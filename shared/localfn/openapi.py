@@ -188,7 +188,7 @@ def openapi_document(capabilities: Sequence[type[Capability[Any, Any]]], *, pref
     Each function's extra routes sit beside its main one; with ``prefixed``, the root routes
     `localfn serve` answers are there too, at their own paths.
     """
-    models = [(c.request_model, "validation") for c in capabilities] + [
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(c.request_model, "validation") for c in capabilities] + [
         (c.response_model, "serialization") for c in capabilities
     ]
     for c in capabilities:

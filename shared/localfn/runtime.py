@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
 
@@ -30,10 +30,11 @@ __all__ = ["InFlightLimit", "Runtime", "RuntimeHolder", "build_engines", "tls_ve
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from localfn.capability import Capability
     from localfn.state import StateClient
     from localfn.structured import Structured
 
-C = TypeVar("C")
+C = TypeVar("C", bound="Capability[Any, Any]")
 M = TypeVar("M", bound="BaseModel")
 
 
@@ -84,7 +85,7 @@ class InFlightLimit:
         self._setting = setting
         self.current = 0
 
-    def __enter__(self) -> InFlightLimit:
+    def __enter__(self) -> Self:
         if self.current >= self.limit:
             raise Overloaded(
                 f"{self.current} {self._what} at once, the limit is {self.limit} ({self._setting}); "
@@ -130,7 +131,7 @@ class Runtime:
         self.held = InFlightLimit(
             settings.max_requests, settings.retry_after_s, what="requests held", setting="LOCALFN_MAX_REQUESTS"
         )
-        self._capabilities: dict[type, Any] = {}
+        self._capabilities: dict[type[Capability[Any, Any]], Capability[Any, Any]] = {}
 
     def chat_request(self, messages: Sequence[Message], *, max_tokens: int, repeat_penalty: float | None = None) -> ChatRequest:
         """The one way a capability asks the engine: ``messages`` sampled as this process is set
@@ -154,11 +155,12 @@ class Runtime:
 
     def capability(self, cls: type[C]) -> C:
         """The one instance of a capability class for this runtime."""
-        if cls not in self._capabilities:
-            self._capabilities[cls] = cls(self)
-        return self._capabilities[cls]
+        instance = self._capabilities.get(cls)
+        if not isinstance(instance, cls):
+            instance = self._capabilities[cls] = cls(self)
+        return instance
 
-    async def __aenter__(self) -> Runtime:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -52,6 +52,13 @@ _REPRODUCED: dict[str, tuple[object, ...] | None] = {
 _FITTING_ONLY = {"min_df", "max_df", "max_features", "vocabulary", "smooth_idf", "dtype", "encoding", "decode_error"}
 
 
+def _reproduced(name: str, value: object) -> bool:
+    if name not in _REPRODUCED:
+        return False
+    values = _REPRODUCED[name]
+    return values is None or value in values
+
+
 @dataclass(frozen=True)
 class Tfidf:
     """A fitted vocabulary (each term's column, and per column its idf) and the settings that cut text into terms."""
@@ -76,8 +83,7 @@ class Tfidf:
         unsupported = sorted(
             f"{name}={value!r}"
             for name, value in params.items()
-            if name not in _FITTING_ONLY
-            and (name not in _REPRODUCED or (_REPRODUCED[name] is not None and value not in _REPRODUCED[name]))
+            if name not in _FITTING_ONLY and not _reproduced(name, value)
         )
         if unsupported:
             allowed = ", ".join(f"{name} in {values}" for name, values in _REPRODUCED.items() if values is not None)

@@ -67,7 +67,7 @@ async def test_a_redelivered_event_gets_the_stored_reply_in_its_own_mode_without
             replies.append(await client.post("/summarize", headers=headers, content=body))
         calls = engine_calls(await holder.get())
     assert [reply.status_code for reply in replies] == [200, 200]
-    for reply, encode in zip(replies, (first_mode, again_mode)):
+    for reply, encode in zip(replies, (first_mode, again_mode), strict=True):
         structured = reply.headers["content-type"].startswith("application/cloudevents+json")
         assert structured is (encode is to_structured)
     # Same id, time, attributes and data: the stored reply, not a second one.

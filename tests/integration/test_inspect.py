@@ -19,7 +19,7 @@ from tests.support.processes import BIN, embedded_serve, free_port
 
 def localfn(command: str, env: dict[str, str], *options: str) -> subprocess.CompletedProcess[str]:
     """One `localfn` command at 80 columns, the width of a small terminal (and rich's default for pipes)."""
-    return subprocess.run([str(BIN / "localfn"), command, *options], env={**env, "COLUMNS": "80"}, capture_output=True, text=True, timeout=60)
+    return subprocess.run([str(BIN / "localfn"), command, *options], env={**env, "COLUMNS": "80"}, capture_output=True, text=True, timeout=60, check=False)
 
 
 def configured_url(env: dict[str, str]) -> str:

@@ -65,7 +65,7 @@ async def test_health_models_and_capabilities(engine: OllamaEngine, ollama_peer)
 async def test_unknown_model_says_how_to_pull_it(ollama_peer) -> None:
     async with httpx.AsyncClient(timeout=30) as client:
         engine = OllamaEngine(backend("gpu", ollama_peer[1], "llama3.1:8b", kind="ollama"), client)
-        with pytest.raises(ModelNotFound, match="ollama pull llama3.1:8b"):
+        with pytest.raises(ModelNotFound, match=r"ollama pull llama3\.1:8b"):
             await engine.chat(ChatRequest(messages=(Message("user", "hi"),)))
         health = await engine.health()
     assert health.reachable and not health.model_present and "ollama pull llama3.1:8b" in health.detail

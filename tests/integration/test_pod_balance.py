@@ -59,7 +59,7 @@ def peers(tiny_server: LlamaServer) -> Iterator[tuple[int, dict[str, OllamaPeer]
     upstream = tiny_server.url.removesuffix("/v1")
     by_address = {address: OllamaPeer(upstream, {"tiny:latest": "tiny"}, upstream_connections=2) for address in PODS}
     with contextlib.ExitStack() as stack:
-        for (address, peer), sock in zip(by_address.items(), sockets, strict=True):
+        for peer, sock in zip(by_address.values(), sockets, strict=True):
             stack.enter_context(serve_in_thread(peer, sock))
         yield port, by_address
     assert all(peer.violations == [] for peer in by_address.values())

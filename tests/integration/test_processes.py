@@ -55,20 +55,21 @@ def test_localfn_serve_on_the_embedded_engine_with_invoke_and_send_event(tiny_mo
     serve = embedded_serve(clean_env, tiny_model, log)
     try:
         invoked = subprocess.run(
-            [str(BIN / "localfn"), "invoke", "summarize", "--data", json.dumps(REQUEST)], env=clean_env, capture_output=True, text=True, timeout=60
+            [str(BIN / "localfn"), "invoke", "summarize", "--data", json.dumps(REQUEST)], env=clean_env, capture_output=True, text=True, timeout=60,
+            check=False,
         )
         assert invoked.returncode == 0, invoked.stderr
         answer = json.loads(invoked.stdout)
         assert answer["backend"] == "embedded" and answer["model"] == "tiny"
         sent = subprocess.run(
             [str(BIN / "localfn"), "send-event", "--type", "io.localfn.summarize.request", "--subject", "s-1", "--data", json.dumps(REQUEST)],
-            env=clean_env, capture_output=True, text=True, timeout=60,
+            env=clean_env, capture_output=True, text=True, timeout=60, check=False,
         )
         assert sent.returncode == 0, sent.stderr
         reply = json.loads(sent.stdout)
         assert reply["type"] == "io.localfn.summarize.response" and reply["subject"] == "s-1"
         assert reply["data"]["tokens_after"] <= 30
-        failed = subprocess.run([str(BIN / "localfn"), "invoke", "summarize", "--data", "{}"], env=clean_env, capture_output=True, text=True, timeout=60)
+        failed = subprocess.run([str(BIN / "localfn"), "invoke", "summarize", "--data", "{}"], env=clean_env, capture_output=True, text=True, timeout=60, check=False)
         assert failed.returncode == 1 and "invalid-input" in failed.stdout
     finally:
         serve.terminate()
@@ -84,7 +85,7 @@ def test_a_stop_signal_shuts_down_cleanly_with_the_embedded_engine(
     log = tmp_path / "serve.log"
     serve = embedded_serve(clean_env, tiny_model, log)
     try:
-        children = subprocess.run(["pgrep", "-P", str(serve.pid)], capture_output=True, text=True).stdout.split()
+        children = subprocess.run(["pgrep", "-P", str(serve.pid)], capture_output=True, text=True, check=False).stdout.split()
         assert children, "the embedded llama-server should be a child of `localfn serve`"
     finally:
         serve.send_signal(stop)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import psutil
@@ -93,7 +93,7 @@ class Clients:
     def __init__(self, count: int = CLIENTS) -> None:
         self._clients = [httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) for _ in range(count)]
 
-    async def __aenter__(self) -> Clients:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -66,9 +66,11 @@ async def load(serve: ServeProcess, peer_stats: PeerStats) -> Run:
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def below_limit(tmp_path_factory: pytest.TempPathFactory) -> Run:
     home = tmp_path_factory.mktemp("below-limit")
-    with slot_peer(slots=PEER_SLOTS, latency_s=0.02) as (peer, peer_url):
-        with localfn_serve(peer_url, home, max_in_flight=LIMIT_BELOW, cache_max_entries=CACHE_MAX_ENTRIES) as serve:
-            return await load(serve, peer.stats)
+    with (
+        slot_peer(slots=PEER_SLOTS, latency_s=0.02) as (peer, peer_url),
+        localfn_serve(peer_url, home, max_in_flight=LIMIT_BELOW, cache_max_entries=CACHE_MAX_ENTRIES) as serve,
+    ):
+        return await load(serve, peer.stats)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

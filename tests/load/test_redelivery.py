@@ -33,9 +33,11 @@ Encoder = Callable[[CloudEvent], tuple[dict[str, str], bytes]]
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SlotPeer, ServeProcess]]:
-    with slot_peer(slots=8, latency_s=ENGINE_LATENCY_S) as (peer, peer_url):
-        with localfn_serve(peer_url, tmp_path_factory.mktemp("redelivery"), cache_ttl_s=0) as serve:
-            yield peer, serve
+    with (
+        slot_peer(slots=8, latency_s=ENGINE_LATENCY_S) as (peer, peer_url),
+        localfn_serve(peer_url, tmp_path_factory.mktemp("redelivery"), cache_ttl_s=0) as serve,
+    ):
+        yield peer, serve
 
 
 async def deliver_ten_times(base_url: str, path: str, headers: dict[str, str], body: bytes) -> list[httpx.Response]:

@@ -195,7 +195,7 @@ async def test_requests_succeed_while_redis_is_down_and_sharing_returns_with_it(
 async def test_a_process_with_an_unusable_redis_answers_every_request(
     peer: tuple[SlotPeer, str], home: Path, failure: str
 ) -> None:
-    slots, peer_url = peer
+    _, peer_url = peer
     with redis_server(password="right" if failure == "wrong password" else None) as redis:
         url = f"redis://:wrong@127.0.0.1:{redis.port}/0" if failure == "wrong password" else redis.url
         if failure == "unreachable":

@@ -197,7 +197,7 @@ def test_every_broken_attribute_rule_is_named_in_one_bad_request() -> None:
 
 def test_a_binary_event_names_the_header_datacontenttype_came_in() -> None:
     headers, body = to_binary(event())
-    with pytest.raises(BadRequest, match="datacontenttype 'json' .* RFC 2046") as raised:
+    with pytest.raises(BadRequest, match=r"datacontenttype 'json' .* RFC 2046") as raised:
         parse_event({**headers, "content-type": "json"}, body)
     assert "Content-Type" in raised.value.detail
 

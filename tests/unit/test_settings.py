@@ -162,7 +162,7 @@ def test_empty_state_url_and_password_mean_no_shared_state(monkeypatch: pytest.M
 @pytest.mark.parametrize("prefix", ["", "has space", "a{b}", "glob*"])
 def test_state_prefix_must_be_plain(monkeypatch: pytest.MonkeyPatch, prefix: str) -> None:
     monkeypatch.setenv("LOCALFN_STATE_PREFIX", prefix)
-    with pytest.raises(ValidationError, match="LOCALFN_STATE_PREFIX|prefix"):
+    with pytest.raises(ValidationError, match=r"LOCALFN_STATE_PREFIX|prefix"):
         Settings()
 
 

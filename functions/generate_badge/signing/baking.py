@@ -29,7 +29,7 @@ import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 from xml.parsers import expat
 from xml.sax.saxutils import quoteattr
 
@@ -79,7 +79,7 @@ class _Svg:
     credentials: list[tuple[str | None, str]] = field(default_factory=list)  # (verify attribute, text)
 
 
-def _refuse_entity(*_: object) -> None:
+def _refuse_entity(*_: object) -> NoReturn:
     raise BakingError("the SVG declares or references an entity; baked images may not (nothing is expanded or fetched)")
 
 

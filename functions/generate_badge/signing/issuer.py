@@ -82,26 +82,32 @@ class CredentialIssuer:
         if proof == "none":
             return Issued(credential)
         assert self.keys is not None, "choose() refuses signed proofs without keys"
+        from joserfc.jwk import OKPKey
+
         from localfn.functions.generate_badge.signing import dataintegrity, vcjwt
+        from localfn.functions.generate_badge.signing.keys import signing_key, verifying_key
 
         key = self._jwt_key() if proof == "jwt" else self.keys.ed25519
         assert key is not None, "choose() refuses a proof whose key is missing"
-        did, method = self._identity(key.private_key.public_key())
+        did, method = self._identity(verifying_key(key))
         credential = {**credential, "issuer": {**credential["issuer"], "id": did}}
-        if proof == "jwt":
+        if not isinstance(key, OKPKey):  # proof "jwt": its P-256 or RSA key
             validate_credential(credential)
             return Issued(credential, vcjwt.encode(credential, key, method))
-        made = dataintegrity.create_proof(credential, key.private_key, verification_method=method, created=now())
+        made = dataintegrity.create_proof(credential, signing_key(key), verification_method=method, created=now())
         signed = {**credential, "proof": [made]}  # OB 3.0: proof is always an array
         validate_credential(signed)
         return Issued(signed)
 
     def _identity(self, key: VerifyingKey) -> tuple[str, str]:
         """The issuer id and the verification method of credentials ``key`` signs."""
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
         from localfn.functions.generate_badge.signing import diddocument, didkey
 
         if self.did_web is not None:
             return self.did_web.did, diddocument.method_id(self.did_web.did, key)
+        assert not isinstance(key, rsa.RSAPublicKey), "settings refuse RS256 without a did:web: no did:key names an RSA key"
         did = didkey.did_key(key)
         return did, didkey.verification_method(did)
 

@@ -15,14 +15,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from localfn.functions.generate_badge.signing.diddocument import MIN_RSA_BITS, PRIVATE_MEMBERS, key_id, modulus_bits
 from localfn.functions.generate_badge.signing.didkey import VerifyingKey, did_key, verification_method
 
-__all__ = ["IssuerKeys", "KeysFileError", "generate_key_set", "load_keys", "public_key_set", "rotate_key_set"]
+__all__ = [
+    "IssuerKeys", "KeysFileError", "generate_key_set", "load_keys", "public_key_set", "rotate_key_set", "signing_key", "verifying_key"
+]
 
 
 class KeysFileError(ValueError):
@@ -44,18 +49,42 @@ class IssuerKeys:
 
     @property
     def ed25519_did(self) -> str | None:
-        return did_key(self.ed25519.private_key.public_key()) if self.ed25519 else None
+        return did_key(verifying_key(self.ed25519)) if self.ed25519 else None
 
     @property
     def p256_did(self) -> str | None:
-        return did_key(self.p256.private_key.public_key()) if self.p256 else None
+        return did_key(verifying_key(self.p256)) if self.p256 else None
 
     @property
     def rsa_id(self) -> str | None:
-        return key_id(self.rsa.private_key.public_key()) if self.rsa else None
+        return key_id(verifying_key(self.rsa)) if self.rsa else None
 
     def __repr__(self) -> str:
         return f"IssuerKeys(data_integrity={self.ed25519_did}, jwt={self.p256_did}, rsa={self.rsa_id})"
+
+
+# joserfc types a JWK's keys as every kind its key type allows (an OKP key may be X25519, a key
+# may lack 'd'); the keys here are only those `_import` admits, so these two narrow and check.
+@overload
+def verifying_key(key: OKPKey) -> Ed25519PublicKey: ...
+@overload
+def verifying_key(key: ECKey) -> EllipticCurvePublicKey: ...
+@overload
+def verifying_key(key: RSAKey) -> RSAPublicKey: ...
+def verifying_key(key: OKPKey | ECKey | RSAKey) -> VerifyingKey:
+    """The public key of an Ed25519, P-256 or RSA JWK; of a private one, derived from its 'd'."""
+    public = key.public_key
+    if not isinstance(public, Ed25519PublicKey | EllipticCurvePublicKey | RSAPublicKey):
+        raise TypeError(f"a {type(public).__name__} is not a kind of key localfn signs with")
+    return public
+
+
+def signing_key(key: OKPKey) -> Ed25519PrivateKey:
+    """The Ed25519 private key of a Data Integrity signer (an OKP JWK with its 'd')."""
+    private = key.private_key
+    if not isinstance(private, Ed25519PrivateKey):
+        raise TypeError(f"a Data Integrity proof is signed with an Ed25519 private key, not {type(private).__name__}")
+    return private
 
 
 _KINDS: dict[tuple[Any, Any], type[OKPKey | ECKey | RSAKey]] = {
@@ -79,7 +108,7 @@ def _import(path: Path, position: int, jwk: Any) -> OKPKey | ECKey | RSAKey:
         key = kind.import_key(jwk)
         written = kind.import_key({member: value for member, value in jwk.items() if member not in PRIVATE_MEMBERS})
         # The public part derived from 'd' must be the one written, or readers of the file would see another key.
-        matches = key_id(key.private_key.public_key()) == key_id(written.public_key)
+        matches = key_id(verifying_key(key)) == key_id(verifying_key(written))
     except KeysFileError:
         raise
     except Exception as exc:  # noqa: BLE001  (joserfc raises many kinds; their messages may quote key material)
@@ -100,7 +129,7 @@ def load_keys(path: Path) -> IssuerKeys:
     if not isinstance(data, dict) or not isinstance(data.get("keys"), list) or not data["keys"]:
         raise KeysFileError(f"the keys file {path} is not a JWK Set ({{\"keys\": [...]}}) with at least one key")
     keys = [_import(path, position, jwk) for position, jwk in enumerate(data["keys"], 1)]
-    published = [key.private_key.public_key() for key in keys]
+    published = [verifying_key(key) for key in keys]
     if len(set(map(key_id, published))) < len(published):
         raise KeysFileError(f"the keys file {path} holds a key twice; keep one copy of each")
     return IssuerKeys(
@@ -114,9 +143,9 @@ def load_keys(path: Path) -> IssuerKeys:
 def generate_key_set(rsa: bool = False) -> dict[str, Any]:
     """A new JWK Set with an Ed25519 and a P-256 private key, each named by its verification method,
     and with ``rsa`` an RSA one (``MIN_RSA_BITS``), named by its JWK thumbprint (its did:web method's fragment)."""
-    made = [(OKPKey.generate_key("Ed25519"), "EdDSA"), (ECKey.generate_key("P-256"), "ES256")]
+    made: list[tuple[OKPKey | ECKey, str]] = [(OKPKey.generate_key("Ed25519"), "EdDSA"), (ECKey.generate_key("P-256"), "ES256")]
     keys = [
-        {**key.as_dict(private=True), "alg": alg, "use": "sig", "kid": verification_method(did_key(key.private_key.public_key()))}
+        {**key.as_dict(private=True), "alg": alg, "use": "sig", "kid": verification_method(did_key(verifying_key(key)))}
         for key, alg in made
     ]
     if rsa:

@@ -18,6 +18,8 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
+from localfn.functions.generate_badge.signing.keys import verifying_key
+
 __all__ = ["JwtInvalid", "algorithm_for", "claims_for", "encode", "header", "verify"]
 
 ALGORITHM = "ES256"
@@ -43,7 +45,7 @@ def claims_for(credential: dict[str, Any]) -> dict[str, Any]:
 
 def encode(credential: dict[str, Any], key: ECKey | RSAKey, kid: str) -> str:
     """The VC-JWT of ``credential`` signed with ``key`` (a private key): ES256 for P-256, RS256 for RSA."""
-    header = {"alg": algorithm_for(key.private_key.public_key()), "typ": "JWT", "kid": kid}
+    header = {"alg": algorithm_for(verifying_key(key)), "typ": "JWT", "kid": kid}
     return jwt.encode(header, {**credential, **claims_for(credential)}, key)
 
 

@@ -126,6 +126,7 @@ def _verify_embedded(credential: dict[str, Any], at: datetime, resolver: KeyReso
         if not isinstance(proof, dict):
             raise _Failed("expected exactly one proof object")
         resolved = resolve(proof.get("verificationMethod"))
+        assert isinstance(resolved.key, Ed25519PublicKey), "this resolve admits Ed25519 keys only"
         document = {name: value for name, value in credential.items() if name != "proof"}
         try:
             dataintegrity.verify_proof(document, proof, resolved.key)
@@ -156,6 +157,7 @@ def _verify_jwt(token: str, at: datetime, resolver: KeyResolver) -> VerifyResult
 
     def signature() -> str:
         resolved = resolve(header.get("kid"))
+        assert isinstance(resolved.key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey), "this resolve admits P-256 and RSA keys only"
         algorithm = vcjwt.algorithm_for(resolved.key)  # the key's kind decides, never the header alone
         if header.get("alg") != algorithm:
             raise _Failed(f"the JWT header says {header.get('alg')} but its key {resolved.verification_method} signs {algorithm}")

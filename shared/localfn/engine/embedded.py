@@ -20,6 +20,7 @@ import tempfile
 from collections import deque
 from importlib import metadata
 from pathlib import Path
+from typing import Self
 
 import httpx
 
@@ -135,7 +136,7 @@ class LlamaServer:
                 await self._watcher
         await self._terminate()
 
-    async def __aenter__(self) -> LlamaServer:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

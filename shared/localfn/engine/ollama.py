@@ -154,7 +154,7 @@ class OllamaEngine:
         if not line.strip():
             return None
         try:
-            chunk = json.loads(line)
+            chunk: dict[str, Any] = json.loads(line)
         except ValueError as exc:
             raise EngineUnavailable(f"{self.name}: unreadable stream line {line[:200]!r}", backend=self.name) from exc
         if "error" in chunk:

@@ -73,5 +73,5 @@ class _Released(httpx.AsyncByteStream):
             await self._stream.aclose()
         finally:
             if self._release is not None:
-                self._release, release = None, self._release
+                release, self._release = self._release, None
                 release()

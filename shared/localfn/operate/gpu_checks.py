@@ -104,5 +104,6 @@ def _runtime_class(target: Target) -> Check:
         return ok("runtime class", "none named (ollama.gpu.runtimeClassName): the nodes' default runtime must expose the GPU")
     if target.cluster.read("node.k8s.io/v1", "runtimeclasses", name, namespaced=False) is None:
         return fail("runtime class", f"RuntimeClass {name!r} (ollama.gpu.runtimeClassName) does not exist",
-                    f"create it (the GPU Operator makes 'nvidia'; see `kubectl get runtimeclass`), or set ollama.gpu.runtimeClassName to one that exists")
+                    "create it (the GPU Operator makes 'nvidia'; see `kubectl get runtimeclass`), "
+                    "or set ollama.gpu.runtimeClassName to one that exists")
     return ok("runtime class", f"RuntimeClass {name!r} exists")

@@ -130,7 +130,8 @@ class Cluster:
         get and create on ``services/proxy``. The caller closes the client.
         """
         config = self.api.configuration
-        context = ssl.create_default_context(cafile=config.ssl_ca_cert) if config.verify_ssl else ssl._create_unverified_context()  # noqa: S323 (kubeconfig's insecure-skip-tls-verify)
+        # Unverified only when the kubeconfig says so (insecure-skip-tls-verify), as kubectl does.
+        context = ssl.create_default_context(cafile=config.ssl_ca_cert) if config.verify_ssl else ssl._create_unverified_context()
         if config.cert_file:
             context.load_cert_chain(config.cert_file, config.key_file)
         token = config.auth_settings().get("BearerToken")  # refreshed by exec credential plugins

@@ -111,13 +111,15 @@ class OllamaAdmin:
 
     def pull(self, name: str) -> Iterator[PullStep]:
         """Pull ``name``, yielding each progress line; raises `OllamaAdminError` when the pull fails."""
-        with self._errors():
-            with self._client.stream("POST", f"{self.url}/api/pull", json={"model": name}, timeout=PULL_TIMEOUT) as response:
-                if response.is_error:
-                    raise OllamaAdminError(_advice(_error_text(response.read()), name, pulling=True))
-                for line in response.iter_lines():
-                    if line.strip():
-                        yield _step(json.loads(line), name)
+        with (
+            self._errors(),
+            self._client.stream("POST", f"{self.url}/api/pull", json={"model": name}, timeout=PULL_TIMEOUT) as response,
+        ):
+            if response.is_error:
+                raise OllamaAdminError(_advice(_error_text(response.read()), name, pulling=True))
+            for line in response.iter_lines():
+                if line.strip():
+                    yield _step(json.loads(line), name)
 
     def warm(self, name: str, keep_alive: str) -> None:
         """Load ``name`` into memory and keep it there for ``keep_alive`` (a duration, "-1" for ever)."""

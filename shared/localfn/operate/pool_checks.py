@@ -70,7 +70,7 @@ def _volumes(target: Target, name: str, statefulset: Obj, pods: list[Obj]) -> It
             claim_name = f"{template['metadata']['name']}-{pod['metadata']['name']}"
             claim = target.cluster.read("v1", "persistentvolumeclaims", claim_name)
             phase = (claim or {}).get("status", {}).get("phase", "missing")
-            if phase != "Bound":
+            if claim is None or phase != "Bound":
                 pool = name.removeprefix("ollama-")
                 yield fail(f"{name} pvc", f"{claim_name} is {phase}",
                            f"no volume binds it: set ollama.{pool}.persistence.storageClass to a StorageClass that provisions "
@@ -97,7 +97,8 @@ def _models(target: Target, pool: str, statefulset: Obj, pods: list[Obj]) -> Ite
         missing = [m for m in wanted if m not in stored]
         if missing:
             yield fail(f"ollama-{pool} models", f"{pod_name} lacks {', '.join(missing)} (it has {', '.join(sorted(stored)) or 'none'})",
-                       f"`kubectl port-forward pod/{pod_name} {port}` then `localfn models pull {missing[0]} --ollama-url http://127.0.0.1:{port}`; "
+                       f"`kubectl port-forward pod/{pod_name} {port}` then "
+                       f"`localfn models pull {missing[0]} --ollama-url http://127.0.0.1:{port}`; "
                        f"or check the names in ollama.{pool}.models and restart the pod so it pulls them")
             continue
         yield _loaded(pool, pod_name, wanted, loaded)

@@ -102,6 +102,11 @@ def _reason(exc: BaseException) -> str:
     return "error"
 
 
+def _text(reply: bytes | str) -> str:
+    # redis-py types a reply as bytes or str (it depends on decode_responses); this pool does not decode.
+    return reply.decode() if isinstance(reply, bytes) else reply
+
+
 class StateClient:
     def __init__(self, settings: Settings, metrics: Metrics, clock: Callable[[], float] = time.monotonic) -> None:
         if settings.state_url is None:
@@ -156,7 +161,9 @@ class StateClient:
 
         Write-behind: this schedules the work and returns; a failure is counted and logged as any other.
         """
-        args: list[str | int | bytes] = [token, ttl_ms, keys.done] + ([value] if value is not None else [])
+        args: list[str | int | bytes] = [token, ttl_ms, keys.done]
+        if value is not None:
+            args.append(value)
 
         async def store() -> None:
             with contextlib.suppress(StateUnavailable):
@@ -175,8 +182,8 @@ class StateClient:
 
     async def totals(self, key: str) -> dict[str, float]:
         """The fields of the hash ``key`` as numbers (empty when nothing was added, or it expired)."""
-        found: dict[bytes, bytes] = await self._call("totals", lambda: self._redis.hgetall(key))
-        return {field.decode(): float(value) for field, value in found.items()}
+        found = await self._call("totals", lambda: self._redis.hgetall(key))
+        return {_text(field): float(value) for field, value in found.items()}
 
     @contextlib.contextmanager
     def watch(self, channel: str) -> Iterator[asyncio.Future[None]]:

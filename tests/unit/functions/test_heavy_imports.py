@@ -81,13 +81,15 @@ def test_baking_an_svg_loads_no_heavy_module() -> None:
 
 def test_the_png_renderer_is_one_of_the_modules_watched() -> None:
     """The probe sees CairoSVG when it is loaded, so the tests above would catch it on the start-up path."""
-    then = "from localfn.functions.generate_badge.image import render_png; render_png('<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"2\" height=\"2\"/>')"
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"/>'
+    then = f"from localfn.functions.generate_badge.image import render_png; render_png({svg!r})"
     assert {"cairosvg", "cairocffi"} <= loaded_heavy_modules(ROOT / "functions" / "generate_badge" / "main.py", then)
 
 
 def test_the_command_loads_the_kubernetes_client_only_for_the_cluster() -> None:
     """`localfn` starts without the kubernetes client (~0.3 s); `doctor --cluster` and `models --pool` import it when run."""
-    probe = "import json, sys; import localfn.cli; print(json.dumps(sorted(m for m in ('kubernetes', 'localfn.operate.kube') if m in sys.modules)))"
+    watched = ("kubernetes", "localfn.operate.kube")
+    probe = f"import json, sys; import localfn.cli; print(json.dumps(sorted(m for m in {watched!r} if m in sys.modules)))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
     assert json.loads(done.stdout) == []
 

@@ -7,6 +7,7 @@ leaving the rest of the engine's parallel slots idle under load.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from localfn.functions.summarize.capability import Summarize
 from localfn.runtime import Runtime
@@ -32,10 +33,8 @@ class OverlapEngine(ScriptedEngine):
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         if self.in_flight == REQUESTS:
             self._all_in.set()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._all_in.wait(), STUCK_S)
-        except TimeoutError:
-            pass
         self.in_flight -= 1
         return await super().chat(request)
 

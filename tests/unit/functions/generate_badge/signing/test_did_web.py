@@ -56,7 +56,7 @@ def test_a_did_web_maps_to_its_document_url_as_the_method_defines(did: str, url:
 
 @pytest.mark.parametrize("bad", ["exa mple.edu", "https://example.edu", "example.edu::badges", "example.edu:..", "example.edu:a/b", ""])
 def test_a_malformed_did_web_is_refused_naming_the_fault(bad: str) -> None:
-    with pytest.raises(DidWebError, match="domain name|path segment"):
+    with pytest.raises(DidWebError, match=r"domain name|path segment"):
         parse(bad)
 
 

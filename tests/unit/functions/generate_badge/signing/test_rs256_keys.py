@@ -51,7 +51,7 @@ def test_rs256_without_a_did_web_is_refused_at_start_saying_why(rsa_keys_file: P
 
 
 def test_rs256_with_no_rsa_key_in_the_file_is_refused_at_start_saying_what_to_run(tmp_path: Path) -> None:
-    with pytest.raises(Misconfigured, match="needs an RSA key in .*`localfn keys generate --rsa`"):
+    with pytest.raises(Misconfigured, match=r"needs an RSA key in .*`localfn keys generate --rsa`"):
         rs256_issuer(write_keys(tmp_path))
 
 

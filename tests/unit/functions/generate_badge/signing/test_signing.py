@@ -265,7 +265,7 @@ def jwt_with(token: str, header: dict[str, Any] | None = None, payload: dict[str
 def test_a_changed_jwt_payload_breaks_its_signature(issuer: CredentialIssuer) -> None:
     token = issuer.issue(unsigned_credential(), "jwt").jwt
     assert token is not None
-    header, payload = jwt_parts(token)
+    _, payload = jwt_parts(token)
     payload["credentialSubject"]["achievement"]["name"] = "Forged"
     result = verify_credential(jwt_with(token, payload=payload))
     assert set(failed(result)) == {"signature"}
