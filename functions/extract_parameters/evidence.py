@@ -9,35 +9,55 @@ same word: no synonyms, no spelling correction.
 Numbers are the ones the message writes: digits with "," or "." or a space as thousands
 separators ("1,500", "1.500", "1 500"), decimals ("87.5", "87,5"), digits inside a range or
 before a unit ("10-20", "5km", "300€"), and numbers in words ("twenty-one", "a dozen",
-see number_words). Digits that are part of a code ("BIO101", "S20417") are not numbers.
-No arithmetic is done: "a week" is not 7, "2 x 3" is not 6.
+see number_words). Digits that are part of a code ("BIO101", "S20417") are not numbers, nor
+are those of a date or a time written in figures or with a month's name ("2025" and "5" in
+"2025-11-05" or "November 5, 2025", "15" in "15:00" or "3" in "3pm", see
+temporal.written_spans): they are kept apart, as parts of a date, for the properties named
+for one (grounding.py). No arithmetic is done: "a week" is not 7, "2 x 3" is not 6.
+
+Evidence also says where: each word's and each number's place in the message (a ``Span`` of
+character offsets), so grounding can tell one mention from two.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
 from localfn.functions.extract_parameters.number_words import NUMBER_WORDS, parse_number
+from localfn.functions.extract_parameters.temporal import written_spans
 
-__all__ = ["Evidence", "words"]
+__all__ = ["Evidence", "Span", "words"]
 
+Span = tuple[int, int]  # where in the message: the offsets of its first character and of the one after its last
+
+# A word as written: letters and digits, with any combining accents ("Mu\u0308ller" is one word).
+_TOKEN = re.compile(r"(?:[^\W_][\u0300-\u036f]*)+")
 _WORD = re.compile(r"[^\W_]+")
 # A run of digits not glued to a letter before it (that would be a code), with the usual separators.
 _DIGITS = re.compile(r"(?<![^\W\d_])(?<![\d.,])-?\d+(?:[,. ]\d{3})*(?:[.,]\d+)?")
 _WHOLE = re.compile(r"-?(?:\d{1,3}(?:[ .,]\d{3})+|\d+)")
+_LETTERS = re.compile(r"[a-z]+", re.IGNORECASE)
 _LONGEST_NUMBER_IN_WORDS = 12  # "one thousand two hundred and thirty-four point five six": words
 
 
 def words(text: str) -> list[str]:
     """``text`` as normalised words (see the module's rules)."""
-    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
-    plain = "".join(char for char in folded if not unicodedata.combining(char))
+    return [word for _, found in _words(text) for word in found]
+
+
+def _words(text: str) -> Iterator[tuple[Span, list[str]]]:
+    """Each word as written, where it is, and what it is after normalisation (usually one word; "½" is two)."""
     stem = _stemmer()
-    return [stem(word) if word.isalpha() else word for word in _WORD.findall(plain)]
+    for match in _TOKEN.finditer(text):
+        folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", match.group()).casefold())
+        plain = "".join(char for char in folded if not unicodedata.combining(char))
+        yield match.span(), [stem(word) if word.isalpha() else word for word in _WORD.findall(plain)]
 
 
 @cache
@@ -50,15 +70,26 @@ def _stemmer() -> Callable[[str], str]:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What a message says, in the forms grounding compares values with."""
+    """What a message says, and where, in the forms grounding compares values with."""
 
     text: str
     words: tuple[str, ...] = field(init=False)
-    numbers: frozenset[float] = field(init=False)
+    places: tuple[Span, ...] = field(init=False)  # where each of ``words`` is written
+    numbers: Mapping[float, tuple[Span, ...]] = field(init=False, compare=False)  # each number stated, where
+    date_parts: Mapping[float, tuple[Span, ...]] = field(init=False, compare=False)  # numbers written inside a date or time
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "words", tuple(words(self.text)))
-        object.__setattr__(self, "numbers", frozenset(_digit_numbers(self.text) | _word_numbers(self.text)))
+        found = [(span, word) for span, normal in _words(self.text) for word in normal]
+        object.__setattr__(self, "words", tuple(word for _, word in found))
+        object.__setattr__(self, "places", tuple(span for span, _ in found))
+        dates = written_spans(self.text)
+        numbers: dict[float, list[Span]] = defaultdict(list)
+        parts: dict[float, list[Span]] = defaultdict(list)
+        for number, span in [*_digit_numbers(self.text), *_word_numbers(self.text)]:
+            inside = any(start <= span[0] and span[1] <= end for start, end in dates)
+            (parts if inside else numbers)[number].append(span)
+        object.__setattr__(self, "numbers", {number: tuple(spans) for number, spans in numbers.items()})
+        object.__setattr__(self, "date_parts", {number: tuple(spans) for number, spans in parts.items()})
 
     def support(self, value: str) -> float:
         """The share of ``value``'s words that occur in the message (1.0: all of them; 0.0 also when it has none)."""
@@ -68,26 +99,41 @@ class Evidence:
         present = set(self.words)
         return sum(word in present for word in wanted) / len(wanted)
 
-    def has_phrase(self, phrase: str) -> bool:
-        """Whether ``phrase``'s words occur in the message one after another."""
+    def phrase_spans(self, phrase: str) -> tuple[Span, ...]:
+        """Where ``phrase``'s words occur in the message one after another, each place once."""
         wanted = tuple(words(phrase))
         size = len(wanted)
-        return size > 0 and any(self.words[start : start + size] == wanted for start in range(len(self.words) - size + 1))
+        if not size:
+            return ()
+        starts = (start for start in range(len(self.words) - size + 1) if self.words[start : start + size] == wanted)
+        return tuple((self.places[start][0], self.places[start + size - 1][1]) for start in starts)
+
+    def has_phrase(self, phrase: str) -> bool:
+        """Whether ``phrase``'s words occur in the message one after another."""
+        return bool(self.phrase_spans(phrase))
 
     def states(self, number: float) -> bool:
         """Whether the message writes ``number`` (see the module's rules)."""
         return float(number) in self.numbers
 
+    def beside(self, span: Span, reach: int) -> set[str]:
+        """The words within ``reach`` words before or after ``span``, not counting its own."""
+        first = bisect.bisect_left(self.places, span[0], key=lambda place: place[1])
+        last = bisect.bisect_left(self.places, span[1], key=lambda place: place[0])
+        return {*self.words[max(0, first - reach) : first], *self.words[last : last + reach]}
 
-def _digit_numbers(text: str) -> set[float]:
+
+def _digit_numbers(text: str) -> Iterator[tuple[float, Span]]:
     """Each digit run read every way its separators allow: "1,500" is 1500, or 1.5 where "," is the decimal mark."""
-    found: set[float] = set()
     for match in _DIGITS.finditer(text):
         raw = match.group()
-        found |= _readings(raw)
+        for number in _readings(raw):
+            yield number, match.span()
         if " " in raw:  # "1 500" may also be two numbers, as in "rooms 1 500 and 2"
-            found |= {number for part in raw.split() for number in _readings(part)}
-    return found
+            for part in re.finditer(r"\S+", raw):
+                span = (match.start() + part.start(), match.start() + part.end())
+                for number in _readings(part.group()):
+                    yield number, span
 
 
 def _readings(raw: str) -> set[float]:
@@ -101,23 +147,22 @@ def _readings(raw: str) -> set[float]:
     return readings
 
 
-def _word_numbers(text: str) -> set[float]:
+def _word_numbers(text: str) -> Iterator[tuple[float, Span]]:
     """The numbers runs of number words spell, each the longest that reads as one number
     ("one thousand two hundred" is 1200, not also 1, 1000 and 200)."""
-    tokens = re.findall(r"[a-z]+", text.casefold())
-    found: set[float] = set()
+    tokens = list(_LETTERS.finditer(text))
+    spelled = [token.group().casefold() for token in tokens]
     start = 0
     while start < len(tokens):
         end = start
-        while end < len(tokens) and end - start < _LONGEST_NUMBER_IN_WORDS and tokens[end] in NUMBER_WORDS:
+        while end < len(tokens) and end - start < _LONGEST_NUMBER_IN_WORDS and spelled[end] in NUMBER_WORDS:
             end += 1
         longest = next(
-            ((stop, number) for stop in range(end, start, -1) if (number := parse_number(" ".join(tokens[start:stop]))) is not None),
+            ((stop, number) for stop in range(end, start, -1) if (number := parse_number(" ".join(spelled[start:stop]))) is not None),
             None,
         )
         if longest is None:
             start += 1
         else:
+            yield float(longest[1]), (tokens[start].start(), tokens[longest[0] - 1].end())
             start = longest[0]
-            found.add(float(longest[1]))
-    return found

@@ -12,6 +12,10 @@ in "on 3 April from 10:00 to 11:30") somewhere: a phrase of up to six words that
 month or day name, a relative word ("tomorrow", "next", "ago", "evening", "pm") or digits
 with a date or time separator ("2025-04-03", "11:30"), and that dateparser reads. A bare
 number is never a date ("Lab 3" is not the 3rd).
+
+Where a message writes a date or a time with figures (``written_spans``: "2025-11-05",
+"05/11/2025", "15:00", "3pm", "November 5, 2025", "5th of Nov"), those figures are the date's,
+not numbers of their own (evidence.py).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
 
-__all__ = ["Clock", "Kind", "kind_of", "mentioned", "resolve", "same", "written"]
+__all__ = ["Clock", "Kind", "kind_of", "mentioned", "resolve", "same", "written", "written_spans"]
 
 Kind = Literal["date", "date-time", "time"]
 
@@ -33,6 +37,21 @@ _MARKER = re.compile(
     re.IGNORECASE,
 )
 _LONGEST_PHRASE = 6  # words
+_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+# Dates and times written with figures; each alternative whole, so "2025" of "November 5, 2025" is inside.
+_WRITTEN = re.compile(
+    r"(?<![\w.,])(?:"
+    r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?"  # 2025-11-05, 2025-11-05T15:00
+    r"|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}"  # 05/11/2025, 5.11.25
+    r"|\d{1,2}(?::\d{2}){1,2}(?:\s?[ap]\.?m\b\.?)?"  # 15:00, 9:30 am
+    r"|\d{1,2}\s?[ap]\.?m\b\.?"  # 3pm, 3 p.m.
+    rf"|{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?"  # 5 November 2025, 5th of Nov
+    rf"|\b{_MONTH}\s+{_DAY}(?:,?\s+\d{{4}})?"  # November 5, 2025
+    rf"|\b{_MONTH}\s+\d{{4}}"  # November 2025
+    r")(?![\w])",
+    re.IGNORECASE,
+)
 _EXAMPLES: dict[Kind, tuple[str, ...]] = {
     "date-time": ("2025-01-31T14:30:00Z", "2025-01-31T14:30:00", "2025-01-31T14:30", "2025-01-31 14:30"),
     "date": ("2025-01-31",),
@@ -114,3 +133,8 @@ def written(moment: datetime, kind: Kind, schema: dict[str, Any]) -> str | None:
         forms = [moment.isoformat(timespec="seconds"), plain.isoformat(timespec="seconds"), plain.isoformat(timespec="minutes"), plain.strftime("%Y-%m-%d %H:%M")]
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     return next((form for form in forms if validator.is_valid(form)), None)
+
+
+def written_spans(message: str) -> list[tuple[int, int]]:
+    """Where ``message`` writes a date or a time with figures (see the module's rules), as character offsets."""
+    return [match.span() for match in _WRITTEN.finditer(message)]

@@ -35,6 +35,21 @@ REMINDER = {
         "required": ["what", "at"],
     },
 }
+SESSION = {
+    "name": "book_session",
+    "parameters": {
+        "type": "object",
+        "properties": {
+            "student_id": {"type": "string", "description": "Student ID, e.g. S12345"},
+            "course_code": {"type": "string"},
+            "date": {"type": "string", "format": "date"},
+            "room": {"type": "string"},
+            "duration_minutes": {"type": "integer"},
+            "seats": {"type": "integer"},
+        },
+        "required": ["student_id", "course_code", "date"],
+    },
+}
 EVENING = "2026-12-31T09:00:00"  # a reference time on the last day of a year
 
 
@@ -88,6 +103,35 @@ async def test_a_template_placeholder_is_never_a_value() -> None:
 
     assert body["arguments"] == {"title": "Groceries"}
     assert body["ungrounded"][0]["field"] == "body" and "placeholder" in body["ungrounded"][0]["reason"]
+
+
+async def test_values_the_message_holds_in_fields_it_does_not_give_are_re_asked_then_dropped() -> None:
+    misplaced = call(
+        "book_session", student_id="Priya Shah", course_code="HIST220", date="2025-11-05", room="2025-11-05", duration_minutes=15, seats=2025,
+    )
+    engine = ScriptedEngine("gpu", [misplaced, misplaced])
+    body = await run(engine, "Book Priya Shah into HIST220 on 2025-11-05 at 15:00.", SESSION)
+
+    assert (body["arguments"], body["missing_required"]) == ({"course_code": "HIST220", "date": "2025-11-05"}, ["student_id"])
+    assert {u["field"]: u["reason"] for u in body["ungrounded"]} == {
+        "student_id": "'student_id' holds an identifier, and 'Priya Shah' is a name or a phrase, not one",
+        "room": "the message's '2025-11-05' already fills 'date'",
+        "duration_minutes": "the message writes 15 only as part of a date or a time",
+        "seats": "the message writes 2025 only as part of a date or a time",
+    }
+    reask = engine.requests[1].messages[-1].content
+    assert "- room: \"2025-11-05\": the message's '2025-11-05' already fills 'date'" in reask
+
+
+async def test_the_re_ask_takes_a_mention_out_of_a_second_field() -> None:
+    engine = ScriptedEngine("gpu", [
+        call("book_session", student_id="S1001", course_code="HIST220", date="2025-11-05", room="2025-11-05", seats=2),
+        call("book_session", student_id="S1001", course_code="HIST220", date="2025-11-05", seats=2),
+    ])
+    body = await run(engine, "Book S1001 into HIST220 on 2025-11-05, 2 seats.", SESSION)
+
+    assert body["arguments"] == {"student_id": "S1001", "course_code": "HIST220", "date": "2025-11-05", "seats": 2}
+    assert (body["missing_required"], body["ungrounded"]) == ([], [])
 
 
 async def test_a_date_the_model_computed_wrongly_is_replaced_by_the_products_reading() -> None:

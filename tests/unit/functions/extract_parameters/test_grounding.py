@@ -132,7 +132,8 @@ def test_a_date_time_may_take_its_date_and_its_time_from_two_phrases() -> None:
 
 
 def test_a_time_is_written_in_the_form_its_schema_accepts() -> None:
-    assert check("Call me at 14:30", at="14:30", slot="14:30")[0] == {"at": "14:30:00+00:00", "slot": "14:30"}
+    assert check("Call me at 14:30", at="14:30")[0] == {"at": "14:30:00+00:00"}
+    assert check("Call me at 14:30", slot="14:30")[0] == {"slot": "14:30"}
 
 
 def test_date_properties_are_known_by_format_or_pattern() -> None:
@@ -162,3 +163,93 @@ def test_a_flag_needs_a_word_of_its_name_or_its_evidence_is_weak() -> None:
     assert check("It's urgent!", urgent=False)[0] == {"urgent": False}  # the message speaks of it; its value is the model's
     assert check("Fix it soon", urgent=True) == ({}, {"urgent": "the message says nothing about 'urgent'"})
     assert check("Fix it soon", grounding="lenient", urgent=True)[0] == {"urgent": True}
+
+
+ROLES: dict[str, Any] = {  # properties that compete for one mention, by kind
+    "type": "object",
+    "properties": {
+        "date": {"type": "string", "format": "date"},
+        "return_date": {"type": "string", "format": "date"},
+        "room": {"type": "string", "description": "Room name or number"},
+        "guests": {"type": "integer", "description": "Number of guests"},
+        "max_price": {"type": "number", "description": "Highest price per night"},
+        "assignment_id": {"type": "string"},
+        "score": {"type": "number"},
+        "duration_minutes": {"type": "integer"},
+        "start_year": {"type": "integer"},
+        "student_id": {"type": "string", "description": "Student ID, e.g. S12345"},
+        "airport_code": {"type": "string"},
+        "badge": {"type": "string", "pattern": "^[a-z]+-[a-z]+$"},
+        "full_name": {"type": "string"},
+        "last_name": {"type": "string"},
+        "readings": {"type": "array", "items": {"type": "object", "properties": {"title": {"type": "string"}, "section": {"type": "string"}}}},
+        "adults": {"type": "integer"},
+        "children": {"type": "integer"},
+    },
+}
+
+
+def roles(message: str, **arguments: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    grounded = ground(arguments, ROLES, Evidence(message), CLOCK, "strict")
+    return grounded.arguments, {finding.field: finding.reason for finding in grounded.findings}
+
+
+def test_one_mention_fills_one_field_the_one_whose_schema_fits_it_best() -> None:
+    arguments, reasons = roles("Schedule it on 2025-11-05.", date="2025-11-05", room="2025-11-05")
+    assert (arguments, reasons) == ({"date": "2025-11-05"}, {"room": "the message's '2025-11-05' already fills 'date'"})
+    assert roles("Grade A7 for S1188: 87.5", assignment_id="87.5", score=87.5)[0] == {"score": 87.5}  # a number's, not an id's
+
+
+def test_a_tie_goes_to_the_field_named_beside_the_mention_then_to_the_schemas_order() -> None:
+    arguments, reasons = roles("A hotel from 2025-10-10 for 2 guests.", max_price=2, guests=2)
+    assert (arguments, reasons) == ({"guests": 2}, {"max_price": "the message's '2' already fills 'guests'"})
+    arguments, reasons = roles("Fly to Tokyo on 2025-09-14.", return_date="2025-09-14", date="2025-09-14")
+    assert (arguments, reasons) == ({"date": "2025-09-14"}, {"return_date": "the message's '2025-09-14' already fills 'date'"})
+
+
+def test_a_value_the_message_repeats_may_fill_as_many_fields() -> None:
+    assert roles("2 adults and 2 children", adults=2, children=2) == ({"adults": 2, "children": 2}, {})
+    arguments, reasons = roles("2 adults and 1 child", adults=2, children=2)
+    assert arguments == {"adults": 2} and reasons == {"children": "the message's '2' already fills 'adults'"}
+
+
+def test_a_part_of_a_mention_is_a_mention_of_its_own() -> None:
+    assert roles("Send it to Jonas Weber", full_name="Jonas Weber", last_name="Weber")[0] == {"full_name": "Jonas Weber", "last_name": "Weber"}
+
+
+def test_list_items_do_not_share_a_mention() -> None:
+    readings = [{"title": "The Silk Roads", "section": "Marco Polo"}, {"title": "The Silk Roads", "section": "Marco Polo"}]
+    arguments, reasons = roles('Read "The Silk Roads", then "Marco Polo".', readings=readings)
+    assert arguments == {"readings": [readings[0], {}]}
+    assert reasons == {
+        "readings/1/title": "the message's 'The Silk Roads' already fills 'readings/0/title'",
+        "readings/1/section": "the message's 'Marco Polo' already fills 'readings/0/section'",
+    }
+
+
+@pytest.mark.parametrize(("message", "number"), [
+    ("Fly on 2025-11-05", 2025), ("Fly on November 5, 2025", 2025), ("Fly on 5 November", 5), ("Meet at 15:00", 15),
+    ("Meet at 9:30 am", 30), ("Meet at 3pm", 3), ("due 05/11/2025", 11),
+])
+def test_the_figures_of_a_date_or_a_time_are_no_numbers_of_their_own(message: str, number: int) -> None:
+    arguments, reasons = roles(message, duration_minutes=number)
+    assert arguments == {} and reasons == {"duration_minutes": f"the message writes {number} only as part of a date or a time"}
+
+
+def test_a_property_named_for_a_part_of_a_date_takes_it_and_a_year_alone_is_a_number() -> None:
+    assert roles("Fly on November 5, 2025", start_year=2025)[0] == {"start_year": 2025}
+    assert roles("In 2025 we met 3 times", duration_minutes=2025)[0] == {"duration_minutes": 2025}
+    assert roles("Meet at 15:00 for 15 minutes", duration_minutes=15)[0] == {"duration_minutes": 15}
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("student_id", "S12345"), ("student_id", "Room 204"), ("airport_code", "LIS"), ("badge", "gold-star"),
+])
+def test_an_identifier_holds_a_digit_is_in_capitals_or_matches_its_pattern(field: str, value: str) -> None:
+    assert roles(f"Use {value} please", **{field: value}) == ({field: value}, {})
+
+
+@pytest.mark.parametrize(("field", "value"), [("student_id", "Priya Shah"), ("airport_code", "Lisbon"), ("student_id", "priya")])
+def test_a_name_or_a_phrase_is_no_identifier(field: str, value: str) -> None:
+    arguments, reasons = roles(f"Enrol {value} in PHYS101", **{field: value})
+    assert arguments == {} and reasons == {field: f"{field!r} holds an identifier, and {value!r} is a name or a phrase, not one"}
