@@ -175,11 +175,12 @@ def _wait_ok(url: str, process: subprocess.Popen[bytes], started: float) -> floa
 
 @dataclass
 class Load:
-    """What ``drive`` measured: each request's latency and status, and the wall time of the whole run."""
+    """What ``drive`` measured: each request's latency, status and body (in the order answered), and the wall time of the whole run."""
 
     latencies_s: list[float]
     elapsed_s: float
     statuses: list[int] = field(default_factory=list)
+    bodies: list[Any] = field(default_factory=list)
 
     @property
     def throughput(self) -> float:
@@ -199,6 +200,7 @@ async def drive(
     queue = iter(bodies)
     latencies: list[float] = []
     statuses: list[int] = []
+    answered: list[Any] = []
 
     async def worker(index: int) -> None:
         await asyncio.sleep(stagger_s * index / concurrency)
@@ -207,12 +209,13 @@ async def drive(
             response = await client.post(url, json=body)
             latencies.append(time.perf_counter() - sent)
             statuses.append(response.status_code)
+            answered.append(body)
             if not (response.is_success or (refusals and response.status_code == 503)):
                 raise RuntimeError(f"POST {url} answered {response.status_code}: {response.text[:500]}")
 
     started = time.perf_counter()
     await asyncio.gather(*(worker(index) for index in range(concurrency)))
-    return Load(latencies, time.perf_counter() - started, statuses)
+    return Load(latencies, time.perf_counter() - started, statuses, answered)
 
 
 def client(concurrency: int) -> httpx.AsyncClient:

@@ -5,8 +5,15 @@ every call takes its fixed latency. The same work goes three ways: summarize's o
 straight to the peer's /api/chat (direct); the same body through the bare forwarder
 (``hello/forwarder.py``: a functions-framework function that passes it to the engine with
 httpx, the simplest thing a user could deploy instead); and summarize (cache off) through
-localfn. Added latency at a percentile = that way minus direct, at that percentile. The
-check: localfn's added latency at most 1.25 x the forwarder's, at p50 and p99, at
+localfn.
+
+Each request is measured on its own: its latency at the client minus the time its call spent
+inside the peer (the peer files it under a digest of the messages, ``/_peer/held``). So the
+engine's own jitter (an asyncio sleep on a shared machine overshoots by up to ~10 ms) is taken
+out request by request, instead of swamping a difference of two separately measured tails.
+A way's added latency at a percentile = that percentile of its per-request times outside the
+engine, minus the same for direct (the client's and loopback's share, which all three pay).
+The check: localfn's added latency at most 1.25 x the forwarder's, at p50 and p99, at
 concurrency 1 and 64.
 """
 
@@ -20,7 +27,8 @@ from typing import Any
 from bench.perf.harness import REPO, Load, client, drive, engine_env, function, percentile, slot_peer
 from bench.perf.options import Options
 from bench.perf.record import Check, Result
-from bench.perf.workload import ollama_chat, summarize_request
+from bench.perf.workload import direct_messages, ollama_chat, summarize_request
+from tests.support.slot_peer import held_key
 
 NAME = "overhead"
 # A short answer from a GPU model. It also keeps the offered load at concurrency 64 (64
@@ -37,32 +45,44 @@ TRIALS = 3  # the three ways in turn, three times; the median of each is reporte
 FORWARDER = REPO / "bench" / "perf" / "hello" / "forwarder.py"
 
 
-async def timed(url: str, body: Callable[[int], Any], concurrency: int, requests: int) -> Load:
-    """``requests`` bodies to ``url``; a client of its own, warmed first (servers close idle connections)."""
+async def outside_engine(url: str, peer: str, body: Callable[[int], Any], concurrency: int, requests: int) -> list[float]:
+    """Each of ``requests`` calls' seconds outside the engine: its latency minus its time in the peer.
+
+    A client of its own, warmed first (servers close idle connections). Request ``n``'s call
+    reaches the peer with ``direct_messages(n)``, whichever way it went; that names it there.
+    """
     async with client(concurrency) as http:
         await drive(http, url, (body(-i) for i in range(1, WARMUP_ROUNDS * concurrency + 1)), concurrency=concurrency)
-        return await drive(http, url, (body(i) for i in range(requests)), concurrency=concurrency, stagger_s=LATENCY_MS / 1000)
+        await http.post(f"{peer}/_peer/held")  # forget the warm-up's calls
+        bodies = [body(n) for n in range(requests)]
+        names = {id(b): held_key(direct_messages(n)) for n, b in enumerate(bodies)}
+        load = await drive(http, url, bodies, concurrency=concurrency, stagger_s=LATENCY_MS / 1000)
+        held: dict[str, float] = (await http.post(f"{peer}/_peer/held")).json()
+    missing = sum(names[id(b)] not in held for b in load.bodies)
+    if missing:
+        raise RuntimeError(f"{missing} of {requests} calls to {url} reached the peer with other messages than direct_messages(n)")
+    return [latency - held[names[id(b)]] for latency, b in zip(load.latencies_s, load.bodies, strict=True)]
 
 
-async def trial(urls: dict[str, str], concurrency: int, requests: int) -> dict[str, dict[int, float]]:
-    """Each way's latency percentiles (ms) for one pass: direct, then the forwarder, then localfn."""
+async def trial(urls: dict[str, str], peer: str, concurrency: int, requests: int) -> dict[str, dict[int, float]]:
+    """Each way's percentiles (ms) of time outside the engine, for one pass: direct, then the forwarder, then localfn."""
     chat = lambda n: ollama_chat(n, model="bench:latest")  # noqa: E731
     bodies: dict[str, Callable[[int], Any]] = {"direct": chat, "forwarder": chat, "localfn": summarize_request}
     found: dict[str, dict[int, float]] = {}
     for way, url in urls.items():
-        load = await timed(url, bodies[way], concurrency, requests)
-        found[way] = {p: percentile(load.latencies_s, p) * 1000 for p in PERCENTILES}
+        outside = await outside_engine(url, peer, bodies[way], concurrency, requests)
+        found[way] = {p: percentile(outside, p) * 1000 for p in PERCENTILES}
     return found
 
 
 def summary(trials: list[dict[str, dict[int, float]]]) -> dict[str, Any]:
-    """Per percentile: each way's added latency over direct, per trial and the median, and localfn / forwarder."""
+    """Per percentile: direct's time outside the engine, each way's added latency over it (per trial and the median), and localfn / forwarder."""
     row: dict[str, Any] = {}
     for p in PERCENTILES:
         added = {way: [t[way][p] - t["direct"][p] for t in trials] for way in ("forwarder", "localfn")}
         medians = {way: statistics.median(values) for way, values in added.items()}
         row[f"p{p}"] = {
-            "direct_ms": round(statistics.median(t["direct"][p] for t in trials), 3),
+            "direct_outside_engine_ms": round(statistics.median(t["direct"][p] for t in trials), 3),
             **{f"{way}_added_ms": round(medians[way], 3) for way in medians},
             **{f"{way}_added_ms_trials": [round(v, 3) for v in values] for way, values in added.items()},
             "ratio": round(medians["localfn"] / medians["forwarder"], 3) if medians["forwarder"] > 0 else None,
@@ -80,7 +100,7 @@ def run(options: Options) -> Result:
         urls = {"direct": f"{peer}/api/chat", "forwarder": forwarder.url, "localfn": localfn.url}
         for concurrency in CONCURRENCY:
             requests = options.count(REQUESTS_PER_CLIENT[concurrency] * concurrency, least=2 * concurrency)
-            trials = [asyncio.run(trial(urls, concurrency, requests)) for _ in range(TRIALS)]
+            trials = [asyncio.run(trial(urls, peer, concurrency, requests)) for _ in range(TRIALS)]
             rows[str(concurrency)] = {"requests": requests, **summary(trials)}
     checks = []
     for c in CONCURRENCY:
@@ -96,6 +116,7 @@ def run(options: Options) -> Result:
         parameters={"engine_latency_ms": LATENCY_MS, "engine_slots": SLOTS, "concurrency": list(CONCURRENCY),
                     "localfn": "summarize, context over its budget, LOCALFN_CACHE_TTL_S=0",
                     "forwarder": "bench/perf/hello/forwarder.py: the same /api/chat body passed on with httpx",
+                    "measure": "per request: latency minus the call's time inside the peer (/_peer/held)",
                     "warmup_rounds": WARMUP_ROUNDS, "trials": TRIALS},
         raw=rows,
         checks=checks,

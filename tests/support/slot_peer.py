@@ -8,7 +8,10 @@ them beyond OLLAMA_NUM_PARALLEL.
 
 The hot path does no spec checking (it would spend the CPU being measured);
 tests/integration/test_slot_peer.py checks every kind of reply against Ollama's OpenAPI
-description instead. `GET /_peer/stats` (not an Ollama route) reports the calls it served.
+description instead. `GET /_peer/stats` (not an Ollama route) reports the calls it served;
+`POST /_peer/held` hands over (and forgets) how long each /api/chat call since the last one
+spent inside the peer, keyed by `held_key` of its messages, so a benchmark can take the
+engine's own time out of each request's latency one by one (bench/perf/overhead.py).
 
 Run it as its own process, so its CPU is not the measured process's:
     python -m tests.support.slot_peer --slots 4 --latency-ms 50
@@ -20,9 +23,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import hashlib
 import json
 import socket
 import sys
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +55,12 @@ class PeerStats:
     models: list[str] = field(default_factory=list)
 
 
+def held_key(messages: Sequence[dict[str, Any]]) -> str:
+    """What `/_peer/held` files a call under: a digest of its messages' roles and contents."""
+    text = json.dumps([[m.get("role"), m.get("content")] for m in messages])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
 
@@ -68,8 +80,13 @@ class SlotPeer:
         self.model = model
         self.reply = reply
         self.stats = PeerStats()
+        self.held: dict[str, float] = {}  # held_key -> seconds a call spent in the peer
         self._slots = asyncio.Semaphore(slots)
-        self.app = Starlette(routes=[*ollama_routes(self), Route("/_peer/stats", self._stats, methods=["GET"])])
+        self.app = Starlette(routes=[
+            *ollama_routes(self),
+            Route("/_peer/stats", self._stats, methods=["GET"]),
+            Route("/_peer/held", self._take_held, methods=["POST"]),
+        ])
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self.app(scope, receive, send)
@@ -110,6 +127,10 @@ class SlotPeer:
              "slots": self.slots, "latency_s": self.latency_s}
         )
 
+    async def _take_held(self, request: Request) -> Response:
+        held, self.held = self.held, {}
+        return JSONResponse(held)
+
     def _known(self, name: str) -> bool:
         return name in (self.model, self.model.removesuffix(":latest"))
 
@@ -117,10 +138,12 @@ class SlotPeer:
         return JSONResponse({"error": f'model "{name}" not found, try pulling it first'}, status_code=404)
 
     async def _chat(self, request: Request) -> Response:
+        arrived = time.perf_counter()
         body = await request.json()
         if not self._known(body.get("model", "")):
             return self._not_found(body.get("model", ""))
         await self._hold_slot()
+        self.held[held_key(body.get("messages", []))] = time.perf_counter() - arrived
         head = {"model": body["model"], "created_at": _now()}
         done = {
             **head,
