@@ -114,12 +114,16 @@ def summarise(outcomes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def print_table(table: dict[str, dict[str, Any]]) -> None:
-    print(f"{'category':<20}{'cases':>6}{'exact':>7}{'accuracy':>10}{'invalid':>9}{'errors':>8}"
-          f"{'| values: exact':>16}{'wrong':>7}{'invented':>10}{'missing':>10}")
+    print(
+        f"{'category':<20}{'cases':>6}{'exact':>7}{'accuracy':>10}{'invalid':>9}{'errors':>8}"
+        f"{'| values: exact':>16}{'wrong':>7}{'invented':>10}{'missing':>10}"
+    )
     for category, row in table.items():
         missing = f"{row['missing']}/{row['missing_expected']}"
-        print(f"{category:<20}{row['cases']:>6}{row['exact']:>7}{row['accuracy']:>10.1%}{row['invalid']:>9}{row['errors']:>8}"
-              f"{row['exact_values']:>16}{row['wrong']:>7}{row['invented']:>10}{missing:>10}")
+        print(
+            f"{category:<20}{row['cases']:>6}{row['exact']:>7}{row['accuracy']:>10.1%}{row['invalid']:>9}{row['errors']:>8}"
+            f"{row['exact_values']:>16}{row['wrong']:>7}{row['invented']:>10}{missing:>10}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,7 +152,12 @@ def main(argv: list[str] | None = None) -> int:
         report = {
             "command": shlex.join(["python", "-m", "bench.extract_parameters.evaluate", *(argv or sys.argv[1:])]),
             "engine": {"kind": args.kind, "url": args.engine_url, "model": args.model, "note": args.note},
-            "settings": {"temperature": args.temperature, "max_repairs": settings.max_repairs, "concurrency": args.concurrency, "grounding": args.grounding},
+            "settings": {
+                "temperature": args.temperature,
+                "max_repairs": settings.max_repairs,
+                "concurrency": args.concurrency,
+                "grounding": args.grounding,
+            },
             "machine": machine(),
             "seconds": seconds,
             "table": table,

@@ -56,7 +56,9 @@ def tally(case: dict[str, Any], got: dict[str, Any], clock: Clock) -> Tally:
     if got["function"] != expected["function"] or got["function"] is None:
         return Tally(missing_expected=missing_expected)
     parameters = next(f["parameters"] for f in case["functions"] if f["name"] == got["function"])
-    unsupported = {finding.field for finding in ground(got["arguments"], parameters, Evidence(case["user_message"]), clock, "strict").findings}
+    unsupported = {
+        finding.field for finding in ground(got["arguments"], parameters, Evidence(case["user_message"]), clock, "strict").findings
+    }
     wanted = dict(leaves(expected["arguments"]))
     exact = wrong = invented = 0
     for path, value in leaves(got["arguments"]):

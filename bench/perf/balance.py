@@ -46,8 +46,10 @@ def pods(latencies_ms: tuple[float, float]) -> Iterator[list[str]]:
     with ExitStack() as stack:
         first = stack.enter_context(slot_peer(slots=SLOTS, latency_ms=latencies_ms[0], host=PODS[0]))
         port = urlparse(first).port or 0
-        rest = [stack.enter_context(slot_peer(slots=SLOTS, latency_ms=ms, host=host, port=port))
-                for host, ms in zip(PODS[1:], latencies_ms[1:], strict=True)]
+        rest = [
+            stack.enter_context(slot_peer(slots=SLOTS, latency_ms=ms, host=host, port=port))
+            for host, ms in zip(PODS[1:], latencies_ms[1:], strict=True)
+        ]
         yield [first, *rest]
 
 
@@ -115,8 +117,15 @@ def run(options: Options) -> Result:
     ]
     return Result(
         benchmark=NAME,
-        parameters={"pods": list(PODS), "slots": SLOTS, "fast_ms": FAST_MS, "slow_ms": SLOW_MS, "clients": CLIENTS,
-                    "requests": requests, "prefix_prompts": PROMPTS},
+        parameters={
+            "pods": list(PODS),
+            "slots": SLOTS,
+            "fast_ms": FAST_MS,
+            "slow_ms": SLOW_MS,
+            "clients": CLIENTS,
+            "requests": requests,
+            "prefix_prompts": PROMPTS,
+        },
         raw={"even_least_load": even, "uneven_least_load": least, "uneven_prefix": prefix},
         checks=checks,
         notes=["bound = sum over pods of S / L: the most calls per second the pods can answer"],

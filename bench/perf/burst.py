@@ -38,6 +38,7 @@ def run(options: Options) -> Result:
     sent = bodies(requests)
     distinct = len({body["context"] for body in sent})  # type: ignore[index]
     with slot_peer(slots=SLOTS, latency_ms=LATENCY_MS) as peer, function("summarize", engine_env(peer)) as fn:
+
         async def load() -> tuple[list[int], list[float], float]:
             async with client(CLIENTS) as http:
                 burst = await drive(http, fn.url, sent, concurrency=CLIENTS, refusals=True)
@@ -49,11 +50,22 @@ def run(options: Options) -> Result:
     refused = statuses.count(503)
     return Result(
         benchmark=NAME,
-        parameters={"slots": SLOTS, "latency_ms": LATENCY_MS, "requests": requests, "clients": CLIENTS,
-                    "distinct_inputs": distinct, "function": "summarize, default settings (cache on, LOCALFN_MAX_IN_FLIGHT=64)"},
-        raw={"answered": len(answered), "refused": refused, "engine_calls": calls, "elapsed_s": round(elapsed, 3),
-             "answered_per_s": round(len(answered) / elapsed, 2),
-             "p99_answered_ms": round(percentile(answered, 99) * 1000, 1) if len(answered) > 1 else None},
+        parameters={
+            "slots": SLOTS,
+            "latency_ms": LATENCY_MS,
+            "requests": requests,
+            "clients": CLIENTS,
+            "distinct_inputs": distinct,
+            "function": "summarize, default settings (cache on, LOCALFN_MAX_IN_FLIGHT=64)",
+        },
+        raw={
+            "answered": len(answered),
+            "refused": refused,
+            "engine_calls": calls,
+            "elapsed_s": round(elapsed, 3),
+            "answered_per_s": round(len(answered) / elapsed, 2),
+            "p99_answered_ms": round(percentile(answered, 99) * 1000, 1) if len(answered) > 1 else None,
+        },
         checks=[
             Check.at_most("requests refused (503)", refused, 0, "requests"),
             Check.at_most("engine calls / distinct inputs", calls / distinct, 1),

@@ -32,8 +32,11 @@ async def measure(peer: str, url: str, requests: int) -> dict[str, Any]:
         before = peer_stats(peer)["calls"]
         await drive(http, url, (summarize_request(requests) for _ in range(IDENTICAL)), concurrency=IDENTICAL)
         calls = peer_stats(peer)["calls"] - before
-    return {"uncached_ms": median(uncached.latencies_s) * 1000, "repeated_ms": median(repeated.latencies_s) * 1000,
-            "engine_calls_for_identical": calls}
+    return {
+        "uncached_ms": median(uncached.latencies_s) * 1000,
+        "repeated_ms": median(repeated.latencies_s) * 1000,
+        "engine_calls_for_identical": calls,
+    }
 
 
 def run(options: Options) -> Result:
@@ -42,8 +45,12 @@ def run(options: Options) -> Result:
         raw = asyncio.run(measure(peer, fn.url, requests))
     return Result(
         benchmark=NAME,
-        parameters={"engine_latency_ms": LATENCY_MS, "requests": requests, "identical_concurrent": IDENTICAL,
-                    "function": f"summarize, default cache (LOCALFN_CACHE_TTL_S=300), LOCALFN_MAX_IN_FLIGHT={2 * IDENTICAL}"},
+        parameters={
+            "engine_latency_ms": LATENCY_MS,
+            "requests": requests,
+            "identical_concurrent": IDENTICAL,
+            "function": f"summarize, default cache (LOCALFN_CACHE_TTL_S=300), LOCALFN_MAX_IN_FLIGHT={2 * IDENTICAL}",
+        },
         raw={key: round(value, 3) for key, value in raw.items()},
         checks=[
             Check.at_least("uncached / repeated median latency", raw["uncached_ms"] / raw["repeated_ms"], TARGET_SPEEDUP),

@@ -62,9 +62,15 @@ def run(options: Options) -> Result:
     medians = {name: median(values) for name, values in starts.items()}
     return Result(
         benchmark=NAME,
-        parameters={"repeats": options.repeats, "health_route": "/health/ready", "engine": "SlotPeer, 0 ms",
-                    "venv": "runtime: localfn without extras, as in the image"},
-        raw={"median_s": {name: round(value, 4) for name, value in medians.items()},
-             "starts_s": {name: [round(v, 4) for v in values] for name, values in starts.items()}},
+        parameters={
+            "repeats": options.repeats,
+            "health_route": "/health/ready",
+            "engine": "SlotPeer, 0 ms",
+            "venv": "runtime: localfn without extras, as in the image",
+        },
+        raw={
+            "median_s": {name: round(value, 4) for name, value in medians.items()},
+            "starts_s": {name: [round(v, 4) for v in values] for name, values in starts.items()},
+        },
         checks=checks(medians),
     )

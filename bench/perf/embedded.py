@@ -30,13 +30,20 @@ TARGET = 0.95
 
 def completion_tokens(metrics: str) -> float:
     """The function's completion-token counter, from its Prometheus text."""
-    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
-               if line.startswith("localfn_tokens_total{") and 'direction="completion"' in line)
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("localfn_tokens_total{") and 'direction="completion"' in line
+    )
 
 
 async def direct_rate(http: httpx.AsyncClient, server: LlamaServer, n: int) -> float:
-    body = {"model": server.name, "messages": direct_messages(n, budget=BUDGET, paragraphs=PARAGRAPHS),
-            "max_tokens": BUDGET, "temperature": 0.0}
+    body = {
+        "model": server.name,
+        "messages": direct_messages(n, budget=BUDGET, paragraphs=PARAGRAPHS),
+        "max_tokens": BUDGET,
+        "temperature": 0.0,
+    }
     started = time.perf_counter()
     response = (await http.post(f"{server.url}/chat/completions", json=body)).raise_for_status()
     return int(response.json()["usage"]["completion_tokens"]) / (time.perf_counter() - started)
@@ -53,7 +60,7 @@ async def function_rate(http: httpx.AsyncClient, url: str, n: int) -> float:
 async def measure(repeats: int) -> dict[str, Any]:
     rates: dict[str, list[float]] = {"direct": [], "function": []}
     async with LlamaServer(default_model_path(), name="smollm2", parallel=1, ctx_size=4096) as server:
-        env = {"LOCALFN_ENGINES": f'[{server.backend().model_dump_json()}]', "LOCALFN_CACHE_TTL_S": "0", "LOCALFN_TEMPERATURE": "0"}
+        env = {"LOCALFN_ENGINES": f"[{server.backend().model_dump_json()}]", "LOCALFN_CACHE_TTL_S": "0", "LOCALFN_TEMPERATURE": "0"}
         with function("summarize", env) as fn:
             async with httpx.AsyncClient(timeout=300) as http:
                 await function_rate(http, fn.url, -1)  # warm-up: model pages, connections
@@ -71,9 +78,17 @@ def run(options: Options) -> Result:
     direct, through = median(rates["direct"]), median(rates["function"])
     return Result(
         benchmark=NAME,
-        parameters={"model": default_model_path().name, "slots": 1, "max_tokens": BUDGET, "temperature": 0,
-                    "repeats": options.repeats, "function": "summarize, LOCALFN_CACHE_TTL_S=0"},
-        raw={"median_tokens_per_s": {"direct": round(direct, 2), "function": round(through, 2)},
-             "tokens_per_s": {key: [round(v, 2) for v in values] for key, values in rates.items()}},
+        parameters={
+            "model": default_model_path().name,
+            "slots": 1,
+            "max_tokens": BUDGET,
+            "temperature": 0,
+            "repeats": options.repeats,
+            "function": "summarize, LOCALFN_CACHE_TTL_S=0",
+        },
+        raw={
+            "median_tokens_per_s": {"direct": round(direct, 2), "function": round(through, 2)},
+            "tokens_per_s": {key: [round(v, 2) for v in values] for key, values in rates.items()},
+        },
         checks=[Check.at_least("function / direct tokens per second", through / direct, TARGET)],
     )

@@ -36,15 +36,15 @@ __all__ = [
     "REPO",
     "Function",
     "Load",
-    "drive",
     "client",
+    "drive",
     "engine_env",
     "free_port",
     "function",
     "median",
+    "peer_stats",
     "percentile",
     "slot_peer",
-    "peer_stats",
 ]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,8 +90,19 @@ def slot_peer(*, slots: int, latency_ms: float, host: str = "127.0.0.1", port: i
 
     ``host`` and ``port`` put several on one port at 127.0.0.2, .3, ...: pods behind one Service.
     """
-    command = [sys.executable, "-m", "tests.support.slot_peer", "--slots", str(slots), "--latency-ms", str(latency_ms),
-               "--host", host, "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "tests.support.slot_peer",
+        "--slots",
+        str(slots),
+        "--latency-ms",
+        str(latency_ms),
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE)
     try:
         assert process.stdout is not None
@@ -129,8 +140,18 @@ def function(name: str, env: Mapping[str, str], *, source: Path | None = None) -
     port = free_port()
     source = source or REPO / "functions" / name / "main.py"
     runtime = _runtime_bin()
-    command = [str(runtime / "functions-framework"), "--asgi", "--target", name, "--source", str(source),
-               "--host", "127.0.0.1", "--port", str(port)]
+    command = [
+        str(runtime / "functions-framework"),
+        "--asgi",
+        "--target",
+        name,
+        "--source",
+        str(source),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     # No PYTHONPATH either: pointing at shared/ it would load the repo's localfn, not the installed one.
     clean = {key: value for key, value in os.environ.items() if not key.startswith("LOCALFN_") and key != "PYTHONPATH"}
     # As in the Dockerfile: one worker, no bytecode writes (the image's files are read-only).
@@ -188,7 +209,12 @@ class Load:
 
 
 async def drive(
-    client: httpx.AsyncClient, url: str, bodies: Iterable[Any], *, concurrency: int, stagger_s: float = 0,
+    client: httpx.AsyncClient,
+    url: str,
+    bodies: Iterable[Any],
+    *,
+    concurrency: int,
+    stagger_s: float = 0,
     refusals: bool = False,
 ) -> Load:
     """POST each body to ``url`` with ``concurrency`` requests in flight; every answer must be 2xx.

@@ -66,10 +66,18 @@ def run(options: Options) -> Result:
         checks.append(Check.at_most(f"{name} growth, requests {requests}..{2 * requests}", twice - after, GROWTH_LIMIT_MIB, "MiB"))
     return Result(
         benchmark=NAME,
-        parameters={"cache_max_entries": CACHE_ENTRIES, "requests_per_batch": requests, "concurrency": CONCURRENCY,
-                    "process": "gunicorn worker under functions-framework --asgi"},
-        raw={"idle_mib": idle,
-             "loaded_mib": {name: dict(zip(("idle", f"after_{requests}", f"after_{2 * requests}"), samples, strict=True))
-                            for name, samples in loaded.items()}},
+        parameters={
+            "cache_max_entries": CACHE_ENTRIES,
+            "requests_per_batch": requests,
+            "concurrency": CONCURRENCY,
+            "process": "gunicorn worker under functions-framework --asgi",
+        },
+        raw={
+            "idle_mib": idle,
+            "loaded_mib": {
+                name: dict(zip(("idle", f"after_{requests}", f"after_{2 * requests}"), samples, strict=True))
+                for name, samples in loaded.items()
+            },
+        },
         checks=checks,
     )

@@ -24,7 +24,7 @@ import statistics
 from collections.abc import Callable
 from typing import Any
 
-from bench.perf.harness import REPO, Load, client, drive, engine_env, function, percentile, slot_peer
+from bench.perf.harness import REPO, client, drive, engine_env, function, percentile, slot_peer
 from bench.perf.options import Options
 from bench.perf.record import Check, Result
 from bench.perf.workload import direct_messages, ollama_chat, summarize_request
@@ -113,11 +113,16 @@ def run(options: Options) -> Result:
             checks.append(Check.info(f"p{p} added at concurrency {c}, forwarder", cell["forwarder_added_ms"], "ms"))
     return Result(
         benchmark=NAME,
-        parameters={"engine_latency_ms": LATENCY_MS, "engine_slots": SLOTS, "concurrency": list(CONCURRENCY),
-                    "localfn": "summarize, context over its budget, LOCALFN_CACHE_TTL_S=0",
-                    "forwarder": "bench/perf/hello/forwarder.py: the same /api/chat body passed on with httpx",
-                    "measure": "per request: latency minus the call's time inside the peer (/_peer/held)",
-                    "warmup_rounds": WARMUP_ROUNDS, "trials": TRIALS},
+        parameters={
+            "engine_latency_ms": LATENCY_MS,
+            "engine_slots": SLOTS,
+            "concurrency": list(CONCURRENCY),
+            "localfn": "summarize, context over its budget, LOCALFN_CACHE_TTL_S=0",
+            "forwarder": "bench/perf/hello/forwarder.py: the same /api/chat body passed on with httpx",
+            "measure": "per request: latency minus the call's time inside the peer (/_peer/held)",
+            "warmup_rounds": WARMUP_ROUNDS,
+            "trials": TRIALS,
+        },
         raw=rows,
         checks=checks,
     )

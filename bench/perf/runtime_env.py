@@ -72,8 +72,18 @@ def _build() -> None:
             shutil.copy2(REPO / name, source)
         for folder in FOLDERS:
             shutil.copytree(REPO / folder, Path(source) / folder, ignore=shutil.ignore_patterns("__pycache__"))
-        pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check",
-               "-c", "constraints.txt", "--only-binary=:all:", "--no-binary=localfn", "."]
+        pip = [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "-c",
+            "constraints.txt",
+            "--only-binary=:all:",
+            "--no-binary=localfn",
+            ".",
+        ]
         # Its output only when it fails: its warnings (unused constraints, index locations) would bury the results.
         done = subprocess.run(pip, cwd=source, capture_output=True, text=True, check=False)
         if done.returncode:

@@ -25,6 +25,7 @@ def run(options: Options) -> Result:
     requests = options.count(ROUNDS * SLOTS, least=4 * clients)
     bound = SLOTS / (LATENCY_MS / 1000)
     with slot_peer(slots=SLOTS, latency_ms=LATENCY_MS) as peer, function("summarize", engine_env(peer, cache_ttl_s=0)) as fn:
+
         async def load() -> float:
             async with client(clients) as http:
                 await drive(http, fn.url, (summarize_request(-i) for i in range(1, clients + 1)), concurrency=clients)
@@ -34,8 +35,13 @@ def run(options: Options) -> Result:
         stats = peer_stats(peer)
     return Result(
         benchmark=NAME,
-        parameters={"slots": SLOTS, "latency_ms": LATENCY_MS, "clients": clients, "requests": requests,
-                    "function": "summarize, LOCALFN_CACHE_TTL_S=0"},
+        parameters={
+            "slots": SLOTS,
+            "latency_ms": LATENCY_MS,
+            "clients": clients,
+            "requests": requests,
+            "function": "summarize, LOCALFN_CACHE_TTL_S=0",
+        },
         raw={"bound_rps": bound, "throughput_rps": round(throughput, 2), "peer": stats},
         checks=[Check.at_least("throughput / (S / L)", throughput / bound, TARGET)],
     )

@@ -50,11 +50,16 @@ COURSE = (
 def credential() -> dict[str, Any]:
     """An unsigned OpenBadgeCredential as generate-badge builds one."""
     achievement = build_achievement(
-        achievement_id="urn:uuid:6f1d1c3e-8c5b-4b8e-9d3a-0f2f5d2b7a10", name="Python Foundations",
+        achievement_id="urn:uuid:6f1d1c3e-8c5b-4b8e-9d3a-0f2f5d2b7a10",
+        name="Python Foundations",
         description="Certifies that the earner writes small Python programs.",
-        criteria="Passed six graded exercises and a final project.", achievement_type="Course",
-        image_uri="data:image/svg+xml;base64,PHN2Zy8+", skills=["loops", "functions"], language="en",
-        alignments=[], creator=PROFILE,
+        criteria="Passed six graded exercises and a final project.",
+        achievement_type="Course",
+        image_uri="data:image/svg+xml;base64,PHN2Zy8+",
+        skills=["loops", "functions"],
+        language="en",
+        alignments=[],
+        creator=PROFILE,
     )
     return build_credential(achievement, issuer=PROFILE, subject=subject_for("ada@example.org"))
 
@@ -86,8 +91,10 @@ async def request_seconds(keys_file: Path, repeats: int) -> tuple[dict[Proof, li
     failed = 0
     async with LlamaServer(default_model_path(), name="smollm2", parallel=1, ctx_size=4096) as server:
         env = {
-            "LOCALFN_ENGINES": f"[{server.backend().model_dump_json()}]", "LOCALFN_TEMPERATURE": "0",
-            "LOCALFN_REQUEST_TIMEOUT_S": "600", "LOCALFN_ISSUER__KEYS_FILE": str(keys_file),
+            "LOCALFN_ENGINES": f"[{server.backend().model_dump_json()}]",
+            "LOCALFN_TEMPERATURE": "0",
+            "LOCALFN_REQUEST_TIMEOUT_S": "600",
+            "LOCALFN_ISSUER__KEYS_FILE": str(keys_file),
             "LOCALFN_GENERATE_BADGE__HISTORY_PATH": str(keys_file.parent / "history.sqlite3"),
         }
         with function("generate_badge", env) as fn:
@@ -96,8 +103,12 @@ async def request_seconds(keys_file: Path, repeats: int) -> tuple[dict[Proof, li
                 async def badge(proof: Proof) -> float:
                     nonlocal failed
                     for _ in range(MAX_TRIES):
-                        body = {"course_input": COURSE.format(n=next(inputs)), "recipient": "ada@example.org",
-                                "issuer": ISSUER, "proof": proof}
+                        body = {
+                            "course_input": COURSE.format(n=next(inputs)),
+                            "recipient": "ada@example.org",
+                            "issuer": ISSUER,
+                            "proof": proof,
+                        }
                         started = time.perf_counter()
                         response = await http.post(fn.url, json=body)
                         if response.status_code != 502:
@@ -136,8 +147,14 @@ def run(options: Options) -> Result:
     ]
     return Result(
         benchmark=NAME,
-        parameters={"model": default_model_path().name, "slots": 1, "temperature": 0, "repeats": options.repeats,
-                    "signatures_per_batch": options.count(BATCH), "function": "generate_badge, a keys file, default settings"},
+        parameters={
+            "model": default_model_path().name,
+            "slots": 1,
+            "temperature": 0,
+            "repeats": options.repeats,
+            "signatures_per_batch": options.count(BATCH),
+            "function": "generate_badge, a keys file, default settings",
+        },
         raw={
             "median_ms_per_signature": {proof: round(s * 1000, 3) for proof, s in per_signature.items()},
             "median_s_per_request": {proof: round(s, 3) for proof, s in per_request.items()},

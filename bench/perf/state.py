@@ -77,8 +77,12 @@ async def added_latency(off: str, on: str, requests: int) -> dict[str, Any]:
                 load = await drive(http, url, (summarize_request(start + i) for i in range(requests)), concurrency=1)
                 found[way].append({p: percentile(load.latencies_s, p) * 1000 for p in (50, 99)})
     medians = {way: {p: statistics.median(t[p] for t in trials) for p in (50, 99)} for way, trials in found.items()}
-    return {"per_trial_ms": found, "median_ms": medians,
-            "added_p50_ms": medians["on"][50] - medians["off"][50], "added_p99_ms": medians["on"][99] - medians["off"][99]}
+    return {
+        "per_trial_ms": found,
+        "median_ms": medians,
+        "added_p50_ms": medians["on"][50] - medians["off"][50],
+        "added_p99_ms": medians["on"][99] - medians["off"][99],
+    }
 
 
 async def spread(urls: list[str], sent: list[dict[str, object]]) -> list[int]:
@@ -97,8 +101,13 @@ async def spread(urls: list[str], sent: list[dict[str, object]]) -> list[int]:
 
 def cloudevent(event_id: str) -> tuple[dict[str, str], dict[str, object]]:
     """A binary-mode summarize request event: its headers and data."""
-    headers = {"ce-specversion": "1.0", "ce-type": "io.localfn.summarize.request", "ce-source": "/bench/state",
-               "ce-id": event_id, "content-type": "application/json"}
+    headers = {
+        "ce-specversion": "1.0",
+        "ce-type": "io.localfn.summarize.request",
+        "ce-source": "/bench/state",
+        "ce-id": event_id,
+        "content-type": "application/json",
+    }
     return headers, summarize_request(int(uuid.UUID(event_id).int % 1_000_000) + 100_000)
 
 
@@ -128,39 +137,62 @@ def run(options: Options) -> Result:
     sent = bodies(burst_requests, BURST_SHARE)
     distinct = len({body["context"] for body in sent})  # type: ignore[index]
     with redis_server() as redis:
+
         def shared(prefix: str, peer: str, **settings: object) -> dict[str, str]:
             return engine_env(peer, state_url=redis.url, state_prefix=prefix, **settings)
 
-        with slot_peer(slots=8, latency_ms=ADDED_LATENCY_MS) as peer, \
-                function("summarize", engine_env(peer)) as off, function("summarize", shared("added", peer)) as on:
+        with (
+            slot_peer(slots=8, latency_ms=ADDED_LATENCY_MS) as peer,
+            function("summarize", engine_env(peer)) as off,
+            function("summarize", shared("added", peer)) as on,
+        ):
             added = asyncio.run(added_latency(off.url, on.url, added_requests))
             added_errors = state_errors(on.url)
 
-        with slot_peer(slots=8, latency_ms=BURST_LATENCY_MS) as peer, \
-                functions(PROCESSES, shared("burst", peer, max_in_flight=BURST_CLIENTS)) as burst:
+        with (
+            slot_peer(slots=8, latency_ms=BURST_LATENCY_MS) as peer,
+            functions(PROCESSES, shared("burst", peer, max_in_flight=BURST_CLIENTS)) as burst,
+        ):
             statuses = asyncio.run(spread([fn.url for fn in burst], sent))
             calls = peer_stats(peer)["calls"]
             burst_errors = sum(state_errors(fn.url) for fn in burst)
 
         settings = {"state_lease_ms": LEASE_MS, "cache_ttl_s": 0}  # redelivery suppression alone
-        with slot_peer(slots=8, latency_ms=TAKEOVER_LATENCY_MS) as peer, \
-                functions(2, shared("takeover", peer, **settings)) as (a, b):
+        with slot_peer(slots=8, latency_ms=TAKEOVER_LATENCY_MS) as peer, functions(2, shared("takeover", peer, **settings)) as (a, b):
             takeovers = [asyncio.run(takeover(peer, a, b)) for _ in range(TRIALS)]
     return Result(
         benchmark=NAME,
         parameters={
             "store": "redis-server on loopback (TCP), LOCALFN_STATE_TIMEOUT_MS=50 (default)",
-            "added": {"engine_latency_ms": ADDED_LATENCY_MS, "requests_per_trial": added_requests, "trials": TRIALS,
-                      "concurrency": 1, "function": "summarize, cache on, every input new"},
-            "engine_calls": {"processes": PROCESSES, "requests": burst_requests, "distinct_inputs": distinct,
-                             "clients": BURST_CLIENTS, "engine_latency_ms": BURST_LATENCY_MS},
-            "takeover": {"lease_ms": LEASE_MS, "engine_latency_ms": TAKEOVER_LATENCY_MS, "trials": TRIALS,
-                         "function": "summarize, LOCALFN_CACHE_TTL_S=0, binary CloudEvent"},
+            "added": {
+                "engine_latency_ms": ADDED_LATENCY_MS,
+                "requests_per_trial": added_requests,
+                "trials": TRIALS,
+                "concurrency": 1,
+                "function": "summarize, cache on, every input new",
+            },
+            "engine_calls": {
+                "processes": PROCESSES,
+                "requests": burst_requests,
+                "distinct_inputs": distinct,
+                "clients": BURST_CLIENTS,
+                "engine_latency_ms": BURST_LATENCY_MS,
+            },
+            "takeover": {
+                "lease_ms": LEASE_MS,
+                "engine_latency_ms": TAKEOVER_LATENCY_MS,
+                "trials": TRIALS,
+                "function": "summarize, LOCALFN_CACHE_TTL_S=0, binary CloudEvent",
+            },
         },
         raw={
             "added": {**added, "state_errors": added_errors},
-            "engine_calls": {"calls": calls, "distinct_inputs": distinct, "non_200": sum(s != 200 for s in statuses),
-                             "state_errors": burst_errors},
+            "engine_calls": {
+                "calls": calls,
+                "distinct_inputs": distinct,
+                "non_200": sum(s != 200 for s in statuses),
+                "state_errors": burst_errors,
+            },
             "takeover_s": [round(t, 3) for t in takeovers],
         },
         checks=[
@@ -168,7 +200,6 @@ def run(options: Options) -> Result:
             Check.info("added p99 per request, store on vs off", added["added_p99_ms"], "ms"),
             Check.at_most(f"engine calls / distinct inputs over {PROCESSES} processes", calls / distinct, 1),
             Check.at_most("requests not answered 200", sum(s != 200 for s in statuses), 0, "requests"),
-            Check.at_most("worst redelivery takeover after a worker died", max(takeovers),
-                          LEASE_MS / 1000 + TARGET_TAKEOVER_SLACK_S, "s"),
+            Check.at_most("worst redelivery takeover after a worker died", max(takeovers), LEASE_MS / 1000 + TARGET_TAKEOVER_SLACK_S, "s"),
         ],
     )

@@ -43,8 +43,12 @@ def direct_messages(n: int, *, budget: int = BUDGET, paragraphs: int = 4) -> lis
 
 def ollama_chat(n: int, *, model: str, budget: int = BUDGET) -> dict[str, Any]:
     """The /api/chat body (streamed, as localfn's Ollama engine asks) for ``summarize_request(n)``."""
-    return {"model": model, "messages": direct_messages(n, budget=budget), "stream": True,
-            "options": {"temperature": 0.2, "num_predict": budget}}
+    return {
+        "model": model,
+        "messages": direct_messages(n, budget=budget),
+        "stream": True,
+        "options": {"temperature": 0.2, "num_predict": budget},
+    }
 
 
 def route_request(n: int) -> dict[str, Any]:

@@ -35,9 +35,7 @@ SEED = 0
 HELD_OUT = 0.2
 
 
-def held_out_split(
-    examples: Sequence[Example], fraction: float = HELD_OUT, seed: int = SEED
-) -> tuple[list[Example], list[Example]]:
+def held_out_split(examples: Sequence[Example], fraction: float = HELD_OUT, seed: int = SEED) -> tuple[list[Example], list[Example]]:
     """Train and test examples, stratified by tier, the same every run."""
     train, test = train_test_split(list(examples), test_size=fraction, stratify=[e.tier for e in examples], random_state=seed)
     return train, test
@@ -81,8 +79,10 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"data: {len(examples)} labelled queries; held out: {HELD_OUT:.0%} stratified by tier (seed {SEED})")
 
-    for what, step in ((f"training on all {len(examples)} (make models)", lambda: training.train(examples)),
-                       ("loading the shipped classifier (at start-up)", TierClassifier.load)):
+    for what, step in (
+        (f"training on all {len(examples)} (make models)", lambda: training.train(examples)),
+        ("loading the shipped classifier (at start-up)", TierClassifier.load),
+    ):
         timings = []
         for _ in range(5):
             started = time.perf_counter()
@@ -96,8 +96,10 @@ def main() -> None:
     routed = route(model, test, thresholds)
     print(f"\nheld-out ({len(test)} queries, trained on {len(train)}):")
     print(f"  accuracy, most probable tier:           {accuracy(argmax, test):.3f}")
-    print(f"  accuracy, decision rule at the defaults: {accuracy(routed, test):.3f}  "
-          f"(cloud >= {thresholds.cloud}, complex >= {thresholds.complex}); chance: 0.333")
+    print(
+        f"  accuracy, decision rule at the defaults: {accuracy(routed, test):.3f}  "
+        f"(cloud >= {thresholds.cloud}, complex >= {thresholds.complex}); chance: 0.333"
+    )
 
     matrix = confusion_matrix([e.tier for e in test], routed, labels=list(TIERS))
     print("\nconfusion matrix of the decision rule (rows: labelled tier, columns: routed tier):")
@@ -116,8 +118,10 @@ def main() -> None:
         fold_model = trained([examples[i] for i in train_index])
         fold_test = [examples[i] for i in test_index]
         scores.append(accuracy(route(fold_model, fold_test, thresholds), fold_test))
-    print(f"\n5-fold cross-validation, decision rule: {np.mean(scores):.3f} ± {np.std(scores):.3f} "
-          f"(folds: {', '.join(f'{s:.3f}' for s in scores)})")
+    print(
+        f"\n5-fold cross-validation, decision rule: {np.mean(scores):.3f} ± {np.std(scores):.3f} "
+        f"(folds: {', '.join(f'{s:.3f}' for s in scores)})"
+    )
 
     print("\nLOCALFN_ROUTE_QUERY__CLOUD_MIN_PROBABILITY on the held-out queries (complex threshold at its default):")
     print(f"  {'threshold':>10}{'to cloud':>10}{'accuracy':>10}{'kept local, needed more':>26}{'simple sent up':>16}")

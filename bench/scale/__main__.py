@@ -35,9 +35,13 @@ def run(*, seed: int, peak: int) -> tuple[Result, str]:
     result = Result(
         "scale",
         parameters={
-            "seed": seed, "requests": len(times), "badge_tokens": dataclasses.asdict(parameters.BADGE),
-            "gpu": dataclasses.asdict(parameters.GPU), "cpu": dataclasses.asdict(parameters.CPU),
-            "autoscaling": dataclasses.asdict(parameters.KEDA), "traffic": dataclasses.asdict(parameters.TRAFFIC),
+            "seed": seed,
+            "requests": len(times),
+            "badge_tokens": dataclasses.asdict(parameters.BADGE),
+            "gpu": dataclasses.asdict(parameters.GPU),
+            "cpu": dataclasses.asdict(parameters.CPU),
+            "autoscaling": dataclasses.asdict(parameters.KEDA),
+            "traffic": dataclasses.asdict(parameters.TRAFFIC),
         },
         raw={"policies": summaries},
         checks=checks,

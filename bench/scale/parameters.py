@@ -52,8 +52,15 @@ class Speed:
 # 4.9 GB from the node's disk into VRAM).
 GPU_NODE_START_S = 180.0
 GPU_MODEL_LOAD_S = 30.0
-GPU = Speed("llama3.1:8b", parallel=4, max_queue=512, prefill_tps=600.0, single_tps=68.0, batch_tps=100.0,
-            start_s=GPU_NODE_START_S + GPU_MODEL_LOAD_S)
+GPU = Speed(
+    "llama3.1:8b",
+    parallel=4,
+    max_queue=512,
+    prefill_tps=600.0,
+    single_tps=68.0,
+    batch_tps=100.0,
+    start_s=GPU_NODE_START_S + GPU_MODEL_LOAD_S,
+)
 
 # CPU: SmolLM2-135M decodes 53.9 tokens/s here (bench/results/embedded.json, median, 1 slot, 2 shared
 # cores). The CPU pool is assumed to serve llama3.2:3b (3.21 B parameters) on an 8-core node: decoding
@@ -62,8 +69,7 @@ GPU = Speed("llama3.1:8b", parallel=4, max_queue=512, prefill_tps=600.0, single_
 # numParallel 2, maxQueue 128 (chart). Ready 20 s after a scale-up (a node is there; model load).
 CPU_MEASURED_TPS = 53.9
 CPU_TPS = CPU_MEASURED_TPS * 0.135 / 3.21 * 4
-CPU = Speed("llama3.2:3b", parallel=2, max_queue=128, prefill_tps=5 * CPU_TPS, single_tps=CPU_TPS, batch_tps=CPU_TPS,
-            start_s=20.0)
+CPU = Speed("llama3.2:3b", parallel=2, max_queue=128, prefill_tps=5 * CPU_TPS, single_tps=CPU_TPS, batch_tps=CPU_TPS, start_s=20.0)
 
 
 @dataclass(frozen=True)

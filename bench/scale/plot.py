@@ -24,9 +24,11 @@ def svg(outcomes: list[Outcome], *, burst_at_s: float, day_s: float = 86400.0) -
         return TOP + plot_h * (1 - pods / (peak + 0.5))
 
     height = HEIGHT + 20 * len(outcomes)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" font-family="sans-serif" font-size="11">',
-             f'<text x="{LEFT}" y="18" font-size="13">Ready GPU pods over the day (burst of badges at {burst_at_s / 3600:g}:00)</text>',
-             f'<line x1="{x(burst_at_s):.1f}" y1="{TOP}" x2="{x(burst_at_s):.1f}" y2="{TOP + plot_h}" stroke="#999" stroke-dasharray="4 3"/>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" font-family="sans-serif" font-size="11">',
+        f'<text x="{LEFT}" y="18" font-size="13">Ready GPU pods over the day (burst of badges at {burst_at_s / 3600:g}:00)</text>',
+        f'<line x1="{x(burst_at_s):.1f}" y1="{TOP}" x2="{x(burst_at_s):.1f}" y2="{TOP + plot_h}" stroke="#999" stroke-dasharray="4 3"/>',
+    ]
     for hour in range(0, 25, 3):
         parts.append(f'<text x="{x(hour * 3600):.1f}" y="{TOP + plot_h + 15}" text-anchor="middle">{hour:02d}:00</text>')
     for pods in range(peak + 1):

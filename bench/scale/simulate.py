@@ -71,8 +71,9 @@ class Outcome:
         }
 
 
-async def simulate(policy: Policy, arrivals: list[float], tokens: Tokens, *, config: Autoscaling = KEDA,
-                   end_s: float = 86400.0, seed: int = 1) -> Outcome:
+async def simulate(
+    policy: Policy, arrivals: list[float], tokens: Tokens, *, config: Autoscaling = KEDA, end_s: float = 86400.0, seed: int = 1
+) -> Outcome:
     """Run ``arrivals`` through ``policy`` until every request has its answer and ``end_s`` has come."""
     loop = asyncio.get_running_loop()
     metrics, settings = Metrics(), Settings()
@@ -91,10 +92,20 @@ async def simulate(policy: Policy, arrivals: list[float], tokens: Tokens, *, con
         else:
             scaler = Scaler(pods, scraper, pool.metric, pool.low, pool.high, pool.speed.parallel, config)
             background.append(asyncio.create_task(scaler.run()))
-        backend = BackendSettings(name=name, kind="ollama", url=f"http://ollama-{name}-ready.sim:11434",
-                                  model=pool.speed.model, balance="least-load")
-        entries.append(PodPool(backend, pods.engine, resolver=pods.resolver, refresh_s=settings.pod_refresh_s,
-                               cooldown_s=settings.engine_cooldown_s, clock=loop.time, rng=random.Random(seed)))
+        backend = BackendSettings(
+            name=name, kind="ollama", url=f"http://ollama-{name}-ready.sim:11434", model=pool.speed.model, balance="least-load"
+        )
+        entries.append(
+            PodPool(
+                backend,
+                pods.engine,
+                resolver=pods.resolver,
+                refresh_s=settings.pod_refresh_s,
+                cooldown_s=settings.engine_cooldown_s,
+                clock=loop.time,
+                rng=random.Random(seed),
+            )
+        )
     engines = EnginePool(entries, metrics=metrics, cooldown_s=settings.engine_cooldown_s, clock=loop.time)
     outcome = Outcome(policy.name)
     background.append(asyncio.create_task(_watch(sets, outcome)))
@@ -120,8 +131,10 @@ def _failovers(metrics: Metrics) -> dict[str, int]:
     """``localfn_engine_failovers`` by backend and reason, as the function exported it."""
     return {
         f"{sample.labels['backend']}/{sample.labels['reason']}": int(sample.value)
-        for metric in metrics.registry.collect() if metric.name == "localfn_engine_failovers"
-        for sample in metric.samples if sample.name.endswith("_total")
+        for metric in metrics.registry.collect()
+        if metric.name == "localfn_engine_failovers"
+        for sample in metric.samples
+        if sample.name.endswith("_total")
     }
 
 

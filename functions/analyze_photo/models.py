@@ -21,12 +21,15 @@ __all__ = [
 
 
 class AnalyzePhotoRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [
-            {"photo": "/9j/4AAQSkZJRgABAQ...", "prompt": "It is a half portion.", "user": "ana@example.org"},
-            {"prompt": "How much protein does an egg have?", "user": "ana@example.org"},
-        ]
-    })
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"photo": "/9j/4AAQSkZJRgABAQ...", "prompt": "It is a half portion.", "user": "ana@example.org"},
+                {"prompt": "How much protein does an egg have?", "user": "ana@example.org"},
+            ]
+        },
+    )
 
     photo: str | None = Field(
         default=None,

@@ -82,8 +82,7 @@ def prepare_photo(data: bytes, limits: PhotoLimits) -> Photo:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # Pillow's own guard, which fires inside open() for sizes far past ours.
         raise PayloadTooLarge(
-            f"the photo declares too many pixels, over the limit of {limits.max_pixels} "
-            f"(LOCALFN_ANALYZE_PHOTO__MAX_PIXELS): {exc}"
+            f"the photo declares too many pixels, over the limit of {limits.max_pixels} (LOCALFN_ANALYZE_PHOTO__MAX_PIXELS): {exc}"
         ) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidInput(f"the photo could not be decoded; the file may be truncated or damaged ({exc})") from None
@@ -114,6 +113,4 @@ def _without_alpha(image: Image.Image) -> Image.Image:
 
 
 def _too_large(size: str, limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"the photo is {size} bytes, over the limit of {limit} (LOCALFN_ANALYZE_PHOTO__MAX_BYTES); send a smaller photo"
-    )
+    return PayloadTooLarge(f"the photo is {size} bytes, over the limit of {limit} (LOCALFN_ANALYZE_PHOTO__MAX_BYTES); send a smaller photo")

@@ -104,7 +104,10 @@ class ExtractParameters(Capability[ExtractParametersRequest, ExtractParametersRe
 
         async def ask(chat: ChatRequest) -> Structured[Call]:
             return await self.runtime.structured(
-                chat, Call, checks=[faults], schema=call_schema(function.name, parameters, phrases=mode != "off"),
+                chat,
+                Call,
+                checks=[faults],
+                schema=call_schema(function.name, parameters, phrases=mode != "off"),
                 prepare=lambda data: read_call(data, parameters),
             )
 

@@ -23,8 +23,20 @@ __all__ = ["SYMBOLS", "Code", "hinted", "lookup", "named"]
 Kind = Literal["currency", "country", "language"]
 
 SYMBOLS = {
-    "€": "EUR", "£": "GBP", "US$": "USD", "₹": "INR", "₩": "KRW", "₺": "TRY", "₪": "ILS",
-    "₴": "UAH", "₫": "VND", "₱": "PHP", "฿": "THB", "₦": "NGN", "₽": "RUB", "₸": "KZT",
+    "€": "EUR",
+    "£": "GBP",
+    "US$": "USD",
+    "₹": "INR",
+    "₩": "KRW",
+    "₺": "TRY",
+    "₪": "ILS",
+    "₴": "UAH",
+    "₫": "VND",
+    "₱": "PHP",
+    "฿": "THB",
+    "₦": "NGN",
+    "₽": "RUB",
+    "₸": "KZT",
 }
 # Words in a property's name or description that say which table its codes come from.
 _HINTS: dict[Kind, re.Pattern[str]] = {

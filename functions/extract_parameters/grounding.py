@@ -84,7 +84,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     **{day[:3]: (day, "weekend") for day in ("saturday", "sunday")},
 }
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\$\{.*?\}|<[A-Za-z_ ]+>|\[[A-Z_ ]+\]")
-_PLACEHOLDER_WORDS = frozenset({"string", "example", "n/a", "tbd", "tba", "todo", "null", "none", "unknown", "placeholder", "xxx", "lorem ipsum", "..."})
+_PLACEHOLDER_WORDS = frozenset(
+    {"string", "example", "n/a", "tbd", "tba", "todo", "null", "none", "unknown", "placeholder", "xxx", "lorem ipsum", "..."}
+)
 _DIGIT_RUN = 5  # "12345" or "00000" and longer is a placeholder
 _CAMEL = re.compile(r"([a-z])([A-Z])")
 _NAMING_STEM = 4  # shorter stems of a property's name or description ("is", "to", "for") are too common to be evidence
@@ -161,7 +163,9 @@ def ground(arguments: dict[str, Any], parameters: dict[str, Any], evidence: Evid
     checker.value(arguments, parameters, _Where())  # the first walk judges every scalar
     checker.one_mention_each()
     grounded = checker.value(arguments, parameters, _Where())  # the second applies the verdicts
-    findings = [Finding(path, leaf.said, leaf.verdict.reason, leaf.verdict.weak) for path, leaf in checker.leaves.items() if leaf.verdict.reason]
+    findings = [
+        Finding(path, leaf.said, leaf.verdict.reason, leaf.verdict.weak) for path, leaf in checker.leaves.items() if leaf.verdict.reason
+    ]
     return Grounded(grounded, findings)
 
 
@@ -185,7 +189,10 @@ class _Checker:
         naming = f"{where.naming} {schema.get('description', '')}"
         if isinstance(value, dict):
             declared = list(schema.get("properties") or ())
-            entries = ((name, self.value(item, property_schema(schema, name), where.property(name, declared, naming))) for name, item in value.items())
+            entries = (
+                (name, self.value(item, property_schema(schema, name), where.property(name, declared, naming)))
+                for name, item in value.items()
+            )
             return {name: item for name, item in entries if item is not _DROP}
         if isinstance(value, list):
             items = (self.value(item, item_schema(schema, index), where.item(index, naming)) for index, item in enumerate(value))
@@ -312,7 +319,9 @@ class _Checker:
             or (kind == "date-time" and all(any(temporal.same(part, meant, other) for other in moments) for part in ("date", "time")))
         ):
             # The places of the phrases that mean it; none for a date-time made of two phrases.
-            places = tuple(span for phrase, other in mentions if temporal.same(kind, meant, other) for span in self.evidence.phrase_spans(phrase))
+            places = tuple(
+                span for phrase, other in mentions if temporal.same(kind, meant, other) for span in self.evidence.phrase_spans(phrase)
+            )
             return _Verdict(temporal.written(meant, kind, schema) or value, places=places, fit="moment")
         phrases = [phrase for phrase, _ in mentions]
         widest = [phrase for phrase in phrases if not any(phrase in other for other in phrases if other != phrase)]
@@ -343,7 +352,7 @@ def _name_words(key: str) -> list[str]:
 def _identifier(key: str, schema: dict[str, Any]) -> bool:
     """Whether a string property holds identifiers (see the module's rules)."""
     named = _name_words(key)
-    return bool(named) and named[-1] in _IDENTIFIER_WORDS or "pattern" in schema or "format" in schema
+    return (bool(named) and named[-1] in _IDENTIFIER_WORDS) or "pattern" in schema or "format" in schema
 
 
 def _identifier_like(value: str, schema: dict[str, Any]) -> bool:

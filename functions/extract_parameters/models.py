@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -49,14 +49,22 @@ class FunctionSchema(BaseModel):
 
 
 class ExtractParametersRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [
-            {"user_message": "What's the weather in Lisbon, in celsius?", "function_schema": _WEATHER},
-            {"user_message": "Thanks, that's all!", "functions": [_WEATHER]},
-            {"user_message": "Will it rain in Porto tomorrow evening?", "function_schema": _WEATHER,
-             "grounding": "lenient", "reference_time": "2026-12-05T10:00:00", "timezone": "Europe/Lisbon"},
-        ]
-    })
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"user_message": "What's the weather in Lisbon, in celsius?", "function_schema": _WEATHER},
+                {"user_message": "Thanks, that's all!", "functions": [_WEATHER]},
+                {
+                    "user_message": "Will it rain in Porto tomorrow evening?",
+                    "function_schema": _WEATHER,
+                    "grounding": "lenient",
+                    "reference_time": "2026-12-05T10:00:00",
+                    "timezone": "Europe/Lisbon",
+                },
+            ]
+        },
+    )
 
     user_message: str = Field(max_length=20_000, description="What the user said.")
     function_schema: FunctionSchema | None = Field(default=None, description="The one function to fill in.")
@@ -73,7 +81,9 @@ class ExtractParametersRequest(BaseModel):
         description="The moment relative dates are read from ('tomorrow', 'next Friday'); ISO 8601, in 'timezone' "
         "when it has no offset. Default: now.",
     )
-    timezone: str = Field(default="UTC", max_length=64, description="IANA time zone of the message's dates and times, e.g. 'Europe/Lisbon'.")
+    timezone: str = Field(
+        default="UTC", max_length=64, description="IANA time zone of the message's dates and times, e.g. 'Europe/Lisbon'."
+    )
 
     @field_validator("user_message")
     @classmethod

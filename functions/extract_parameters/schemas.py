@@ -35,7 +35,7 @@ _DEFINITIONS = ("$defs", "definitions")
 _LOCAL_REFS = ("#/$defs/", "#/definitions/")
 # In JSON Schema's regex dialect (ECMA-262) these are exactly ASCII ranges.
 _SHORTHANDS = {"d": "0-9", "w": "A-Za-z0-9_"}
-_PHRASE_NOTE = "Copy the words of the message that give it, e.g. \"tomorrow evening\"."
+_PHRASE_NOTE = 'Copy the words of the message that give it, e.g. "tomorrow evening".'
 
 
 def check_parameters(parameters: dict[str, Any]) -> None:

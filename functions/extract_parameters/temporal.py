@@ -127,10 +127,19 @@ def written(moment: datetime, kind: Kind, schema: dict[str, Any]) -> str | None:
     if kind == "date":
         forms = [moment.date().isoformat()]
     elif kind == "time":
-        forms = [moment.strftime("%H:%M"), moment.strftime("%H:%M:%S"), moment.isoformat(timespec="seconds")[11:]]  # the last with its offset
+        forms = [
+            moment.strftime("%H:%M"),
+            moment.strftime("%H:%M:%S"),
+            moment.isoformat(timespec="seconds")[11:],
+        ]  # the last with its offset
     else:
         plain = moment.replace(tzinfo=None)
-        forms = [moment.isoformat(timespec="seconds"), plain.isoformat(timespec="seconds"), plain.isoformat(timespec="minutes"), plain.strftime("%Y-%m-%d %H:%M")]
+        forms = [
+            moment.isoformat(timespec="seconds"),
+            plain.isoformat(timespec="seconds"),
+            plain.isoformat(timespec="minutes"),
+            plain.strftime("%Y-%m-%d %H:%M"),
+        ]
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     return next((form for form in forms if validator.is_valid(form)), None)
 

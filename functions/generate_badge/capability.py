@@ -21,7 +21,6 @@ from localfn.errors import FieldError, InvalidInput, NotFound
 from localfn.functions.generate_badge import compat, vocabulary
 from localfn.functions.generate_badge.generator import BadgeGenerator
 from localfn.functions.generate_badge.image import render_png, svg_from_data_uri
-from localfn.functions.generate_badge.openbadges import achievement_problems, credential_problems
 from localfn.functions.generate_badge.models import (
     BadgeField,
     BadgeOptions,
@@ -39,6 +38,7 @@ from localfn.functions.generate_badge.models import (
     VerifyRequest,
     VerifyResult,
 )
+from localfn.functions.generate_badge.openbadges import achievement_problems, credential_problems
 from localfn.functions.generate_badge.store import BadgeStore, open_store
 from localfn.limits import Limit
 from localfn.runtime import Runtime
@@ -61,7 +61,10 @@ _LEGACY_GENERATE = RouteDoc(body=compat.LegacyGenerateRequest, response=compat.L
 _IMAGE_TYPES = ("image/svg+xml", "image/png")
 _VERIFY = RouteDoc(body=VerifyRequest, body_media_types=_IMAGE_TYPES, response=VerifyResult)
 _IMAGE = RouteDoc(
-    path_params=BadgePath, query=ImageQuery, media_type="image/svg+xml", other_media_types=("image/png",),
+    path_params=BadgePath,
+    query=ImageQuery,
+    media_type="image/svg+xml",
+    other_media_types=("image/png",),
     errors=(404, *_STORE),
 )
 _LEGACY_REGENERATE = RouteDoc(body=compat.LegacyRegenerateRequest, response=compat.LegacyBadge, errors=(404, *_ENGINE))
@@ -198,26 +201,33 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
         ExtraRoute("/options", (Operation("GET", options, RouteDoc(response=BadgeOptions)),)),
         ExtraRoute("/regenerate", (Operation("POST", regenerate, _REGENERATE, engine=True),)),
         ExtraRoute("/verify", (Operation("POST", verify, _VERIFY),)),
-        ExtraRoute("/history", (
-            Operation("GET", history, RouteDoc(query=HistoryQuery, response=HistoryPage, errors=_STORE)),
-            Operation("DELETE", clear_history, RouteDoc(query=ClearQuery, response=ClearResult, errors=_STORE)),
-        )),
-        ExtraRoute("/history/{badge_id}", (
-            Operation("GET", history_item, _STORED),
-            Operation("DELETE", delete_history_item, RouteDoc(path_params=BadgePath, status=204, errors=(404, *_STORE))),
-        )),
+        ExtraRoute(
+            "/history",
+            (
+                Operation("GET", history, RouteDoc(query=HistoryQuery, response=HistoryPage, errors=_STORE)),
+                Operation("DELETE", clear_history, RouteDoc(query=ClearQuery, response=ClearResult, errors=_STORE)),
+            ),
+        ),
+        ExtraRoute(
+            "/history/{badge_id}",
+            (
+                Operation("GET", history_item, _STORED),
+                Operation("DELETE", delete_history_item, RouteDoc(path_params=BadgePath, status=204, errors=(404, *_STORE))),
+            ),
+        ),
         ExtraRoute("/image/{badge_id}", (Operation("GET", image, _IMAGE),)),
         ExtraRoute(_DID_DOCUMENT_PATH, (Operation("GET", did_document, _DID_DOCUMENT_DOC),)),
     )
     root_routes = (
-        ExtraRoute("/api/v1/generate-badge-suggestions", (
-            Operation("POST", legacy_generate, _LEGACY_GENERATE, engine=True),
-        )),
+        ExtraRoute("/api/v1/generate-badge-suggestions", (Operation("POST", legacy_generate, _LEGACY_GENERATE, engine=True),)),
         ExtraRoute("/api/v1/regenerate_badge", (Operation("POST", legacy_regenerate, _LEGACY_REGENERATE, engine=True),)),
-        ExtraRoute("/api/v1/badge_history", (
-            Operation("GET", legacy_history, RouteDoc(response=compat.LegacyHistory, errors=_STORE)),
-            Operation("DELETE", legacy_clear_history, RouteDoc(query=ClearQuery, response=compat.LegacyCleared, errors=_STORE)),
-        )),
+        ExtraRoute(
+            "/api/v1/badge_history",
+            (
+                Operation("GET", legacy_history, RouteDoc(response=compat.LegacyHistory, errors=_STORE)),
+                Operation("DELETE", legacy_clear_history, RouteDoc(query=ClearQuery, response=compat.LegacyCleared, errors=_STORE)),
+            ),
+        ),
         ExtraRoute("/api/v1/styles", (Operation("GET", legacy_styles, RouteDoc(response=compat.LegacyStyles)),)),
         ExtraRoute(_DID_DOCUMENT_PATH, (Operation("GET", root_did_document, _DID_DOCUMENT_DOC),)),
     )
@@ -225,7 +235,10 @@ class GenerateBadge(Capability[GenerateBadgeRequest, GenerateBadgeResponse]):
     # Helpers
 
     async def _regenerate(
-        self, previous: GenerateBadgeResponse, field: BadgeField | None, instructions: str | None,
+        self,
+        previous: GenerateBadgeResponse,
+        field: BadgeField | None,
+        instructions: str | None,
         path: str = "course_input",
     ) -> GenerateBadgeResponse:
         self._check_size(previous.input.course_input, path)  # a response sent back may carry any text
@@ -266,14 +279,8 @@ def _not_stored(badge_id: str) -> NotFound:
 
 def _check_foreign(badge: GenerateBadgeResponse) -> None:
     """A previous response sent back by a caller is input: its OB 3.0 objects must be valid to build on."""
-    errors = [
-        FieldError(f"badge/achievement/{path}", message) for path, message in achievement_problems(badge.achievement)
-    ]
+    errors = [FieldError(f"badge/achievement/{path}", message) for path, message in achievement_problems(badge.achievement)]
     if badge.credential is not None:
-        errors += [
-            FieldError(f"badge/credential/{path}", message) for path, message in credential_problems(badge.credential)
-        ]
+        errors += [FieldError(f"badge/credential/{path}", message) for path, message in credential_problems(badge.credential)]
     if errors:
-        raise InvalidInput(
-            f"badge is not a valid generate-badge response: {errors[0].path}: {errors[0].message}", errors=errors
-        )
+        raise InvalidInput(f"badge is not a valid generate-badge response: {errors[0].path}: {errors[0].message}", errors=errors)

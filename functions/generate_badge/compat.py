@@ -134,8 +134,6 @@ def legacy_cleared(deleted: int) -> LegacyCleared:
 
 
 def legacy_styles() -> LegacyStyles:
-    return LegacyStyles.model_validate({
-        key: {o["value"]: o["meaning"] for o in values}
-        for key, values in options().items()
-        if key != "achievement_types"
-    })
+    return LegacyStyles.model_validate(
+        {key: {o["value"]: o["meaning"] for o in values} for key, values in options().items() if key != "achievement_types"}
+    )

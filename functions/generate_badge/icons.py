@@ -53,8 +53,7 @@ def load_icons() -> list[Icon]:
     """The icon library localfn ships."""
     library = json.loads(artifacts.asset(*LIBRARY).read_text(encoding="utf-8"))
     return [
-        Icon(entry["name"], entry["file"], entry["category"], tuple(entry["keywords"]), entry["description"])
-        for entry in library["icons"]
+        Icon(entry["name"], entry["file"], entry["category"], tuple(entry["keywords"]), entry["description"]) for entry in library["icons"]
     ]
 
 
@@ -93,8 +92,7 @@ class IconMatcher:
         artifact = artifacts.load(*ARTIFACT)
         icons = load_icons()
         if [icon.name for icon in icons] != artifact["icons"]:
-            raise ValueError(f"assets/{'/'.join(ARTIFACT)} was fitted on other icons than assets/{'/'.join(LIBRARY)}: "
-                             "run `make models`")
+            raise ValueError(f"assets/{'/'.join(ARTIFACT)} was fitted on other icons than assets/{'/'.join(LIBRARY)}: run `make models`")
         stored = artifact["vectors"]
         rows, columns, weights = stored["indptr"], stored["columns"], artifacts.unpack(stored["weights"])
         vectors = [dict(zip(columns[start:end], weights[start:end], strict=True)) for start, end in itertools.pairwise(rows)]

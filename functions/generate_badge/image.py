@@ -68,9 +68,7 @@ def _lines(name: str) -> list[str]:
     return lines
 
 
-def render_badge(
-    *, name: str, icon_svg: str, style: BadgeStyle, level: BadgeLevel | None, institution: str | None
-) -> str:
+def render_badge(*, name: str, icon_svg: str, style: BadgeStyle, level: BadgeLevel | None, institution: str | None) -> str:
     """The badge as an SVG document."""
     match = _SVG_BODY.search(icon_svg)
     if match is None:
@@ -101,8 +99,7 @@ def render_badge(
     if institution:
         short = institution if len(institution) <= 30 else institution[:29].rstrip() + "…"
         parts.append(
-            f'<text x="200" y="332" text-anchor="middle" font-family="{_FONT}" font-size="14" fill="#ffffff">'
-            f"{escape(short)}</text>"
+            f'<text x="200" y="332" text-anchor="middle" font-family="{_FONT}" font-size="14" fill="#ffffff">{escape(short)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -124,9 +121,7 @@ def render_png(svg: str) -> bytes:
     try:
         import cairosvg
     except OSError:  # cairocffi loads the system's cairo library when imported
-        raise Misconfigured(
-            "PNG badges need the cairo library, which is not installed (Debian: apt-get install libcairo2)"
-        ) from None
+        raise Misconfigured("PNG badges need the cairo library, which is not installed (Debian: apt-get install libcairo2)") from None
     # CairoSVG's default (unsafe=False) loads no external file or URL and expands no entity; localfn's SVG has none.
     png: bytes = cairosvg.svg2png(bytestring=svg.encode())
     return png

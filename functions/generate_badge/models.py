@@ -129,9 +129,7 @@ class BadgeInput(BaseModel):
     @classmethod
     def _known_type(cls, value: str | None) -> str | None:
         if value is not None and not is_achievement_type(value):
-            raise ValueError(
-                f"unknown achievementType {value!r}; use one of {', '.join(achievement_types())} or 'ext:Name'"
-            )
+            raise ValueError(f"unknown achievementType {value!r}; use one of {', '.join(achievement_types())} or 'ext:Name'")
         return value
 
     @field_validator("institution", "custom_instructions")

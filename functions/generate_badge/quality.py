@@ -311,7 +311,5 @@ def tidy(fields: dict[str, Any], course: CourseText) -> dict[str, Any]:
     if "alignments" in fields:
         # Claiming a framework competency the course never mentions would mislead a verifier.
         alignments = [a | {"competency": _finished("competency", a["competency"])} for a in fields["alignments"]]
-        tidied["alignments"] = [
-            a for a in alignments if course.grounds(a["competency"]) and not course.placeholders(a["competency"])
-        ]
+        tidied["alignments"] = [a for a in alignments if course.grounds(a["competency"]) and not course.placeholders(a["competency"])]
     return tidied

@@ -103,9 +103,7 @@ ACHIEVEMENT_TYPE_MEANINGS: dict[str, str] = {
 
 # The types a model may choose for one course: degrees, licences and memberships are not
 # something a course description can justify, so the model is never offered them.
-CourseAchievementType = Literal[
-    "Badge", "Course", "CertificateOfCompletion", "Competency", "MicroCredential", "Certificate", "Assessment"
-]
+CourseAchievementType = Literal["Badge", "Course", "CertificateOfCompletion", "Competency", "MicroCredential", "Certificate", "Assessment"]
 COURSE_ACHIEVEMENT_TYPES: tuple[str, ...] = get_args(CourseAchievementType)
 
 Framework = Literal["ESCO", "O*NET", "SFIA", "DigComp", "CEFR", "NICE"]
@@ -121,16 +119,12 @@ FRAMEWORKS: dict[Framework, FrameworkInfo] = {
     "ESCO": FrameworkInfo("European Skills, Competences, Qualifications and Occupations", "https://esco.ec.europa.eu/"),
     "O*NET": FrameworkInfo("O*NET Occupational Information Network", "https://www.onetcenter.org/"),
     "SFIA": FrameworkInfo("Skills Framework for the Information Age", "https://sfia-online.org/"),
-    "DigComp": FrameworkInfo(
-        "Digital Competence Framework for Citizens", "https://joint-research-centre.ec.europa.eu/digcomp_en"
-    ),
+    "DigComp": FrameworkInfo("Digital Competence Framework for Citizens", "https://joint-research-centre.ec.europa.eu/digcomp_en"),
     "CEFR": FrameworkInfo(
         "Common European Framework of Reference for Languages",
         "https://www.coe.int/en/web/common-european-framework-reference-languages",
     ),
-    "NICE": FrameworkInfo(
-        "NICE Workforce Framework for Cybersecurity", "https://www.nist.gov/itl/applied-cybersecurity/nice"
-    ),
+    "NICE": FrameworkInfo("NICE Workforce Framework for Cybersecurity", "https://www.nist.gov/itl/applied-cybersecurity/nice"),
 }
 
 

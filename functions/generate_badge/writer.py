@@ -48,9 +48,7 @@ class BadgeWriter:
         self._runtime = runtime
         self._prompts: dict[str, Prompt] = load_prompts("localfn.functions.generate_badge")
 
-    async def draft(
-        self, badge: BadgeInput, *, instructions: str | None = None
-    ) -> tuple[BadgeDraft, Structured[BadgeDraft]]:
+    async def draft(self, badge: BadgeInput, *, instructions: str | None = None) -> tuple[BadgeDraft, Structured[BadgeDraft]]:
         """A whole badge's text, checked and tidied, and what writing it cost."""
         values = {
             **_common(badge, instructions),

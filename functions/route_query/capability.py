@@ -97,8 +97,11 @@ class RouteQuery(Capability[RouteQueryRequest, RouteQueryResponse]):
         limits.check(
             Limit("query", len(request.query), settings.route_query.max_query_chars, "LOCALFN_ROUTE_QUERY__MAX_QUERY_CHARS"),
             Limit(
-                "context" if request.context_chunks() else "history", material, settings.route_query.max_context_chars,
-                "LOCALFN_ROUTE_QUERY__MAX_CONTEXT_CHARS", counted="context and history together",
+                "context" if request.context_chunks() else "history",
+                material,
+                settings.route_query.max_context_chars,
+                "LOCALFN_ROUTE_QUERY__MAX_CONTEXT_CHARS",
+                counted="context and history together",
             ),
             advice="send less",
         )

@@ -36,22 +36,23 @@ class HistoryMessage(BaseModel):
 
 
 class RouteQueryRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [
-            {"query": "how do i reset my password"},
-            {"query": "Summarise these notes for my exam", "context": ["…chunk 1…", "…chunk 2…"]},
-            {"query": "prove sqrt(3) is irrational", "force_tier": "complex"},
-        ]
-    })
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"query": "how do i reset my password"},
+                {"query": "Summarise these notes for my exam", "context": ["…chunk 1…", "…chunk 2…"]},
+                {"query": "prove sqrt(3) is irrational", "force_tier": "complex"},
+            ]
+        },
+    )
 
     query: str = Field(description="The user's question or instruction.")
     context: str | list[str] | None = Field(
         default=None, description="Reference material for the answer: one string or a list of RAG chunks."
     )
     history: list[HistoryMessage] | None = Field(default=None, description="The conversation so far, oldest first.")
-    force_tier: Tier | None = Field(
-        default=None, description="Skip the classifier's decision (it still reports its probabilities)."
-    )
+    force_tier: Tier | None = Field(default=None, description="Skip the classifier's decision (it still reports its probabilities).")
 
     @field_validator("query")
     @classmethod
@@ -118,9 +119,7 @@ class PathStats(BaseModel):
 class RouteStats(BaseModel):
     """Counts of every pod (the shared store's totals), or of this process since it started (as its /metrics)."""
 
-    scope: Scope = Field(
-        description="'installation': totals over every pod sharing LOCALFN_STATE_URL; 'pod': this process's own counts."
-    )
+    scope: Scope = Field(description="'installation': totals over every pod sharing LOCALFN_STATE_URL; 'pod': this process's own counts.")
     scope_reason: str | None = Field(None, description="Why the counts are this pod's own (no store set, or it failed).")
     queries: int
     tiers: dict[Tier, int]

@@ -62,29 +62,41 @@ class RouteMetrics:
             self._totals = SharedTotals(state, "route-query", ttl_s=TOTALS_TTL_S)
         self._reused = metrics.reused
         self.queries = Counter(
-            "localfn_route_queries", "Queries routed, by tier, the path that answered, and whether it was degraded.",
-            ["tier", "path", "degraded"], registry=registry,
+            "localfn_route_queries",
+            "Queries routed, by tier, the path that answered, and whether it was degraded.",
+            ["tier", "path", "degraded"],
+            registry=registry,
         )
         self.degraded = Counter(
-            "localfn_route_degraded", "Cloud tiers answered locally, by reason (no-cloud, cloud-cooling-down, error slug).",
-            ["reason"], registry=registry,
+            "localfn_route_degraded",
+            "Cloud tiers answered locally, by reason (no-cloud, cloud-cooling-down, error slug).",
+            ["reason"],
+            registry=registry,
         )
         self.seconds = Histogram(
-            "localfn_route_seconds", "Time to answer a routed query, by path.",
-            ["path"], buckets=_SECONDS_BUCKETS, registry=registry,
+            "localfn_route_seconds",
+            "Time to answer a routed query, by path.",
+            ["path"],
+            buckets=_SECONDS_BUCKETS,
+            registry=registry,
         )
         self.tokens = Counter(
-            "localfn_route_tokens", "Tokens spent answering routed queries, by side (local or cloud) and direction.",
-            ["side", "direction"], registry=registry,
+            "localfn_route_tokens",
+            "Tokens spent answering routed queries, by side (local or cloud) and direction.",
+            ["side", "direction"],
+            registry=registry,
         )
         self.cost = Counter(
-            "localfn_route_cost_usd", "Estimated cost of routed queries at the configured prices, by path.",
-            ["path"], registry=registry,
+            "localfn_route_cost_usd",
+            "Estimated cost of routed queries at the configured prices, by path.",
+            ["path"],
+            registry=registry,
         )
         self.cloud_only = Counter(
             "localfn_route_cloud_only_cost_usd",
             "Estimated cost of the same queries sent whole to the cloud model, by path; minus cost_usd: the saving.",
-            ["path"], registry=registry,
+            ["path"],
+            registry=registry,
         )
 
     async def record(self, outcome: Outcome) -> None:
@@ -114,9 +126,13 @@ class RouteMetrics:
         """This process's series, as the fields of a tally."""
         tally: dict[str, float] = {}
         for series, metric, suffix in (
-            ("queries", self.queries, "_total"), ("degraded", self.degraded, "_total"),
-            ("seconds_count", self.seconds, "_count"), ("seconds_sum", self.seconds, "_sum"),
-            ("tokens", self.tokens, "_total"), ("cost", self.cost, "_total"), ("cloud_only", self.cloud_only, "_total"),
+            ("queries", self.queries, "_total"),
+            ("degraded", self.degraded, "_total"),
+            ("seconds_count", self.seconds, "_count"),
+            ("seconds_sum", self.seconds, "_sum"),
+            ("tokens", self.tokens, "_total"),
+            ("cost", self.cost, "_total"),
+            ("cloud_only", self.cloud_only, "_total"),
         ):
             tally |= {_field(series, *labels): n for labels, n in _totals(metric, suffix).items()}
         tally["cache_hits"] = sum(n for (function, _), n in _totals(self._reused).items() if function == "route-query")
@@ -169,23 +185,25 @@ def _stats(tally: Tally, scope: Scope, reason: str | None = None) -> RouteStats:
     queries = {tuple(name.split("|")[1:]): count for name, count in tally.items() if name.startswith("queries|")}
     reasons = {name.split("|", 1)[1]: count for name, count in tally.items() if name.startswith("degraded|")}
     cost, cloud_only = (sum(n[_field(series, path)] for path in get_args(RoutePath)) for series in ("cost", "cloud_only"))
-    return RouteStats.model_validate({
-        "scope": scope,
-        "scope_reason": reason,
-        "queries": sum(queries.values()),
-        "tiers": {tier: sum(count for (t, _, _), count in queries.items() if t == tier) for tier in TIERS},
-        "paths": {
-            path: {
-                "count": n[_field("seconds_count", path)],
-                "mean_latency_ms": round(1000 * n[_field("seconds_sum", path)] / max(n[_field("seconds_count", path)], 1), 1),
-            }
-            for path in get_args(RoutePath)
-        },
-        "degraded": sum(count for (_, _, degraded), count in queries.items() if degraded == "true"),
-        "degraded_reasons": reasons,
-        "cache_hits": n["cache_hits"],
-        "tokens": {side: {d: n[_field("tokens", side, d)] for d in ("prompt", "completion")} for side in ("local", "cloud")},
-        "estimated_cost_usd": usd(cost),
-        "estimated_cloud_only_cost_usd": usd(cloud_only),
-        "estimated_saving_usd": usd(cloud_only - cost),
-    })
+    return RouteStats.model_validate(
+        {
+            "scope": scope,
+            "scope_reason": reason,
+            "queries": sum(queries.values()),
+            "tiers": {tier: sum(count for (t, _, _), count in queries.items() if t == tier) for tier in TIERS},
+            "paths": {
+                path: {
+                    "count": n[_field("seconds_count", path)],
+                    "mean_latency_ms": round(1000 * n[_field("seconds_sum", path)] / max(n[_field("seconds_count", path)], 1), 1),
+                }
+                for path in get_args(RoutePath)
+            },
+            "degraded": sum(count for (_, _, degraded), count in queries.items() if degraded == "true"),
+            "degraded_reasons": reasons,
+            "cache_hits": n["cache_hits"],
+            "tokens": {side: {d: n[_field("tokens", side, d)] for d in ("prompt", "completion")} for side in ("local", "cloud")},
+            "estimated_cost_usd": usd(cost),
+            "estimated_cloud_only_cost_usd": usd(cloud_only),
+            "estimated_saving_usd": usd(cloud_only - cost),
+        }
+    )

@@ -30,12 +30,14 @@ SEED = 0  # newton-cg draws no random numbers; pinned so a change of solver stay
 
 def fit(examples: Sequence[Example]) -> tuple[FeatureUnion, LogisticRegression]:
     """The fitted features and model: scikit-learn's own, which the shipped artifact must reproduce."""
-    features = FeatureUnion([
-        ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
-        # char_wb n-grams stay inside words: they catch inflections and typos ("proove", "optimise")
-        # that word features miss on a data set this small. Seen once only, they are noise.
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2)),
-    ])
+    features = FeatureUnion(
+        [
+            ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+            # char_wb n-grams stay inside words: they catch inflections and typos ("proove", "optimise")
+            # that word features miss on a data set this small. Seen once only, they are noise.
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2)),
+        ]
+    )
     # newton-cg converges in ~5 iterations here, where lbfgs needs ~30.
     model = LogisticRegression(C=10.0, solver="newton-cg", max_iter=1000, random_state=SEED)
     # The problem is small: BLAS threads only contend with each other for the cores; one

@@ -21,8 +21,8 @@ from localfn.functions.summarize.models import ChatTurn, SummarizeRequest, Summa
 from localfn.limits import Limit
 from localfn.prompts import Prompt, load_prompts
 from localfn.runtime import Runtime
-from localfn.tasks import gather_or_cancel
 from localfn.sentences import reply_text
+from localfn.tasks import gather_or_cancel
 from localfn.tokens import TokenCounter, TokenMethod
 
 __all__ = ["Summarize"]

@@ -17,12 +17,15 @@ class ChatTurn(BaseModel):
 
 
 class SummarizeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [
-            {"mode": "context", "context": "Photosynthesis converts light ...", "max_summary_tokens": 100},
-            {"mode": "conversation", "messages": [{"role": "user", "content": "..."}], "keep_last": 2},
-        ]
-    })
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"mode": "context", "context": "Photosynthesis converts light ...", "max_summary_tokens": 100},
+                {"mode": "conversation", "messages": [{"role": "user", "content": "..."}], "keep_last": 2},
+            ]
+        },
+    )
 
     mode: Literal["context", "conversation"] = Field(
         description="'context': compress retrieved text; 'conversation': compress older turns of a chat."
@@ -33,9 +36,7 @@ class SummarizeRequest(BaseModel):
     messages: list[ChatTurn] | None = Field(default=None, description="The history to compress (conversation mode).")
     keep_last: int = Field(default=2, ge=0, le=100, description="Turns kept verbatim at the end (conversation mode).")
     max_summary_tokens: int = Field(default=200, ge=16, le=4096, description="Token budget of the summary.")
-    focus: str | None = Field(
-        default=None, max_length=2000, description="Optional question: keep what helps answer it (context mode)."
-    )
+    focus: str | None = Field(default=None, max_length=2000, description="Optional question: keep what helps answer it (context mode).")
 
     @model_validator(mode="after")
     def _input_matches_mode(self) -> SummarizeRequest:

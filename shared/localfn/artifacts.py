@@ -73,6 +73,5 @@ def load(*parts: str) -> dict[str, Any]:
         raise ValueError(f"{where} is missing: run `make models` to train it")
     artifact: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     if artifact.get("format") != FORMAT:
-        raise ValueError(f"{where} has format {artifact.get('format')!r}, this localfn reads {FORMAT}: "
-                         "run `make models` to retrain it")
+        raise ValueError(f"{where} has format {artifact.get('format')!r}, this localfn reads {FORMAT}: run `make models` to retrain it")
     return artifact

@@ -26,8 +26,16 @@ from cloudevents.http.event import CloudEvent
 from localfn.errors import BadRequest, FieldError
 
 __all__ = [
-    "CloudEvent", "IncomingEvent", "encode_event", "is_cloudevent", "new_event", "parse_event", "reply_event", "request_type",
-    "response_type", "to_http",
+    "CloudEvent",
+    "IncomingEvent",
+    "encode_event",
+    "is_cloudevent",
+    "new_event",
+    "parse_event",
+    "reply_event",
+    "request_type",
+    "response_type",
+    "to_http",
 ]
 
 _STRUCTURED = "application/cloudevents+json"
@@ -107,10 +115,7 @@ def _binary_headers(headers: Mapping[str, str]) -> dict[str, str]:
     missing = [f"ce-{name}" for name in _REQUIRED if not headers.get(f"ce-{name}")]
     if missing:
         raise BadRequest(f"binary-mode CloudEvent is missing the headers {', '.join(missing)}")
-    return {
-        name: _percent_decode(name, value) if name.lower().startswith("ce-") else value
-        for name, value in headers.items()
-    }
+    return {name: _percent_decode(name, value) if name.lower().startswith("ce-") else value for name, value in headers.items()}
 
 
 def _structured_document(body: bytes) -> dict[str, Any]:
@@ -146,7 +151,8 @@ _PRESENT = _Rule(bool, "is empty: leave the attribute out instead (CloudEvents 1
 # The rules beyond "is a string", checked in order, the first broken one reported.
 _ATTRIBUTE_RULES: dict[str, tuple[_Rule, ...]] = {
     "datacontenttype": (
-        _PRESENT, _Rule(_MEDIA_TYPE.fullmatch, "is not an RFC 2046 media type such as application/json (CloudEvents 1.0: datacontenttype)"),
+        _PRESENT,
+        _Rule(_MEDIA_TYPE.fullmatch, "is not an RFC 2046 media type such as application/json (CloudEvents 1.0: datacontenttype)"),
     ),
     "dataschema": (_PRESENT, _Rule(_ABSOLUTE_URI.fullmatch, "is not an absolute URI (CloudEvents 1.0: URI)")),
     "subject": (_PRESENT,),
@@ -277,15 +283,26 @@ def parse_event(headers: Mapping[str, str], body: bytes) -> IncomingEvent:
 
 
 def encode_event(
-    *, type: str, source: str, data: Any, id: str | None = None, subject: str | None = None,
-    structured: bool = False, extensions: dict[str, str] | None = None,
+    *,
+    type: str,
+    source: str,
+    data: Any,
+    id: str | None = None,
+    subject: str | None = None,
+    structured: bool = False,
+    extensions: dict[str, str] | None = None,
 ) -> tuple[dict[str, str], bytes]:
     """An event with JSON data as HTTP headers and body, in binary or structured mode."""
     return to_http(new_event(type=type, source=source, data=data, id=id, subject=subject, extensions=extensions), structured)
 
 
 def new_event(
-    *, type: str, source: str, data: Any, id: str | None = None, subject: str | None = None,
+    *,
+    type: str,
+    source: str,
+    data: Any,
+    id: str | None = None,
+    subject: str | None = None,
     extensions: dict[str, str] | None = None,
 ) -> CloudEvent:
     """An event with JSON data; its id (a new UUID unless given) and time are fixed from here on."""

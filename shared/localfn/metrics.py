@@ -19,48 +19,75 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter(
-            "localfn_requests", "Requests handled, by function, HTTP status and mode (json or cloudevent).",
-            ["function", "status", "mode"], registry=r,
+            "localfn_requests",
+            "Requests handled, by function, HTTP status and mode (json or cloudevent).",
+            ["function", "status", "mode"],
+            registry=r,
         )
         self.latency = Histogram(
-            "localfn_request_seconds", "Time to answer a request, by function.",
-            ["function"], buckets=_LATENCY_BUCKETS, registry=r,
+            "localfn_request_seconds",
+            "Time to answer a request, by function.",
+            ["function"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
         )
         self.in_flight = Gauge("localfn_in_flight", "Requests being handled now.", ["function"], registry=r)
         self.reused = Counter(
-            "localfn_reused", "Answers given without a new engine call: cache hit, coalesced or redelivered event.",
-            ["function", "kind"], registry=r,
+            "localfn_reused",
+            "Answers given without a new engine call: cache hit, coalesced or redelivered event.",
+            ["function", "kind"],
+            registry=r,
         )
         self.engine_calls = Counter(
-            "localfn_engine_calls", "Engine calls by backend, model and outcome (ok or the error's slug).",
-            ["backend", "model", "outcome"], registry=r,
+            "localfn_engine_calls",
+            "Engine calls by backend, model and outcome (ok or the error's slug).",
+            ["backend", "model", "outcome"],
+            registry=r,
         )
         self.engine_latency = Histogram(
-            "localfn_engine_seconds", "Engine call time by backend.", ["backend"], buckets=_LATENCY_BUCKETS, registry=r,
+            "localfn_engine_seconds",
+            "Engine call time by backend.",
+            ["backend"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
         )
         self.tokens = Counter(
-            "localfn_tokens", "Tokens through the engines, by backend, model and direction (prompt or completion).",
-            ["backend", "model", "direction"], registry=r,
+            "localfn_tokens",
+            "Tokens through the engines, by backend, model and direction (prompt or completion).",
+            ["backend", "model", "direction"],
+            registry=r,
         )
         # Gauges an autoscaler reads (KEDA, in the chart): demand names the engine a request wants
         # first even while it is down or has no pods, so a pool scaled to zero shows what should wake it.
         self.engine_demand = Gauge(
-            "localfn_engine_demand", "Engine requests under way whose pool order starts with this backend, "
-            "whichever backend serves them.", ["backend"], registry=r,
+            "localfn_engine_demand",
+            "Engine requests under way whose pool order starts with this backend, whichever backend serves them.",
+            ["backend"],
+            registry=r,
         )
         self.engine_in_flight = Gauge(
-            "localfn_engine_in_flight", "Engine calls under way on this backend.", ["backend"], registry=r,
+            "localfn_engine_in_flight",
+            "Engine calls under way on this backend.",
+            ["backend"],
+            registry=r,
         )
         self.failovers = Counter(
-            "localfn_engine_failovers", "Times a backend failed and the next one in the pool was tried.",
-            ["backend", "reason"], registry=r,
+            "localfn_engine_failovers",
+            "Times a backend failed and the next one in the pool was tried.",
+            ["backend", "reason"],
+            registry=r,
         )
         self.state_errors = Counter(
-            "localfn_state_errors", "Shared-state (Redis) operations that failed or timed out; the request went on "
-            "with this process's own state.", ["op", "reason"], registry=r,
+            "localfn_state_errors",
+            "Shared-state (Redis) operations that failed or timed out; the request went on with this process's own state.",
+            ["op", "reason"],
+            registry=r,
         )
         self.repairs = Counter(
-            "localfn_structured_repairs", "Re-asks after a reply broke its JSON Schema.", [], registry=r,
+            "localfn_structured_repairs",
+            "Re-asks after a reply broke its JSON Schema.",
+            [],
+            registry=r,
         )
 
     def render(self) -> bytes:

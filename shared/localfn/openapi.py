@@ -110,9 +110,7 @@ def _parameters(where: str, model: type[BaseModel] | None, refs: _Refs, names: S
     return parameters
 
 
-def _extra_operation(
-    capability: type[Capability[Any, Any]], route: ExtraRoute, operation: Operation, refs: _Refs
-) -> dict[str, Any]:
+def _extra_operation(capability: type[Capability[Any, Any]], route: ExtraRoute, operation: Operation, refs: _Refs) -> dict[str, Any]:
     doc, method = operation.doc, operation.method
     lines = (inspect.getdoc(operation.handler) or "").splitlines()
     operation_id = f"{capability.name}_{operation.handler.__name__}"
@@ -146,9 +144,7 @@ def _template(path: str) -> str:
     return _PATH_PARAM.sub(r"{\1}", path)
 
 
-def _extra_paths(
-    capability: type[Capability[Any, Any]], routes: Iterable[ExtraRoute], prefix: str, refs: _Refs
-) -> dict[str, Any]:
+def _extra_paths(capability: type[Capability[Any, Any]], routes: Iterable[ExtraRoute], prefix: str, refs: _Refs) -> dict[str, Any]:
     return {
         f"{prefix}{_template(route.path)}": {
             operation.method.lower(): _extra_operation(capability, route, operation, refs) for operation in route.operations

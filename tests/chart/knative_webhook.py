@@ -100,9 +100,7 @@ def knative_service_violations(ksvc: Doc) -> list[str]:
             errors.append(f"metric {metric!r} is not valid for class {cls}")
     min_scale = _int_annotation(ann, "autoscaling.knative.dev/min-scale", errors, 0)
     max_scale = _int_annotation(ann, "autoscaling.knative.dev/max-scale", errors, 0)
-    initial = _int_annotation(
-        ann, "autoscaling.knative.dev/initial-scale", errors, 1
-    )  # 0 needs allow-zero-initial-scale
+    initial = _int_annotation(ann, "autoscaling.knative.dev/initial-scale", errors, 1)  # 0 needs allow-zero-initial-scale
     if min_scale is not None and max_scale not in (None, 0) and max_scale < min_scale:
         errors.append(f"max-scale {max_scale} < min-scale {min_scale}")
     if initial is not None and max_scale not in (None, 0) and initial > max_scale:

@@ -69,18 +69,12 @@ def pod_template(doc: Doc) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def workloads(docs: Iterable[Doc]) -> list[Doc]:
-    return [
-        d
-        for d in docs
-        if d["kind"] in ("Pod", "Deployment", "StatefulSet") or (d["kind"] == "Service" and is_knative(d))
-    ]
+    return [d for d in docs if d["kind"] in ("Pod", "Deployment", "StatefulSet") or (d["kind"] == "Service" and is_knative(d))]
 
 
 def component_workloads(docs: Iterable[Doc], component: str) -> list[Doc]:
     """The workloads whose pods carry app.kubernetes.io/component=``component`` (ollama, state, ...)."""
-    return [
-        d for d in workloads(docs) if pod_template(d)[0].get("labels", {}).get("app.kubernetes.io/component") == component
-    ]
+    return [d for d in workloads(docs) if pod_template(d)[0].get("labels", {}).get("app.kubernetes.io/component") == component]
 
 
 def ollama_statefulsets(docs: Iterable[Doc]) -> list[Doc]:

@@ -41,9 +41,7 @@ def restricted_pss_violations(pod_spec: dict[str, Any], pod_annotations: dict[st
     out: list[str] = []
     psc = pod_spec.get("securityContext") or {}
     all_containers = (
-        list(pod_spec.get("containers", []))
-        + list(pod_spec.get("initContainers", []))
-        + list(pod_spec.get("ephemeralContainers", []))
+        list(pod_spec.get("containers", [])) + list(pod_spec.get("initContainers", [])) + list(pod_spec.get("ephemeralContainers", []))
     )
     # baseline: host namespaces, privileged, capabilities, hostPath, host ports
     for field in ("hostNetwork", "hostPID", "hostIPC"):

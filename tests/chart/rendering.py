@@ -94,9 +94,7 @@ def _render_cached(values_files: tuple[str, ...], set_values: tuple[str, ...], k
     return [d for d in yaml.load_all(proc.stdout, Loader=_Loader) if d]
 
 
-def render(
-    values_files: Iterable[str | Path] = (), set_values: Iterable[str] = (), kube_version: str = "1.33.0"
-) -> list[Doc]:
+def render(values_files: Iterable[str | Path] = (), set_values: Iterable[str] = (), kube_version: str = "1.33.0") -> list[Doc]:
     """Render the chart (hooks and tests included) and parse every document (a fresh copy each call)."""
     return copy.deepcopy(_render_cached(tuple(map(str, values_files)), tuple(set_values), kube_version))
 

@@ -215,7 +215,12 @@ def test_keda_objects_of_the_example_are_valid_against_the_crds(example: list[ob
         ("TriggerAuthentication", lambda d: d["spec"].update(secretTargetRefs=[])),
     ],
     ids=[
-        "min-as-string", "threshold-as-number", "misspelled-field", "no-trigger", "bad-auth-kind", "ref-without-key",
+        "min-as-string",
+        "threshold-as-number",
+        "misspelled-field",
+        "no-trigger",
+        "bad-auth-kind",
+        "ref-without-key",
         "misspelled-spec",
     ],  # fmt: skip
 )
@@ -310,7 +315,7 @@ def test_configurations_that_would_drop_requests_are_refused(helm: str, settings
         ("ollama.gpu.autoscaling.minReplicas=-1", "minReplicas"),
         ("ollama.gpu.autoscaling.prometheus.authModes=oauth", "authModes"),
         ("ollama.gpu.autoscaling.prometheus.serverAddress=prometheus:9090", "serverAddress"),
-        ("metrics.seriesSelector={job=\"x\"}", "seriesSelector"),
+        ('metrics.seriesSelector={job="x"}', "seriesSelector"),
         ("metrics.serviceMonitor.interval=15 seconds", "interval"),
         ("ollama.gpu.warmUp.timeoutSeconds=0", "timeoutSeconds"),
     ],
@@ -335,7 +340,9 @@ def test_the_service_monitor_selects_the_function_pods_metrics_port(helm: str, m
     (endpoint,) = monitor["spec"]["endpoints"]
     assert endpoint["path"] == "/metrics"
     (port,) = [p for p in service["spec"]["ports"] if p["name"] == endpoint["port"]]
-    pods = [w for w in objects.workloads(docs) if objects.selects(service["spec"]["selector"], objects.pod_template(w)[0].get("labels", {}))]
+    pods = [
+        w for w in objects.workloads(docs) if objects.selects(service["spec"]["selector"], objects.pod_template(w)[0].get("labels", {}))
+    ]
     assert sorted(objects.function_of(w) for w in pods) == sorted(objects.FUNCTIONS), "every function pod, and only those"
     for workload in pods:
         ports = [p["containerPort"] for p in objects.main_container(workload)["ports"]]

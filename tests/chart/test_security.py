@@ -21,9 +21,7 @@ def test_function_pods_meet_the_restricted_standard(docs: list[objects.Doc]) -> 
     errors = []
     for wl in functions:
         meta, spec = objects.pod_template(wl)
-        errors += [
-            f"{wl['metadata']['name']}: {e}" for e in pod_security.restricted_pss_violations(spec, meta.get("annotations"))
-        ]
+        errors += [f"{wl['metadata']['name']}: {e}" for e in pod_security.restricted_pss_violations(spec, meta.get("annotations"))]
         errors += [f"{wl['metadata']['name']}: {e}" for e in pod_security.hardening_gaps(objects.main_container(wl))]
     assert not errors, "\n".join(errors)
 
@@ -89,15 +87,9 @@ def test_only_function_pods_may_reach_ollama(docs: list[objects.Doc]) -> None:
     policies = objects.of_kind(docs, "NetworkPolicy")
     port = objects.main_container(ollama[0])["ports"][0]["containerPort"]
     ollama_labels = [objects.pod_template(s)[0]["labels"] for s in ollama]
-    other_labels = {
-        d["metadata"]["name"]: objects.pod_template(d)[0].get("labels", {})
-        for d in objects.workloads(docs)
-        if d not in ollama
-    }
+    other_labels = {d["metadata"]["name"]: objects.pod_template(d)[0].get("labels", {}) for d in objects.workloads(docs) if d not in ollama}
     function_labels = [objects.pod_template(f)[0]["labels"] for f in objects.function_workloads(docs)]
-    governing = [
-        p for p in policies if all(objects.selects(p["spec"]["podSelector"]["matchLabels"], lab) for lab in ollama_labels)
-    ]
+    governing = [p for p in policies if all(objects.selects(p["spec"]["podSelector"]["matchLabels"], lab) for lab in ollama_labels)]
     assert governing, "no NetworkPolicy selects the Ollama pods"
     for policy in governing:
         assert "Ingress" in policy["spec"]["policyTypes"]

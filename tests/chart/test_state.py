@@ -25,7 +25,9 @@ def _secret_ref(container: dict, name: str) -> dict:
 
 
 def _notes(*args: str) -> str:
-    proc = rendering.run_helm("install", rendering.RELEASE, str(rendering.CHART), "--dry-run=client", "--namespace", rendering.NAMESPACE, *args)
+    proc = rendering.run_helm(
+        "install", rendering.RELEASE, str(rendering.CHART), "--dry-run=client", "--namespace", rendering.NAMESPACE, *args
+    )
     return proc.stdout.split("NOTES:", 1)[1]
 
 
@@ -91,8 +93,9 @@ def test_the_rendered_valkey_command_starts_a_server_with_the_password_and_an_lr
     (script,) = container["args"]
     assert password not in script  # the config comes on stdin, so `ps` never shows the password
     script = script.replace("valkey-server", binary).replace("--dir /data", f"--dir {tmp_path}")
-    server = subprocess.Popen([*container["command"], script], env={"VALKEY_PASSWORD": password},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*container["command"], script], env={"VALKEY_PASSWORD": password}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         client = redis.Redis(port=port, password=password, decode_responses=True)
         for _ in range(200):
@@ -116,7 +119,9 @@ def test_the_rendered_valkey_command_starts_a_server_with_the_password_and_an_lr
 def test_only_function_pods_may_reach_the_charts_valkey(helm: str) -> None:
     docs = rendering.render_scenario("state-deploy")
     valkey_labels = objects.pod_template(_valkey(docs))[0]["labels"]
-    (policy,) = [p for p in objects.of_kind(docs, "NetworkPolicy") if objects.selects(p["spec"]["podSelector"]["matchLabels"], valkey_labels)]
+    (policy,) = [
+        p for p in objects.of_kind(docs, "NetworkPolicy") if objects.selects(p["spec"]["podSelector"]["matchLabels"], valkey_labels)
+    ]
     (rule,) = policy["spec"]["ingress"]
     (peer,) = rule["from"]
     assert [p["port"] for p in rule["ports"]] == [rendering.scenario_values("state-deploy")["state"]["redis"]["port"]]

@@ -17,6 +17,9 @@ REQUEST_TIMEOUT_S = 600
 # derandomize: CI tries the same inputs every run; no database, so nothing is written to the tree.
 # too_slow: every example is a real HTTP request, often a model call.
 FUZZ = settings(
-    max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 import string
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -26,7 +26,6 @@ from hypothesis import given, provisional
 from hypothesis import strategies as st
 
 from localfn.events import parse_event
-
 from tests.fuzz.budget import FUZZ, REQUEST_TIMEOUT_S
 from tests.support.http_checks import PROBLEM
 
@@ -100,11 +99,13 @@ SOURCES = st.one_of(provisional.urls(), st.from_regex(r"/[A-Za-z0-9._~!$&'()*+,;
 TOKEN = st.text(string.ascii_letters + string.digits + "!#$&^_.+-", min_size=1, max_size=12)
 MEDIA_TYPES = st.builds(
     lambda kind, subtype, parameter: f"{kind}/{subtype}{parameter}",
-    TOKEN, TOKEN, st.sampled_from(["", "; charset=utf-8", ';profile="a b"']),
+    TOKEN,
+    TOKEN,
+    st.sampled_from(["", "; charset=utf-8", ';profile="a b"']),
 )
-TIMES = st.datetimes(
-    timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))])
-).map(lambda moment: moment.isoformat())
+TIMES = st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))])).map(
+    lambda moment: moment.isoformat()
+)
 # The SDK cannot build extensions named like its own attributes and members (an "extensions" one would replace the rest).
 RESERVED = {"specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject", "time", "data", "extensions"}
 EXTENSIONS = st.dictionaries(
@@ -113,7 +114,8 @@ EXTENSIONS = st.dictionaries(
     max_size=4,
 )
 OPTIONAL = st.fixed_dictionaries(
-    {}, optional={"subject": TEXT, "datacontenttype": MEDIA_TYPES, "dataschema": provisional.urls(), "time": TIMES},
+    {},
+    optional={"subject": TEXT, "datacontenttype": MEDIA_TYPES, "dataschema": provisional.urls(), "time": TIMES},
 )
 
 
@@ -125,7 +127,11 @@ def header_value(value: Any) -> str:
 @FUZZ
 @given(event_id=TEXT, source=SOURCES, optional=OPTIONAL, extensions=EXTENSIONS, structured=st.booleans())
 def test_an_sdk_event_of_valid_attributes_is_accepted(
-    event_id: str, source: str, optional: dict[str, str], extensions: dict[str, Any], structured: bool,
+    event_id: str,
+    source: str,
+    optional: dict[str, str],
+    extensions: dict[str, Any],
+    structured: bool,
 ) -> None:
     attributes = {"type": "io.localfn.summarize.request", "id": event_id, "source": source, **optional, **extensions}
     headers, body = (to_structured if structured else to_binary)(CloudEvent(attributes, REQUEST))

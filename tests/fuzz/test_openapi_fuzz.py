@@ -42,8 +42,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from localfn.errors import EngineError
-from localfn.problems import PROBLEM_TYPE
 from localfn.openapi import openapi_document
+from localfn.problems import PROBLEM_TYPE
 from localfn.serve import load_capabilities
 from tests.fuzz.budget import FUZZ, REQUEST_TIMEOUT_S
 from tests.support.http_checks import PROBLEM
@@ -113,9 +113,7 @@ def _operations() -> list[Any]:
 
 
 @pytest.mark.parametrize(("function", "method", "path", "mode"), _operations())
-def test_generated_requests_get_documented_answers(
-    served: str, function: str, method: str, path: str, mode: GenerationMode
-) -> None:
+def test_generated_requests_get_documented_answers(served: str, function: str, method: str, path: str, mode: GenerationMode) -> None:
     base_url = f"{served}/{function}" if function else served
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
     operation = schema[path][method]

@@ -37,9 +37,7 @@ async def verify_image(client: httpx.AsyncClient, body: bytes, media_type: str) 
     return result
 
 
-async def test_a_signed_badges_images_carry_what_history_stores_and_verify(
-    tiny_backend: BackendSettings, tmp_path: Path
-) -> None:
+async def test_a_signed_badges_images_carry_what_history_stores_and_verify(tiny_backend: BackendSettings, tmp_path: Path) -> None:
     async with signing_badges(tiny_backend, tmp_path, keys_file=write_keys(tmp_path)) as client:
         for proof in ("data-integrity", "jwt"):
             badge = await issue(client, proof=proof)

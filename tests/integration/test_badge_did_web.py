@@ -42,7 +42,9 @@ def failed(result: VerifyResult) -> dict[str, str]:
 def badge_settings(tmp_path: Path, engine_url: str, **issuer: Any) -> Settings:
     # The engine is never called: these routes only sign, publish and verify.
     return make_settings(
-        backend("unused", engine_url, "none"), generate_badge={"history_path": tmp_path / "history.sqlite3"}, issuer=IssuerSettings(**issuer)
+        backend("unused", engine_url, "none"),
+        generate_badge={"history_path": tmp_path / "history.sqlite3"},
+        issuer=IssuerSettings(**issuer),
     )
 
 
@@ -136,9 +138,7 @@ def test_a_missing_document_is_not_valid_with_the_status(tmp_path: Path, keys_fi
 # The routes
 
 
-async def test_generate_badge_serves_its_did_document_at_the_did_urls_path(
-    tmp_path: Path, keys_file: Path, closed_port_url: str
-) -> None:
+async def test_generate_badge_serves_its_did_document_at_the_did_urls_path(tmp_path: Path, keys_file: Path, closed_port_url: str) -> None:
     settings = badge_settings(tmp_path, closed_port_url, keys_file=keys_file, did_web="example.edu:badges:2026")
     expected = issuer_for(keys_file, "example.edu:badges:2026").did_document()
     secrets = [jwk["d"] for jwk in json.loads(keys_file.read_text())["keys"]]
@@ -163,9 +163,7 @@ async def test_without_a_did_web_the_document_route_says_what_to_set(tmp_path: P
     assert "LOCALFN_ISSUER__DID_WEB" in response.json()["detail"]
 
 
-async def test_post_verify_answers_a_did_web_off_the_allow_list_as_not_valid(
-    tmp_path: Path, keys_file: Path, closed_port_url: str
-) -> None:
+async def test_post_verify_answers_a_did_web_off_the_allow_list_as_not_valid(tmp_path: Path, keys_file: Path, closed_port_url: str) -> None:
     credential = issuer_for(keys_file, "badges.example.org").issue(unsigned_credential(), "data-integrity").credential
     settings = badge_settings(tmp_path, closed_port_url, keys_file=keys_file, did_web_allow="example.edu")
     async with serve_client(settings, ["generate-badge"]) as (client, _):
@@ -175,7 +173,6 @@ async def test_post_verify_answers_a_did_web_off_the_allow_list_as_not_valid(
     assert result["valid"] is False
     key = next(check for check in result["checks"] if check["name"] == "key")
     assert "badges.example.org is not in the allow-list" in key["detail"]
-
 
 
 def misbehaving_host() -> Starlette:

@@ -87,9 +87,7 @@ async def test_a_course_becomes_an_open_badges_achievement(tiny_backend: Backend
     assert generation["prompt_tokens"] > 0 and generation["completion_tokens"] > 0
 
 
-async def test_an_email_recipient_gets_a_credential_with_only_a_salted_hash(
-    tiny_backend: BackendSettings, tmp_path: Path
-) -> None:
+async def test_an_email_recipient_gets_a_credential_with_only_a_salted_hash(tiny_backend: BackendSettings, tmp_path: Path) -> None:
     async with badges(tiny_backend, tmp_path) as client:
         body = await generate(client, recipient="Ada.Lovelace@Example.org", issuer=ISSUER)
         stored = (await client.get(f"/generate-badge/history/{body['id']}")).text
@@ -268,9 +266,7 @@ async def test_regenerating_the_whole_badge_from_a_full_response(tiny_backend: B
     ],
     ids=["unknown-id", "no-badge", "unknown-field"],
 )
-async def test_bad_regenerate_requests(
-    tiny_backend: BackendSettings, tmp_path: Path, body: dict[str, Any], status: int, says: str
-) -> None:
+async def test_bad_regenerate_requests(tiny_backend: BackendSettings, tmp_path: Path, body: dict[str, Any], status: int, says: str) -> None:
     async with badges(tiny_backend, tmp_path) as client:
         response = await client.post("/generate-badge/regenerate", json=body)
         count = await stored_count(client)
@@ -300,9 +296,7 @@ async def test_history_reads_and_deletes_single_badges(tiny_backend: BackendSett
     assert deleted_again.status_code == 404
 
 
-async def test_history_pages_newest_first_and_clearing_needs_confirmation(
-    tiny_backend: BackendSettings, tmp_path: Path
-) -> None:
+async def test_history_pages_newest_first_and_clearing_needs_confirmation(tiny_backend: BackendSettings, tmp_path: Path) -> None:
     async with badges(tiny_backend, tmp_path) as client:
         made = [(await generate(client))["id"]]
         for _ in range(2):  # a new image calls no model: a cheap way to more versions
@@ -332,9 +326,7 @@ async def test_history_survives_a_restart(tiny_backend: BackendSettings, tmp_pat
 # CloudEvents
 
 
-@pytest.mark.parametrize(
-    ("encode", "path"), [(to_binary, "/events"), (to_structured, "/generate-badge")], ids=["binary", "structured"]
-)
+@pytest.mark.parametrize(("encode", "path"), [(to_binary, "/events"), (to_structured, "/generate-badge")], ids=["binary", "structured"])
 async def test_a_request_event_gets_a_reply_event_and_one_stored_badge(
     tiny_backend: BackendSettings, tmp_path: Path, encode: Any, path: str
 ) -> None:

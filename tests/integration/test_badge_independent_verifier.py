@@ -34,7 +34,10 @@ def js_verify(credential: dict[str, Any], folder: Path) -> dict[str, Any]:
     path.write_text(json.dumps(credential))
     done = subprocess.run(
         ["node", str(VERIFIER / "verify.mjs"), str(path), str(ROOT / "assets" / "specs")],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode in (0, 1), done.stderr
     verdict: dict[str, Any] = json.loads(done.stdout)

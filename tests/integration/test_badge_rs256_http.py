@@ -29,7 +29,6 @@ from tests.support.localfn_app import make_settings
 from tests.support.signing import RSA_PRIVATE_MEMBERS, jwt_parts
 
 
-
 def rsa_keys_file(folder: Path) -> Path:
     path = folder / "issuer-keys.json"
     path.write_text(json.dumps(generate_key_set(rsa=True)))
@@ -45,9 +44,7 @@ async def rs256_issuer(engine: BackendSettings, tmp_path: Path, keys_file: Path)
             yield client, KeyResolver(["example.edu"], 5, FakeDidWebSource(url))
 
 
-async def test_an_rs256_badge_verifies_here_with_jwcrypto_and_from_its_baked_images(
-    tiny_backend: BackendSettings, tmp_path: Path
-) -> None:
+async def test_an_rs256_badge_verifies_here_with_jwcrypto_and_from_its_baked_images(tiny_backend: BackendSettings, tmp_path: Path) -> None:
     keys_file = rsa_keys_file(tmp_path)
     rsa = next(key for key in json.loads(keys_file.read_text())["keys"] if key["kty"] == "RSA")
     async with rs256_issuer(tiny_backend, tmp_path, keys_file) as (client, resolver):

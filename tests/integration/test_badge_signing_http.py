@@ -51,9 +51,7 @@ def failed(result: dict[str, Any]) -> dict[str, str]:
     return {check["name"]: check["detail"] for check in result["checks"] if not check["ok"]}
 
 
-async def test_a_signed_badge_is_stored_and_regenerated_as_issued_and_verifies(
-    tiny_backend: BackendSettings, tmp_path: Path
-) -> None:
+async def test_a_signed_badge_is_stored_and_regenerated_as_issued_and_verifies(tiny_backend: BackendSettings, tmp_path: Path) -> None:
     async with signing_badges(tiny_backend, tmp_path, keys_file=write_keys(tmp_path)) as client:
         badge = await issue(client)  # the configured default: data-integrity
         credential = badge["credential"]
@@ -96,9 +94,7 @@ async def test_a_jwt_badge_returns_and_stores_the_token_and_verifies(tiny_backen
         assert (await verify(client, regenerated))["valid"] is True
 
 
-async def test_without_keys_a_signed_proof_is_refused_before_the_model_runs(
-    tiny_backend: BackendSettings, tmp_path: Path
-) -> None:
+async def test_without_keys_a_signed_proof_is_refused_before_the_model_runs(tiny_backend: BackendSettings, tmp_path: Path) -> None:
     async with signing_badges(tiny_backend, tmp_path) as client:
         for proof in ("data-integrity", "jwt"):
             response = await client.post(

@@ -17,15 +17,17 @@ COURSE = (Path(__file__).parents[1] / "fixtures" / "courses" / "python-intro.txt
 SUBJECT_WORDS = ("python", "program", "coding", "code")
 
 
-async def test_a_real_course_becomes_a_valid_badge_about_its_subject(
-    smollm2_server: LlamaServer, tmp_path: Path
-) -> None:
+async def test_a_real_course_becomes_a_valid_badge_about_its_subject(smollm2_server: LlamaServer, tmp_path: Path) -> None:
     # One model call: its text is what is judged here (the re-ask is tested on the tiny model and
     # in the unit tests), and a 135M model's call takes minutes when other test runs share the cores.
     # Temperature 0: the same text on every run of one machine (llama.cpp's thread count still varies it
     # between machines: checked under six thread and batch settings).
     settings = make_settings(
-        smollm2_server.backend(), generate_badge={"history_path": tmp_path / "history.sqlite3"}, max_repairs=0, request_timeout_s=240, temperature=0
+        smollm2_server.backend(),
+        generate_badge={"history_path": tmp_path / "history.sqlite3"},
+        max_repairs=0,
+        request_timeout_s=240,
+        temperature=0,
     )
     request = {
         "course_input": COURSE,

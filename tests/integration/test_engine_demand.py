@@ -66,9 +66,7 @@ async def held(peer: OllamaPeer) -> AsyncIterator[threading.Event]:
         peer.hold.set()
 
 
-async def while_held(
-    client: httpx.AsyncClient, peer: OllamaPeer, serving: str, request: dict = REQUEST
-) -> tuple[Scrape, httpx.Response]:
+async def while_held(client: httpx.AsyncClient, peer: OllamaPeer, serving: str, request: dict = REQUEST) -> tuple[Scrape, httpx.Response]:
     """A scrape taken while the call is under way on ``serving`` (held by the peer), and the call's response."""
     async with held(peer) as release:
         call = asyncio.create_task(client.post("/summarize", json=request))
@@ -78,9 +76,7 @@ async def while_held(
 
 
 def pools(gpu_url: str, cpu_url: str) -> Settings:
-    return make_settings(
-        backend("gpu", gpu_url, "tiny", kind="ollama"), backend("cpu", cpu_url, "tiny", kind="ollama"), cache_ttl_s=0
-    )
+    return make_settings(backend("gpu", gpu_url, "tiny", kind="ollama"), backend("cpu", cpu_url, "tiny", kind="ollama"), cache_ttl_s=0)
 
 
 async def test_a_served_call_counts_on_its_engine_while_it_streams_and_not_after(ollama_peer, closed_port_url: str) -> None:
@@ -121,13 +117,12 @@ async def test_gauges_return_to_zero_when_every_engine_fails(ollama_peer, closed
 
 async def test_gauges_return_to_zero_when_the_caller_goes_away(ollama_peer, closed_port_url: str) -> None:
     peer, url = ollama_peer
-    async with serve_client(pools(url, closed_port_url)) as (client, _):
-        async with held(peer):
-            call = asyncio.create_task(client.post("/summarize", json=REQUEST))
-            during = await scrape_when(client, lambda s: s.value("localfn_engine_in_flight", backend="gpu") > 0)
-            call.cancel()
-            await asyncio.gather(call, return_exceptions=True)
-            after = await scrape(client)
+    async with serve_client(pools(url, closed_port_url)) as (client, _), held(peer):
+        call = asyncio.create_task(client.post("/summarize", json=REQUEST))
+        during = await scrape_when(client, lambda s: s.value("localfn_engine_in_flight", backend="gpu") > 0)
+        call.cancel()
+        await asyncio.gather(call, return_exceptions=True)
+        after = await scrape(client)
     assert call.cancelled()
     assert gauges(during) == only(demand_gpu=1, in_flight_gpu=1)
     assert gauges(after) == only()
@@ -135,9 +130,7 @@ async def test_gauges_return_to_zero_when_the_caller_goes_away(ollama_peer, clos
 
 async def test_an_openai_engine_counts_too(tiny_server: LlamaServer, closed_port_url: str) -> None:
     """llama-server (not streamed) behind a GPU pool with no pods: the same two gauges, back at 0."""
-    settings = make_settings(
-        backend("gpu", closed_port_url, "tiny", kind="ollama"), backend("cpu", tiny_server.url, "tiny"), cache_ttl_s=0
-    )
+    settings = make_settings(backend("gpu", closed_port_url, "tiny", kind="ollama"), backend("cpu", tiny_server.url, "tiny"), cache_ttl_s=0)
     async with serve_client(settings) as (client, _):
         response = await client.post("/summarize", json=REQUEST)
         after = await scrape(client)

@@ -121,7 +121,11 @@ MALFORMED = {
 @pytest.mark.parametrize("path", ["/events", "/summarize"])
 @pytest.mark.parametrize(("encode", "mutate", "named"), MALFORMED.values(), ids=MALFORMED.keys())
 async def test_malformed_events_are_400_naming_the_fault_without_a_model_call(
-    ollama_peer: tuple[OllamaPeer, str], path: str, encode: Any, mutate: Mutation, named: str,
+    ollama_peer: tuple[OllamaPeer, str],
+    path: str,
+    encode: Any,
+    mutate: Mutation,
+    named: str,
 ) -> None:
     peer, url = ollama_peer
     headers, content = mutate(*encode(summarize_event(id="evt-1")))
@@ -134,7 +138,9 @@ async def test_malformed_events_are_400_naming_the_fault_without_a_model_call(
 @pytest.mark.parametrize("path", ["/events", "/summarize"])
 @pytest.mark.parametrize("case", BROKEN_RULES.values(), ids=BROKEN_RULES.keys())
 async def test_events_breaking_an_attribute_rule_are_400_naming_the_attribute_and_rule(
-    ollama_peer: tuple[OllamaPeer, str], path: str, case: Broken,
+    ollama_peer: tuple[OllamaPeer, str],
+    path: str,
+    case: Broken,
 ) -> None:
     peer, url = ollama_peer
     headers, content = case.mutate(*case.encode(summarize_event(id="evt-1")))

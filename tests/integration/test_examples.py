@@ -31,11 +31,13 @@ def serve_env(smollm2_server: LlamaServer, tmp_path_factory: pytest.TempPathFact
     """The environment of a running `localfn serve` on SmolLM2, for the `localfn` command."""
     home = tmp_path_factory.mktemp("home")
     env = clean_env(home)
-    env.update({
-        "LOCALFN_ENGINES": json.dumps([smollm2_server.backend().model_dump(mode="json")]),
-        "LOCALFN_EMBEDDED": "never",
-        "LOCALFN_REQUEST_TIMEOUT_S": "500",
-    })
+    env.update(
+        {
+            "LOCALFN_ENGINES": json.dumps([smollm2_server.backend().model_dump(mode="json")]),
+            "LOCALFN_EMBEDDED": "never",
+            "LOCALFN_REQUEST_TIMEOUT_S": "500",
+        }
+    )
     serve = start_serve(env, home / "serve.log")
     try:
         yield env
@@ -107,7 +109,7 @@ CHECKS: dict[str, tuple[str, Callable[[int, dict[str, Any]], None]]] = {
 
 
 def test_every_example_is_checked_here() -> None:
-    assert EXAMPLES == sorted(CHECKS)
+    assert sorted(CHECKS) == EXAMPLES
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

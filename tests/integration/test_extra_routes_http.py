@@ -57,7 +57,10 @@ async def test_extra_route_bodies_honour_the_body_limit_and_content_type(closed_
 
 async def test_events_route_honours_the_body_limit(closed_port_url: str, tmp_path: Path) -> None:
     headers = {
-        "content-type": "application/json", "ce-specversion": "1.0", "ce-id": "1", "ce-source": "/test",
+        "content-type": "application/json",
+        "ce-specversion": "1.0",
+        "ce-id": "1",
+        "ce-source": "/test",
         "ce-type": "io.localfn.summarize.request",
     }
     async with app(closed_port_url, tmp_path, max_body_bytes=1000) as (client, _):

@@ -24,7 +24,11 @@ def faults(case: dict[str, Any], body: dict[str, Any]) -> list[str]:
     except for required values listed in missing_required, which are absent."""
     names = {function["name"]: function for function in case["functions"]}
     if body["function"] is None:
-        return [] if (body["arguments"], body["missing_required"], bool(body["no_call_reason"])) == ({}, [], True) else ["a no-call with content"]
+        return (
+            []
+            if (body["arguments"], body["missing_required"], bool(body["no_call_reason"])) == ({}, [], True)
+            else ["a no-call with content"]
+        )
     if body["function"] not in names:
         return [f"unknown function {body['function']!r}"]
     parameters = names[body["function"]]["parameters"]

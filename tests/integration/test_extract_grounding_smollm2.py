@@ -32,7 +32,11 @@ ABSENT = [
     ("Reserve a table at Luigi's tonight.", function("reserve_table", {"restaurant": STRING, "party_size": INTEGER}), "party_size"),
     ("Order more printer paper.", function("order_supplies", {"item": STRING, "quantity": INTEGER}), "quantity"),
     ("Email the report to my manager.", function("send_email", {"to": {"type": "string", "format": "email"}, "subject": STRING}), "to"),
-    ("Call the plumber about the leak.", function("call_contact", {"name": STRING, "phone": {"type": "string", "pattern": "^\\+?[0-9 ]{7,15}$"}}), "phone"),
+    (
+        "Call the plumber about the leak.",
+        function("call_contact", {"name": STRING, "phone": {"type": "string", "pattern": "^\\+?[0-9 ]{7,15}$"}}),
+        "phone",
+    ),
     ("Set the thermostat in the living room.", function("set_thermostat", {"room": STRING, "temperature": NUMBER}), "temperature"),
     ("Schedule a dentist appointment.", function("schedule", {"what": STRING, "day": DATE}), "day"),
     ("Summarise the meeting notes and save them.", function("save_summary", {"title": STRING, "summary_id": INTEGER}), "summary_id"),

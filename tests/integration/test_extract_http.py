@@ -62,11 +62,26 @@ async def test_a_request_event_gets_a_reply_event(tiny_backend: BackendSettings)
     ("request_body", "status", "path", "detail"),
     [
         ({**REQUEST, "user_message": ""}, 422, "user_message", "the user message is empty"),
-        ({**REQUEST, "function_schema": {**TRANSFER, "parameters": {"type": "object", "properties": {"a": {"minimum": "one"}}}}},
-         422, "function_schema/parameters", "at properties/a/minimum"),
+        (
+            {**REQUEST, "function_schema": {**TRANSFER, "parameters": {"type": "object", "properties": {"a": {"minimum": "one"}}}}},
+            422,
+            "function_schema/parameters",
+            "at properties/a/minimum",
+        ),
         ({"user_message": "hi", "functions": [TRANSFER, TRANSFER]}, 422, "(root)", "repeated: transfer_money"),
-        ({**REQUEST, "function_schema": {**TRANSFER, "description": "x" * 3000, "parameters": {**TRANSFER["parameters"], "description": "y" * 1500}}},
-         422, "function_schema", "LOCALFN_EXTRACT_PARAMETERS__MAX_SCHEMA_BYTES"),
+        (
+            {
+                **REQUEST,
+                "function_schema": {
+                    **TRANSFER,
+                    "description": "x" * 3000,
+                    "parameters": {**TRANSFER["parameters"], "description": "y" * 1500},
+                },
+            },
+            422,
+            "function_schema",
+            "LOCALFN_EXTRACT_PARAMETERS__MAX_SCHEMA_BYTES",
+        ),
     ],
     ids=["empty-message", "invalid-schema", "duplicate-names", "schema-too-large"],
 )

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from localfn.engine.embedded import LlamaServer
+from localfn.engine.transport import ShardedTransport
 from localfn.errors import (
     EngineBusy,
     EngineTimeout,
@@ -30,7 +31,6 @@ from localfn.errors import (
 from localfn.runtime import RuntimeHolder
 from localfn.serve import build_app
 from localfn.settings import BackendSettings
-from localfn.engine.transport import ShardedTransport
 from tests.support.asgi_server import serve_in_loop, serve_in_thread
 from tests.support.http_checks import Scrape, assert_problem
 from tests.support.leaks import LeakCheck
@@ -85,36 +85,70 @@ class Case:
 CASES = [
     Case("engine-down", 503, EngineUnavailable, ("gpu", "cannot connect"), (failover("engine-unavailable"),), down=True),
     Case(
-        "engine-slow", 504, EngineTimeout, ("no answer in time",),
+        "engine-slow",
+        504,
+        EngineTimeout,
+        ("no answer in time",),
         (("localfn_engine_calls_total", {"backend": "gpu", "model": "tiny", "outcome": "engine-timeout"}, 1),),
         # Well above a loaded CPU's wait for the tiny model's next token, so only the delay trips it.
-        delay_s=10.0, settings={"request_timeout_s": 5.0},
+        delay_s=10.0,
+        settings={"request_timeout_s": 5.0},
     ),
     Case("busy-fails-over", 200, None, (), (failover("engine-busy"),), fault="busy", second_backend=True),
     Case("busy-alone", 503, EngineBusy, ("server busy",), (failover("engine-busy"),), fault="busy"),
     Case(
-        "reply-not-json", 502, StructuredOutputError, ("after 3 attempts", "no JSON value"), (REPAIRED,),
-        function="extract-parameters", fault="not_json", problem={"attempts": 3, "last_output": PROSE},
+        "reply-not-json",
+        502,
+        StructuredOutputError,
+        ("after 3 attempts", "no JSON value"),
+        (REPAIRED,),
+        function="extract-parameters",
+        fault="not_json",
+        problem={"attempts": 3, "last_output": PROSE},
     ),
     Case(
-        "reply-off-schema", 502, StructuredOutputError, ("after 3 attempts", "is not of type 'object'"), (REPAIRED,),
-        function="extract-parameters", fault="off_schema", problem={"attempts": 3, "last_output": OFF_SCHEMA},
+        "reply-off-schema",
+        502,
+        StructuredOutputError,
+        ("after 3 attempts", "is not of type 'object'"),
+        (REPAIRED,),
+        function="extract-parameters",
+        fault="off_schema",
+        problem={"attempts": 3, "last_output": OFF_SCHEMA},
     ),
     Case(
-        "drop-mid-stream", 503, EngineUnavailable, ("gpu", "connection dropped"), (failover("engine-unavailable"),),
+        "drop-mid-stream",
+        503,
+        EngineUnavailable,
+        ("gpu", "connection dropped"),
+        (failover("engine-unavailable"),),
         fault="drop_mid_stream",
     ),
     Case(
-        "drop-mid-stream-chunked", 503, EngineUnavailable, ("gpu", "connection dropped"), (failover("engine-unavailable"),),
-        fault="drop_mid_stream", request=CHUNKED, settings=ONE_CHUNK_AT_A_TIME,
+        "drop-mid-stream-chunked",
+        503,
+        EngineUnavailable,
+        ("gpu", "connection dropped"),
+        (failover("engine-unavailable"),),
+        fault="drop_mid_stream",
+        request=CHUNKED,
+        settings=ONE_CHUNK_AT_A_TIME,
     ),
     Case(
-        "error-mid-stream", 503, EngineUnavailable, ("failed mid-answer", "unexpected EOF"),
-        (failover("engine-unavailable"),), fault="error_mid_stream",
+        "error-mid-stream",
+        503,
+        EngineUnavailable,
+        ("failed mid-answer", "unexpected EOF"),
+        (failover("engine-unavailable"),),
+        fault="error_mid_stream",
     ),
     Case(
-        "model-not-pulled", 503, ModelNotFound, ("'llama3.1:8b'", "ollama pull llama3.1:8b"),
-        (failover("model-not-found"),), model="llama3.1:8b",
+        "model-not-pulled",
+        503,
+        ModelNotFound,
+        ("'llama3.1:8b'", "ollama pull llama3.1:8b"),
+        (failover("model-not-found"),),
+        model="llama3.1:8b",
     ),
 ]
 
@@ -174,7 +208,10 @@ async def test_fault(case: Case, tiny_server: LlamaServer, engine_socket: socket
     engine_url = "http://{}:{}".format(*engine_socket.getsockname())
     settings = make_settings(
         *backends(case, engine_url, tiny_server),
-        cache_ttl_s=0, retry_after_s=RETRY_AFTER_S, max_repairs=MAX_REPAIRS, **case.settings,
+        cache_ttl_s=0,
+        retry_after_s=RETRY_AFTER_S,
+        max_repairs=MAX_REPAIRS,
+        **case.settings,
     )
     holder = RuntimeHolder(lambda: settings)
     request = REQUESTS[case.function]
@@ -210,9 +247,8 @@ async def test_the_leak_check_sees_a_held_response_a_stray_socket_and_a_stray_ta
                 with pytest.raises(AssertionError, match="still in use"):
                     await leaks.assert_clean()
             await leaks.assert_clean()  # read and closed: an idle keep-alive connection is fine
-            with socket.create_connection(engine_socket.getsockname()):
-                with pytest.raises(AssertionError, match="open sockets"):
-                    await leaks.assert_clean()
+            with socket.create_connection(engine_socket.getsockname()), pytest.raises(AssertionError, match="open sockets"):
+                await leaks.assert_clean()
             stray = asyncio.create_task(asyncio.sleep(60), name="stray")
             with pytest.raises(AssertionError, match="stray"):
                 await leaks.assert_clean()

@@ -19,7 +19,9 @@ from tests.support.processes import BIN, embedded_serve, free_port
 
 def localfn(command: str, env: dict[str, str], *options: str) -> subprocess.CompletedProcess[str]:
     """One `localfn` command at 80 columns, the width of a small terminal (and rich's default for pipes)."""
-    return subprocess.run([str(BIN / "localfn"), command, *options], env={**env, "COLUMNS": "80"}, capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [str(BIN / "localfn"), command, *options], env={**env, "COLUMNS": "80"}, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def configured_url(env: dict[str, str]) -> str:
@@ -40,12 +42,16 @@ def serve_env(tiny_model: Path, clean_env: dict[str, str], tmp_path: Path) -> It
 @pytest.fixture
 def idle_env(tiny_model: Path, clean_env: dict[str, str]) -> dict[str, str]:
     """Nothing runs: no `localfn serve` at LOCALFN_URL, no engine at LOCALFN_ENGINES."""
-    clean_env.update({
-        "LOCALFN_URL": f"http://127.0.0.1:{free_port()}",
-        # A URL as long as a proxied one: more than its share of 80 columns, so it must not be cut.
-        "LOCALFN_ENGINES": json.dumps([{"name": "ollama", "kind": "ollama", "url": f"http://127.0.0.1:{free_port()}/behind/a/proxy/ollama", "model": "x"}]),
-        "LOCALFN_EMBEDDED_MODEL_PATH": str(tiny_model),
-    })
+    clean_env.update(
+        {
+            "LOCALFN_URL": f"http://127.0.0.1:{free_port()}",
+            # A URL as long as a proxied one: more than its share of 80 columns, so it must not be cut.
+            "LOCALFN_ENGINES": json.dumps(
+                [{"name": "ollama", "kind": "ollama", "url": f"http://127.0.0.1:{free_port()}/behind/a/proxy/ollama", "model": "x"}]
+            ),
+            "LOCALFN_EMBEDDED_MODEL_PATH": str(tiny_model),
+        }
+    )
     return clean_env
 
 

@@ -33,7 +33,9 @@ def doctor(cluster: ChartCluster, tmp_path: Path, *args: str) -> tuple[Result, l
     with serve_in_thread(cluster.api) as url:
         config = tmp_path / "kubeconfig"
         config.write_text(yaml.safe_dump(kubeconfig(url, rendering.NAMESPACE)))
-        result = CliRunner().invoke(main, ["doctor", "--cluster", "--kubeconfig", str(config), "--release", rendering.RELEASE, "--json", *args])
+        result = CliRunner().invoke(
+            main, ["doctor", "--cluster", "--kubeconfig", str(config), "--release", rendering.RELEASE, "--json", *args]
+        )
     assert SECRET_MARKER not in result.output
     return result, json.loads(result.output)["checks"] if result.output.startswith("{") else []
 
@@ -64,9 +66,22 @@ def test_a_healthy_release_passes_every_check(healthy: ChartCluster, tmp_path: P
     assert result.exit_code == 0, result.output
     assert {c["status"] for c in checks} == {"OK"}, [c for c in checks if c["status"] != "OK"]
     names = {c["name"] for c in checks}
-    assert {"cluster", "release values", "knative serving", "knative eventing", "gpu nodes", "free gpus", "gpu taints",
-            "runtime class", "ollama-gpu pods", "ollama-gpu pvc", "ollama-gpu models", "ollama-cpu models",
-            "function summarize", "trigger summarize"} <= names
+    assert {
+        "cluster",
+        "release values",
+        "knative serving",
+        "knative eventing",
+        "gpu nodes",
+        "free gpus",
+        "gpu taints",
+        "runtime class",
+        "ollama-gpu pods",
+        "ollama-gpu pvc",
+        "ollama-gpu models",
+        "ollama-cpu models",
+        "function summarize",
+        "trigger summarize",
+    } <= names
     assert "Kubernetes v1.33.4" in find(checks, "cluster", "OK")["detail"]
     assert "release demo revision 1" in find(checks, "release values", "OK")["detail"]
     assert "llama3.1:8b (GPU)" in find(checks, "ollama-gpu models", "OK")["detail"]
@@ -77,7 +92,9 @@ def test_the_text_report_has_one_line_per_check(healthy: ChartCluster, tmp_path:
     with serve_in_thread(healthy.api) as url:
         config = tmp_path / "kubeconfig"
         config.write_text(yaml.safe_dump(kubeconfig(url, rendering.NAMESPACE)))
-        result = CliRunner().invoke(main, ["doctor", "--cluster", "--release", rendering.RELEASE], env={"KUBECONFIG": str(config)}, terminal_width=100)
+        result = CliRunner().invoke(
+            main, ["doctor", "--cluster", "--release", rendering.RELEASE], env={"KUBECONFIG": str(config)}, terminal_width=100
+        )
     assert result.exit_code == 0, result.output
     assert "OK: all" in result.output and "localfn release demo in localfn-test (context fake)" in result.output
 
@@ -107,8 +124,17 @@ def test_runtime_class_missing(healthy: ChartCluster, tmp_path: Path) -> None:
 def test_a_gpu_pod_not_scheduled(healthy: ChartCluster, tmp_path: Path) -> None:
     pod = healthy.api.find("Pod", GPU_POD)
     del pod["spec"]["nodeName"]
-    pod["status"] = {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                     "message": "0/2 nodes are available: 1 Insufficient nvidia.com/gpu."}]}
+    pod["status"] = {
+        "phase": "Pending",
+        "conditions": [
+            {
+                "type": "PodScheduled",
+                "status": "False",
+                "reason": "Unschedulable",
+                "message": "0/2 nodes are available: 1 Insufficient nvidia.com/gpu.",
+            }
+        ],
+    }
     result, checks = doctor(healthy, tmp_path)
     assert result.exit_code == 1
     assert "Insufficient nvidia.com/gpu" in find(checks, "ollama-gpu pods", "FAIL")["detail"]
@@ -146,8 +172,15 @@ def test_trigger_without_dead_letter_sink(healthy: ChartCluster, tmp_path: Path)
 
 
 def test_a_knative_service_not_ready(healthy: ChartCluster, tmp_path: Path) -> None:
-    service = next(o for o in healthy.api.objects if o["kind"] == "Service" and o["metadata"]["name"] == "summarize" and "knative" in o["apiVersion"])
-    service["status"]["conditions"][0] = {"type": "Ready", "status": "False", "reason": "RevisionMissing", "message": "Configuration \"summarize\" does not have any ready Revision."}
+    service = next(
+        o for o in healthy.api.objects if o["kind"] == "Service" and o["metadata"]["name"] == "summarize" and "knative" in o["apiVersion"]
+    )
+    service["status"]["conditions"][0] = {
+        "type": "Ready",
+        "status": "False",
+        "reason": "RevisionMissing",
+        "message": 'Configuration "summarize" does not have any ready Revision.',
+    }
     result, checks = doctor(healthy, tmp_path)
     assert result.exit_code == 1
     assert "does not have any ready Revision" in find(checks, "function summarize", "FAIL")["detail"]
@@ -190,8 +223,12 @@ def test_scaled_objects_ready_and_idle(autoscaled: ChartCluster, tmp_path: Path)
 
 def test_scaled_object_not_ready(autoscaled: ChartCluster, tmp_path: Path) -> None:
     scaled = autoscaled.api.find("ScaledObject", "demo-localfn-ollama-gpu")
-    scaled["status"]["conditions"][0] = {"type": "Ready", "status": "False", "reason": "ScaledObjectCheckFailed",
-                                         "message": "error establishing prometheus connection"}
+    scaled["status"]["conditions"][0] = {
+        "type": "Ready",
+        "status": "False",
+        "reason": "ScaledObjectCheckFailed",
+        "message": "error establishing prometheus connection",
+    }
     result, checks = doctor(autoscaled, tmp_path)
     assert result.exit_code == 1
     check = find(checks, "autoscaling gpu", "FAIL")
@@ -214,8 +251,19 @@ def test_kubectl_runs_it_as_a_plugin_with_its_own_flags(healthy: ChartCluster, t
     """`kubectl localfn doctor --context ... -n ...`: the real kubectl finds kubectl-localfn on PATH; doctor means --cluster."""
     settings = kubeconfig("http://replaced", "elsewhere", context="other")
     settings["contexts"].append({"name": "fake", "context": {"cluster": "fake", "user": "operator"}})
-    done = kubectl_localfn(healthy, tmp_path, "doctor", "--context", "fake", "-n", rendering.NAMESPACE, "--release", rendering.RELEASE, "--json",
-                           config=settings)
+    done = kubectl_localfn(
+        healthy,
+        tmp_path,
+        "doctor",
+        "--context",
+        "fake",
+        "-n",
+        rendering.NAMESPACE,
+        "--release",
+        rendering.RELEASE,
+        "--json",
+        config=settings,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     assert (report["context"], report["namespace"], report["ok"]) == ("fake", rendering.NAMESPACE, True)

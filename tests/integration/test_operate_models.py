@@ -115,7 +115,6 @@ def test_the_ollama_defaults_to_the_first_configured_one(peer: tuple[OllamaPeer,
     assert fake.loaded == ["tiny:latest"]
 
 
-
 @pytest.mark.skipif(rendering.find_helm() is None, reason="needs the helm binary (scripts/install-k8s-tools.sh)")
 def test_a_pool_of_the_chart_through_the_api_server(tmp_path: Path) -> None:
     """`--pool cpu`: the release's CPU pool Service, through the API server's service proxy (FakeKubeApi), no port-forward."""
@@ -135,5 +134,8 @@ def test_a_pool_of_the_chart_through_the_api_server(tmp_path: Path) -> None:
     assert warmed.exit_code == 0 and peer.loaded == ["qwen2.5:0.5b"]
     assert "qwen2.5:0.5b" in listed.output and "llama3.2:1b" in listed.output
     assert missing.exit_code == 1 and "has no gpu Ollama pool" in missing.output
-    assert any(r.startswith(f"/api/v1/namespaces/{rendering.NAMESPACE}/services/demo-localfn-ollama-cpu:11434/proxy/api/pull") for r in cluster.api.requests)
+    assert any(
+        r.startswith(f"/api/v1/namespaces/{rendering.NAMESPACE}/services/demo-localfn-ollama-cpu:11434/proxy/api/pull")
+        for r in cluster.api.requests
+    )
     assert peer.violations == []

@@ -55,8 +55,9 @@ def test_status_as_json_counts_requests_and_names_the_engine(serve: str) -> None
     summarize = next(f for f in report["functions"] if f["name"] == "summarize")
     assert summarize["ready"] and summarize["requests"] == 3 and summarize["errors"] == 3
     assert 0 < summarize["p50_s"] <= summarize["p99_s"]
-    assert report["engines"] == [{"backend": "gpu", "model": "tiny", "ready": True, "models": ["tiny:latest"],
-                                  "calls": 0, "in_flight": 0, "processor": "GPU"}]
+    assert report["engines"] == [
+        {"backend": "gpu", "model": "tiny", "ready": True, "models": ["tiny:latest"], "calls": 0, "in_flight": 0, "processor": "GPU"}
+    ]
     assert report["routing"]["queries"] == 0 and report["routing"]["scope"] == "pod"
 
 
@@ -80,8 +81,13 @@ def test_quantiles_as_prometheus_estimates_them() -> None:
 
 
 def test_watch_redraws_until_ctrl_c(serve: str) -> None:
-    watch = subprocess.Popen([str(Path(sys.executable).parent / "localfn"), "status", "--url", serve, "--watch", "--interval", "0.2"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "100"})
+    watch = subprocess.Popen(
+        [str(Path(sys.executable).parent / "localfn"), "status", "--url", serve, "--watch", "--interval", "0.2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "100"},
+    )
     time.sleep(2.0)
     watch.send_signal(signal.SIGINT)
     out, err = watch.communicate(timeout=30)

@@ -86,7 +86,12 @@ def assert_summed(summarize: dict[str, Any]) -> None:
 def test_knative_replicas_and_metrics_summed_over_two_pods(knative: ChartCluster, tmp_path: Path) -> None:
     pods = two_summarize_pods(knative)
     found = report(knative, tmp_path)
-    assert (found["context"], found["namespace"], found["release"], found["mode"]) == ("fake", rendering.NAMESPACE, rendering.RELEASE, "knative")
+    assert (found["context"], found["namespace"], found["release"], found["mode"]) == (
+        "fake",
+        rendering.NAMESPACE,
+        rendering.RELEASE,
+        "knative",
+    )
     assert [f["name"] for f in found["functions"]] == ["summarize", "generate-badge", "extract-parameters", "analyze-photo", "route-query"]
     summarize = function(found, "summarize")
     assert summarize["ready"] and (summarize["ready_replicas"], summarize["desired_replicas"]) == (2, 2)
@@ -102,7 +107,9 @@ def test_knative_scaled_to_zero_and_not_ready(knative: ChartCluster, tmp_path: P
     deployment["status"] = {"observedGeneration": 1}
     for pod in knative.pods_of("summarize"):
         knative.api.remove("Pod", pod)
-    service = next(o for o in knative.api.objects if o["kind"] == "Service" and o["metadata"]["name"] == "summarize" and "knative" in o["apiVersion"])
+    service = next(
+        o for o in knative.api.objects if o["kind"] == "Service" and o["metadata"]["name"] == "summarize" and "knative" in o["apiVersion"]
+    )
     service["status"]["conditions"][0] = {"type": "Ready", "status": "False", "reason": "RevisionFailed", "message": "image pull"}
     summarize = function(report(knative, tmp_path), "summarize")
     assert (summarize["ready"], summarize["ready_replicas"], summarize["desired_replicas"], summarize["pods"]) == (False, 0, 0, [])
@@ -126,7 +133,9 @@ def test_engines_and_routing(knative: ChartCluster, tmp_path: Path) -> None:
     found = report(knative, tmp_path)
     gpu, cpu = found["engines"]
     assert (gpu["pool"], gpu["statefulset"], gpu["ready_replicas"], gpu["desired_replicas"]) == ("gpu", "demo-localfn-ollama-gpu", 1, 1)
-    assert gpu["pods"] == [{"name": GPU_POD, "node": "gpu-node-1", "ready": True, "models": ["llama3.1:8b"], "processor": "GPU", "problem": ""}]
+    assert gpu["pods"] == [
+        {"name": GPU_POD, "node": "gpu-node-1", "ready": True, "models": ["llama3.1:8b"], "processor": "GPU", "problem": ""}
+    ]
     assert (cpu["pool"], cpu["pods"][0]["models"], cpu["pods"][0]["processor"]) == ("cpu", [], "")
     routing = found["routing"]
     assert routing["pod"] == knative.pods_of("route-query")[0] and routing["problem"] == ""
@@ -203,7 +212,16 @@ def test_an_unreachable_cluster(tmp_path: Path, closed_port_url: str) -> None:
 
 def test_kubectl_localfn_status_means_the_cluster(knative: ChartCluster, tmp_path: Path) -> None:
     """`kubectl localfn status -n ...`: status means --cluster; kubectl's -n wins over the context's namespace."""
-    done = kubectl_localfn(knative, tmp_path, "status", "-n", rendering.NAMESPACE, "--release", rendering.RELEASE, "--json",
-                           config=kubeconfig("http://replaced", "elsewhere"))
+    done = kubectl_localfn(
+        knative,
+        tmp_path,
+        "status",
+        "-n",
+        rendering.NAMESPACE,
+        "--release",
+        rendering.RELEASE,
+        "--json",
+        config=kubeconfig("http://replaced", "elsewhere"),
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout)["namespace"] == rendering.NAMESPACE

@@ -186,8 +186,11 @@ def reply_of(response: Any) -> tuple[str, dict[str, Any]]:
 async def test_a_binary_mode_event_whose_body_is_the_image(ollama_peer: tuple[OllamaPeer, str]) -> None:
     fake, url = ollama_peer
     headers = {
-        "ce-specversion": "1.0", "ce-id": "photo-1", "ce-source": "/tests/camera",
-        "ce-type": "io.localfn.analyze-photo.request", "content-type": "image/png",
+        "ce-specversion": "1.0",
+        "ce-id": "photo-1",
+        "ce-source": "/tests/camera",
+        "ce-type": "io.localfn.analyze-photo.request",
+        "content-type": "image/png",
     }
     async with serve_client(settings_for(url), FUNCTION) as (client, _):
         response = await client.post("/events", headers=headers, content=image_bytes((1500, 1000)))
@@ -206,7 +209,14 @@ async def test_kafka_events_of_the_earlier_processor(ollama_peer: tuple[OllamaPe
     async with serve_client(settings_for(url, analyze_photo={"allowed_users": ("ana@example.org",)}), FUNCTION) as (client, _):
         replies = []
         for number, message in enumerate((photo, text)):
-            event = CloudEvent({"type": "dev.knative.kafka.event", "source": "/apis/v1/namespaces/default/kafkasources/photos#meals", "id": f"partition:0/offset:{number}"}, message)
+            event = CloudEvent(
+                {
+                    "type": "dev.knative.kafka.event",
+                    "source": "/apis/v1/namespaces/default/kafkasources/photos#meals",
+                    "id": f"partition:0/offset:{number}",
+                },
+                message,
+            )
             headers, body = encode(event)
             response = await client.post("/analyze-photo", headers=headers, content=body)
             assert response.status_code == 200, response.text

@@ -172,7 +172,12 @@ async def test_equal_prompts_go_to_one_pod_while_it_is_within_the_bound(peers) -
         for prompt in prompts:  # one at a time: every pod is within the bound
             await run(pool, 5, 1, system=prompt)
         owners = {
-            prompt: {a for a, peer in by_address.items() for path, body in peer.requests if path == "/api/chat" and body["messages"][0]["content"] == prompt}
+            prompt: {
+                a
+                for a, peer in by_address.items()
+                for path, body in peer.requests
+                if path == "/api/chat" and body["messages"][0]["content"] == prompt
+            }
             for prompt in prompts
         }
         assert all(len(pods) == 1 for pods in owners.values()), owners

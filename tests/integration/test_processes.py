@@ -26,9 +26,21 @@ def function_process(tiny_server: LlamaServer, clean_env: dict[str, str], tmp_pa
     log = tmp_path / "function.log"
     with log.open("w") as output:
         process = subprocess.Popen(
-            [str(BIN / "functions-framework"), "--asgi", "--target", "summarize", "--source", str(ROOT / "functions/summarize/main.py"),
-             "--host", "127.0.0.1", "--port", str(port)],
-            env={**clean_env, "LOCALFN_ENGINES": engines}, stdout=output, stderr=output,
+            [
+                str(BIN / "functions-framework"),
+                "--asgi",
+                "--target",
+                "summarize",
+                "--source",
+                str(ROOT / "functions/summarize/main.py"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env={**clean_env, "LOCALFN_ENGINES": engines},
+            stdout=output,
+            stderr=output,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -50,26 +62,52 @@ def test_functions_framework_serves_the_function_at_its_root(function_process: s
     assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem+json")
 
 
-def test_localfn_serve_on_the_embedded_engine_with_invoke_and_send_event(tiny_model: Path, clean_env: dict[str, str], tmp_path: Path) -> None:
+def test_localfn_serve_on_the_embedded_engine_with_invoke_and_send_event(
+    tiny_model: Path, clean_env: dict[str, str], tmp_path: Path
+) -> None:
     log = tmp_path / "serve.log"
     serve = embedded_serve(clean_env, tiny_model, log)
     try:
         invoked = subprocess.run(
-            [str(BIN / "localfn"), "invoke", "summarize", "--data", json.dumps(REQUEST)], env=clean_env, capture_output=True, text=True, timeout=60,
+            [str(BIN / "localfn"), "invoke", "summarize", "--data", json.dumps(REQUEST)],
+            env=clean_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
             check=False,
         )
         assert invoked.returncode == 0, invoked.stderr
         answer = json.loads(invoked.stdout)
         assert answer["backend"] == "embedded" and answer["model"] == "tiny"
         sent = subprocess.run(
-            [str(BIN / "localfn"), "send-event", "--type", "io.localfn.summarize.request", "--subject", "s-1", "--data", json.dumps(REQUEST)],
-            env=clean_env, capture_output=True, text=True, timeout=60, check=False,
+            [
+                str(BIN / "localfn"),
+                "send-event",
+                "--type",
+                "io.localfn.summarize.request",
+                "--subject",
+                "s-1",
+                "--data",
+                json.dumps(REQUEST),
+            ],
+            env=clean_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         assert sent.returncode == 0, sent.stderr
         reply = json.loads(sent.stdout)
         assert reply["type"] == "io.localfn.summarize.response" and reply["subject"] == "s-1"
         assert reply["data"]["tokens_after"] <= 30
-        failed = subprocess.run([str(BIN / "localfn"), "invoke", "summarize", "--data", "{}"], env=clean_env, capture_output=True, text=True, timeout=60, check=False)
+        failed = subprocess.run(
+            [str(BIN / "localfn"), "invoke", "summarize", "--data", "{}"],
+            env=clean_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert failed.returncode == 1 and "invalid-input" in failed.stdout
     finally:
         serve.terminate()

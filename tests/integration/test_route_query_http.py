@@ -208,7 +208,8 @@ async def test_stats_and_metrics_count_tiers_paths_degraded_tokens_and_cost(
     families = {family.name: family for family in text_string_to_metric_families(metrics)}
     queries = {
         (s.labels["tier"], s.labels["path"], s.labels["degraded"]): s.value
-        for s in families["localfn_route_queries"].samples if s.name.endswith("_total")
+        for s in families["localfn_route_queries"].samples
+        if s.name.endswith("_total")
     }
     assert queries == {("simple", "local", "false"): 2, ("complex", "cloud", "false"): 1, ("moderate", "hybrid", "false"): 1}
     seconds = {s.labels["path"]: s.value for s in families["localfn_route_seconds"].samples if s.name.endswith("_count")}
@@ -242,8 +243,19 @@ async def test_a_cloudevent_is_routed_and_answered_with_a_reply_event(tiny_backe
         ({"query": "hi", "history": [{"role": "robot", "content": "x"}]}, "history/0/role", "'system', 'user' or 'assistant'"),
         ({"query": "hi", "tier": "simple"}, "tier", "Extra inputs"),
     ],
-    ids=["empty", "blank", "missing", "query-too-long", "context-too-long", "history-too-long", "unknown-tier",
-         "history-without-role", "history-without-content", "history-unknown-role", "unknown-field"],
+    ids=[
+        "empty",
+        "blank",
+        "missing",
+        "query-too-long",
+        "context-too-long",
+        "history-too-long",
+        "unknown-tier",
+        "history-without-role",
+        "history-without-content",
+        "history-unknown-role",
+        "unknown-field",
+    ],
 )
 async def test_bad_input_is_a_422_naming_the_field(tiny_backend: BackendSettings, request_body: dict, path: str, message: str) -> None:
     settings = settings_with(tiny_backend, None, max_query_chars=200, max_context_chars=300)

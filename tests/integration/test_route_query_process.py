@@ -35,9 +35,21 @@ async def test_functions_framework_serves_route_query_and_its_stats_with_the_clo
         log = tmp_path / "route-query.log"
         with log.open("w") as output:
             process = subprocess.Popen(
-                [str(BIN / "functions-framework"), "--asgi", "--target", "route_query",
-                 "--source", str(ROOT / "functions/route_query/main.py"), "--host", "127.0.0.1", "--port", str(port)],
-                env=env, stdout=output, stderr=output,
+                [
+                    str(BIN / "functions-framework"),
+                    "--asgi",
+                    "--target",
+                    "route_query",
+                    "--source",
+                    str(ROOT / "functions/route_query/main.py"),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
+                env=env,
+                stdout=output,
+                stderr=output,
             )
         url = f"http://127.0.0.1:{port}"
         try:

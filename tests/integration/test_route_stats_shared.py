@@ -23,8 +23,13 @@ OUTCOMES = [
     Outcome("simple", Answer("a", "m", "gpu", "local", Spend(Usage(12, 5), Usage(), Usage(12, 5))), 0.25, 0.0001, 0.002),
     Outcome("simple", Answer("a", "m", "gpu", "local", Spend(Usage(), Usage(), Usage(12, 5)), cached=True), 0.01, 0.0, 0.002),
     Outcome("moderate", Answer("b", "c", "cloud", "hybrid", Spend(Usage(40, 9), Usage(30, 20), Usage(90, 20))), 2.5, 0.004, 0.007),
-    Outcome("complex", Answer("c", "m", "gpu", "local", Spend(Usage(50, 30), Usage(), Usage(50, 30)),
-                              degraded_reason="no-cloud"), 1.5, 0.0002, 0.003),
+    Outcome(
+        "complex",
+        Answer("c", "m", "gpu", "local", Spend(Usage(50, 30), Usage(), Usage(50, 30)), degraded_reason="no-cloud"),
+        1.5,
+        0.0002,
+        0.003,
+    ),
 ]
 
 

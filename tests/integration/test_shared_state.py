@@ -72,7 +72,9 @@ def errors(metrics: Metrics) -> dict[tuple[str, str], float]:
     """localfn_state_errors_total by (op, reason)."""
     return {
         (sample.labels["op"], sample.labels["reason"]): sample.value
-        for family in metrics.state_errors.collect() for sample in family.samples if sample.name.endswith("_total")
+        for family in metrics.state_errors.collect()
+        for sample in family.samples
+        if sample.name.endswith("_total")
     }
 
 
@@ -191,8 +193,15 @@ async def test_answers_over_the_size_limit_are_not_shared(redis: RedisServer, pr
 
 
 async def test_a_redelivered_event_gets_the_first_reply_byte_for_byte_in_its_own_mode(redis: RedisServer, prefix: str) -> None:
-    incoming = IncomingEvent(id="e-1", source="/tests", type="io.localfn.summarize.request", subject="s",
-                             datacontenttype="application/json", data={}, structured=False)
+    incoming = IncomingEvent(
+        id="e-1",
+        source="/tests",
+        type="io.localfn.summarize.request",
+        subject="s",
+        datacontenttype="application/json",
+        data={},
+        structured=False,
+    )
     first = reply_event(incoming, type="io.localfn.summarize.response", source="/localfn/summarize", data={"summary": "é"})
 
     async def reply() -> Any:

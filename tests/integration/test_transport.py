@@ -73,9 +73,7 @@ async def test_concurrent_requests_spread_evenly_and_all_places_come_back(server
     assert transport.in_flight == [0, 0, 0, 0]
 
 
-async def test_failed_cancelled_and_abandoned_requests_free_their_places(
-    server: tuple[Server, str], closed_port_url: str
-) -> None:
+async def test_failed_cancelled_and_abandoned_requests_free_their_places(server: tuple[Server, str], closed_port_url: str) -> None:
     state, url = server
     transport = ShardedTransport(shards=2)
     async with httpx.AsyncClient(transport=transport) as client:

@@ -36,12 +36,11 @@ class Burst:
 
 
 async def burst(tmp_path: Path, bodies: list[dict[str, object]], clients: int, **settings: object) -> Burst:
-    with slot_peer(slots=DISTINCT, latency_s=0.5) as (peer, peer_url):
-        with localfn_serve(peer_url, tmp_path, **settings) as serve:
-            async with Clients(clients) as http:
-                await http.connect(serve.url)
-                answers = await http.post_all(f"{serve.url}/summarize", bodies)
-            return Burst(answers, replace(peer.stats), serve.scrape())
+    with slot_peer(slots=DISTINCT, latency_s=0.5) as (peer, peer_url), localfn_serve(peer_url, tmp_path, **settings) as serve:
+        async with Clients(clients) as http:
+            await http.connect(serve.url)
+            answers = await http.post_all(f"{serve.url}/summarize", bodies)
+        return Burst(answers, replace(peer.stats), serve.scrape())
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

@@ -56,9 +56,7 @@ async def test_redelivered_event_makes_one_engine_call_and_gets_ten_identical_re
 ) -> None:
     peer, serve = served
     event_id = f"delivery{path.replace('/', '-')}-{encode.__name__}"
-    event = CloudEvent(
-        {"type": "io.localfn.summarize.request", "source": "/tests/load", "id": event_id, "subject": "course-7"}, REQUEST
-    )
+    event = CloudEvent({"type": "io.localfn.summarize.request", "source": "/tests/load", "id": event_id, "subject": "course-7"}, REQUEST)
     headers, body = encode(event)
     calls_before = peer.stats.calls
     redelivered_before = serve.scrape().value("localfn_reused_total", function="summarize", kind="redelivered")

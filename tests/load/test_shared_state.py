@@ -33,15 +33,20 @@ TIMEOUT_MS = 1000
 
 
 @contextmanager
-def two_processes(
-    tmp: Path, peer_url: str, state_url: str, **settings: object
-) -> Iterator[tuple[ServeProcess, ServeProcess]]:
+def two_processes(tmp: Path, peer_url: str, state_url: str, **settings: object) -> Iterator[tuple[ServeProcess, ServeProcess]]:
     """Processes A and B of one installation (same prefix), each with its own home."""
     with ExitStack() as stack:
         a, b = (
             stack.enter_context(
-                localfn_serve(peer_url, tmp / name, state_url=state_url, state_prefix="it", state_lease_ms=LEASE_MS,
-                              state_timeout_ms=TIMEOUT_MS, **settings)
+                localfn_serve(
+                    peer_url,
+                    tmp / name,
+                    state_url=state_url,
+                    state_prefix="it",
+                    state_lease_ms=LEASE_MS,
+                    state_timeout_ms=TIMEOUT_MS,
+                    **settings,
+                )
             )
             for name in ("a", "b")
         )
@@ -109,8 +114,9 @@ async def test_identical_requests_over_two_processes_make_one_engine_call_then_n
         assert (after_cold - before, slots.stats.calls - after_cold) == (1, 0)
         assert len({r.content for r in cold + warm}) == 1
         assert cold[0].json()["summary"] == REPLY
-        reused = sum(p.scrape().value("localfn_reused_total", function="summarize", kind=kind)
-                     for p in (a, b) for kind in ("hit", "coalesced"))
+        reused = sum(
+            p.scrape().value("localfn_reused_total", function="summarize", kind=kind) for p in (a, b) for kind in ("hit", "coalesced")
+        )
         assert reused == 2 * IDENTICAL - 1
         assert state_errors(a) == state_errors(b) == 0
 
@@ -166,14 +172,11 @@ async def test_an_event_whose_worker_dies_mid_call_is_taken_over_after_the_lease
     assert again.content == taken_over.content
 
 
-async def test_requests_succeed_while_redis_is_down_and_sharing_returns_with_it(
-    peer: tuple[SlotPeer, str], home: Path
-) -> None:
+async def test_requests_succeed_while_redis_is_down_and_sharing_returns_with_it(peer: tuple[SlotPeer, str], home: Path) -> None:
     slots, peer_url = peer
     with redis_server() as redis, two_processes(home, peer_url, redis.url) as (a, b):
         redis.stop()
-        down = [await post_split([f"{a.url}/summarize", f"{b.url}/summarize"], summarize(uuid.uuid4().hex), 10)
-                for _ in range(3)]
+        down = [await post_split([f"{a.url}/summarize", f"{b.url}/summarize"], summarize(uuid.uuid4().hex), 10) for _ in range(3)]
         assert [r.status_code for batch in down for r in batch] == [200] * 30
         assert state_errors(a) > 0 and state_errors(b) > 0
 
@@ -192,9 +195,7 @@ async def test_requests_succeed_while_redis_is_down_and_sharing_returns_with_it(
 
 
 @pytest.mark.parametrize("failure", ["unreachable", "wrong password"])
-async def test_a_process_with_an_unusable_redis_answers_every_request(
-    peer: tuple[SlotPeer, str], home: Path, failure: str
-) -> None:
+async def test_a_process_with_an_unusable_redis_answers_every_request(peer: tuple[SlotPeer, str], home: Path, failure: str) -> None:
     _, peer_url = peer
     with redis_server(password="right" if failure == "wrong password" else None) as redis:
         url = f"redis://:wrong@127.0.0.1:{redis.port}/0" if failure == "wrong password" else redis.url
@@ -223,12 +224,15 @@ async def test_route_query_stats_from_either_process_are_the_totals_of_both(
 ) -> None:
     _, peer_url = peer
     repeated = route("what is photosynthesis?", "simple")
-    sent = {"a": [repeated, repeated, route("prove sqrt(3) is irrational", "complex")],
-            "b": [route("what is a leaf?", "simple"), route("derive the Calvin cycle", "complex")]}
+    sent = {
+        "a": [repeated, repeated, route("prove sqrt(3) is irrational", "complex")],
+        "b": [route("what is a leaf?", "simple"), route("derive the Calvin cycle", "complex")],
+    }
     with two_processes(home, peer_url, redis.url) as (a, b):
         async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as client:
-            answers = [await client.post(f"{serve.url}/route-query", json=body)
-                       for serve, name in ((a, "a"), (b, "b")) for body in sent[name]]
+            answers = [
+                await client.post(f"{serve.url}/route-query", json=body) for serve, name in ((a, "a"), (b, "b")) for body in sent[name]
+            ]
             stats_a, stats_b = await route_stats(client, a), await route_stats(client, b)
         own = [sum(v for (name, _), v in p.scrape().values.items() if name == "localfn_route_queries_total") for p in (a, b)]
         errors = [state_errors(a), state_errors(b)]
@@ -239,8 +243,9 @@ async def test_route_query_stats_from_either_process_are_the_totals_of_both(
     assert stats_a["tiers"] == {"simple": 3, "moderate": 0, "complex": 2}
     assert (stats_a["degraded"], stats_a["degraded_reasons"], stats_a["cache_hits"]) == (2, {"no-cloud": 2}, 1)
     bodies = [r.json() for r in answers]
-    assert stats_a["tokens"] == {side: {d: sum(body["tokens"][side][d] for body in bodies) for d in ("prompt", "completion")}
-                                 for side in ("local", "cloud")}
+    assert stats_a["tokens"] == {
+        side: {d: sum(body["tokens"][side][d] for body in bodies) for d in ("prompt", "completion")} for side in ("local", "cloud")
+    }
     assert own == [3, 2]  # each process's /metrics still counts its own queries
     assert errors == [0, 0]
 

@@ -27,6 +27,7 @@ _REMOVED = object()
 
 def header(name: str, value: str | None) -> Mutation:
     """The event with header ``name`` set to ``value`` (None: removed)."""
+
     def mutate(headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]:
         headers = {k: v for k, v in headers.items() if k != name}
         return ({**headers, name: value} if value is not None else headers), body
@@ -36,6 +37,7 @@ def header(name: str, value: str | None) -> Mutation:
 
 def member(name: str, value: Any = _REMOVED) -> Mutation:
     """A structured-mode event with member ``name`` of the JSON object set to ``value`` (none given: removed)."""
+
     def mutate(headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]:
         document = {k: v for k, v in json.loads(body).items() if k != name}
         return headers, json.dumps({**document, name: value} if value is not _REMOVED else document).encode()
@@ -45,6 +47,7 @@ def member(name: str, value: Any = _REMOVED) -> Mutation:
 
 def base64_data(value: Any = None) -> Mutation:
     """A structured-mode event whose data travels as ``data_base64``: ``value``, or by default its own JSON data encoded."""
+
     def mutate(headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]:
         encoded = base64.b64encode(json.dumps(json.loads(body)["data"]).encode()).decode() if value is None else value
         return member("data_base64", encoded)(*member("data")(headers, body))

@@ -90,8 +90,9 @@ class ChartCluster:
 
     def add_function_pod(self, function: str) -> str:
         """One more ready pod of ``function``, its Deployment (the chart's, or Knative's for the revision) scaled up to match."""
-        deployment = next(o for o in self.api.objects if o["kind"] == "Deployment"
-                          and o["metadata"]["labels"].get("localfn.io/function") == function)
+        deployment = next(
+            o for o in self.api.objects if o["kind"] == "Deployment" and o["metadata"]["labels"].get("localfn.io/function") == function
+        )
         n = deployment["spec"]["replicas"] = deployment["spec"].get("replicas", 1) + 1
         deployment["status"].update(replicas=n, readyReplicas=n, availableReplicas=n, updatedReplicas=n)
         return self._serve_pod(deployment, n - 1)
@@ -125,15 +126,24 @@ def release_secret(values: dict[str, Any], revision: int = 1) -> Obj:
     """Helm 3's release Secret: the record as JSON, gzipped, base64 (and base64 again as Secret data)."""
     defaults = yaml.safe_load((rendering.CHART / "values.yaml").read_text())
     record = {
-        "name": rendering.RELEASE, "namespace": rendering.NAMESPACE, "version": revision, "info": {"status": "deployed"},
+        "name": rendering.RELEASE,
+        "namespace": rendering.NAMESPACE,
+        "version": revision,
+        "info": {"status": "deployed"},
         "chart": {"metadata": {"name": "localfn", "version": "0.1.0"}, "values": defaults},
-        "config": values, "manifest": f"apiVersion: v1\nkind: Secret\nstringData:\n  password: {SECRET_MARKER}\n",
+        "config": values,
+        "manifest": f"apiVersion: v1\nkind: Secret\nstringData:\n  password: {SECRET_MARKER}\n",
     }
     encoded = base64.b64encode(base64.b64encode(gzip.compress(json.dumps(record).encode()))).decode()
     return {
-        "apiVersion": "v1", "kind": "Secret", "type": "helm.sh/release.v1",
-        "metadata": {"name": f"sh.helm.release.v1.{rendering.RELEASE}.v{revision}", "namespace": rendering.NAMESPACE,
-                     "labels": {"owner": "helm", "name": rendering.RELEASE, "status": "deployed", "version": str(revision)}},
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "helm.sh/release.v1",
+        "metadata": {
+            "name": f"sh.helm.release.v1.{rendering.RELEASE}.v{revision}",
+            "namespace": rendering.NAMESPACE,
+            "labels": {"owner": "helm", "name": rendering.RELEASE, "status": "deployed", "version": str(revision)},
+        },
         "data": {"release": encoded},
     }
 
@@ -142,10 +152,13 @@ def _nodes(resource: str) -> list[Obj]:
     gpu = {"cpu": "16", "memory": "64Gi", "pods": "110", resource: "1"}
     cpu = {"cpu": "8", "memory": "32Gi", "pods": "110"}
     return [
-        {"apiVersion": "v1", "kind": "Node",
-         "metadata": {"name": GPU_NODE, "labels": {"nvidia.com/gpu.present": "true", "nvidia.com/mig.strategy": "mixed"}},
-         "spec": {"taints": [{"key": "nvidia.com/gpu", "effect": "NoSchedule"}]},
-         "status": {"capacity": gpu, "allocatable": gpu}},
+        {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": GPU_NODE, "labels": {"nvidia.com/gpu.present": "true", "nvidia.com/mig.strategy": "mixed"}},
+            "spec": {"taints": [{"key": "nvidia.com/gpu", "effect": "NoSchedule"}]},
+            "status": {"capacity": gpu, "allocatable": gpu},
+        },
         {"apiVersion": "v1", "kind": "Node", "metadata": {"name": CPU_NODE}, "spec": {}, "status": {"capacity": cpu, "allocatable": cpu}},
     ]
 
@@ -154,10 +167,13 @@ def _pods_of(statefulset: Obj, node: str) -> list[Obj]:
     template = statefulset["spec"]["template"]
     name = statefulset["metadata"]["name"]
     return [
-        {"apiVersion": "v1", "kind": "Pod",
-         "metadata": {**template["metadata"], "name": f"{name}-{i}", "namespace": rendering.NAMESPACE},
-         "spec": {**crds.drop_nulls(template["spec"]), "nodeName": node},
-         "status": {**_ready("PodScheduled", "Initialized", "ContainersReady", "Ready"), "phase": "Running"}}
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {**template["metadata"], "name": f"{name}-{i}", "namespace": rendering.NAMESPACE},
+            "spec": {**crds.drop_nulls(template["spec"]), "nodeName": node},
+            "status": {**_ready("PodScheduled", "Initialized", "ContainersReady", "Ready"), "phase": "Running"},
+        }
         for i in range(statefulset["spec"].get("replicas", 1))
     ]
 
@@ -167,17 +183,28 @@ def _knative_deployment(service: Obj) -> Obj:
     name = service["metadata"]["name"]
     revision = service["status"]["latestReadyRevisionName"]
     uid = str(uuid.uuid5(uuid.NAMESPACE_URL, revision))
-    labels = {**service["spec"]["template"]["metadata"]["labels"], "app": revision,
-              "serving.knative.dev/service": name, "serving.knative.dev/configuration": name,
-              "serving.knative.dev/configurationGeneration": "1", "serving.knative.dev/revision": revision,
-              "serving.knative.dev/revisionUID": uid}
+    labels = {
+        **service["spec"]["template"]["metadata"]["labels"],
+        "app": revision,
+        "serving.knative.dev/service": name,
+        "serving.knative.dev/configuration": name,
+        "serving.knative.dev/configurationGeneration": "1",
+        "serving.knative.dev/revision": revision,
+        "serving.knative.dev/revisionUID": uid,
+    }
     container = service["spec"]["template"]["spec"]["containers"][0]
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment",
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
         "metadata": {"name": f"{revision}-deployment", "namespace": rendering.NAMESPACE, "labels": labels},
-        "spec": {"replicas": 1, "selector": {"matchLabels": {"serving.knative.dev/revisionUID": uid}},
-                 "template": {"metadata": {"labels": labels},
-                              "spec": {"containers": [{"name": "user-container", "image": container["image"], "ports": [{"containerPort": 8080}]}]}}},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"serving.knative.dev/revisionUID": uid}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "user-container", "image": container["image"], "ports": [{"containerPort": 8080}]}]},
+            },
+        },
     }
 
 
@@ -186,10 +213,17 @@ def _function_pod(deployment: Obj, index: int) -> Obj:
     template = deployment["spec"]["template"]
     container = template["spec"]["containers"][0]
     return {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": f"{deployment['metadata']['name']}-7d9c5-{index:05d}", "namespace": rendering.NAMESPACE,
-                     "labels": {**template["metadata"]["labels"], "pod-template-hash": "7d9c5"}},
-        "spec": {"nodeName": CPU_NODE, "containers": [{"name": container["name"], "image": container["image"], "ports": [{"containerPort": 8080}]}]},
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": f"{deployment['metadata']['name']}-7d9c5-{index:05d}",
+            "namespace": rendering.NAMESPACE,
+            "labels": {**template["metadata"]["labels"], "pod-template-hash": "7d9c5"},
+        },
+        "spec": {
+            "nodeName": CPU_NODE,
+            "containers": [{"name": container["name"], "image": container["image"], "ports": [{"containerPort": 8080}]}],
+        },
         "status": {**_ready("PodScheduled", "Initialized", "ContainersReady", "Ready"), "phase": "Running"},
     }
 
@@ -199,38 +233,76 @@ def _claims(statefulset: Obj, pods: list[Obj]) -> list[Obj]:
     for template in statefulset["spec"].get("volumeClaimTemplates") or []:
         size = template["spec"]["resources"]["requests"]["storage"]
         for pod in pods:
-            claims.append({
-                "apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                "metadata": {"name": f"{template['metadata']['name']}-{pod['metadata']['name']}", "namespace": rendering.NAMESPACE,
-                             "labels": template["metadata"].get("labels", {})},
-                "spec": crds.drop_nulls(template["spec"]),
-                "status": {"phase": "Bound", "accessModes": template["spec"]["accessModes"], "capacity": {"storage": size}},
-            })
+            claims.append(
+                {
+                    "apiVersion": "v1",
+                    "kind": "PersistentVolumeClaim",
+                    "metadata": {
+                        "name": f"{template['metadata']['name']}-{pod['metadata']['name']}",
+                        "namespace": rendering.NAMESPACE,
+                        "labels": template["metadata"].get("labels", {}),
+                    },
+                    "spec": crds.drop_nulls(template["spec"]),
+                    "status": {"phase": "Bound", "accessModes": template["spec"]["accessModes"], "capacity": {"storage": size}},
+                }
+            )
     return claims
 
 
 def _with_status(doc: Obj) -> Obj:
     kind, name = doc["kind"], doc["metadata"]["name"]
     if kind == "Service" and doc["apiVersion"].startswith("serving.knative.dev"):
-        doc["status"] = _ready("Ready", "ConfigurationsReady", "RoutesReady", latestReadyRevisionName=f"{name}-00001",
-                               latestCreatedRevisionName=f"{name}-00001", url=f"http://{name}.{rendering.NAMESPACE}.svc.cluster.local")
+        doc["status"] = _ready(
+            "Ready",
+            "ConfigurationsReady",
+            "RoutesReady",
+            latestReadyRevisionName=f"{name}-00001",
+            latestCreatedRevisionName=f"{name}-00001",
+            url=f"http://{name}.{rendering.NAMESPACE}.svc.cluster.local",
+        )
     elif kind == "Trigger":
         doc["status"] = _ready("Ready", "BrokerReady", "SubscriberResolved")
     elif kind == "Broker":
         doc["status"] = _ready("Ready")
     elif kind == "ScaledObject":  # KEDA's conditions: no lastTransitionTime, and no observedGeneration
-        doc["status"] = {"scaleTargetKind": "apps/v1.StatefulSet", "hpaName": f"keda-hpa-{name}", "conditions": [
-            {"type": "Ready", "status": "True", "reason": "ScaledObjectReady", "message": "ScaledObject is defined correctly and is ready for scaling"},
-            {"type": "Active", "status": "False", "reason": "ScalerNotActive", "message": "Scaling is not performed because triggers are not active"},
-        ]}
+        doc["status"] = {
+            "scaleTargetKind": "apps/v1.StatefulSet",
+            "hpaName": f"keda-hpa-{name}",
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "ScaledObjectReady",
+                    "message": "ScaledObject is defined correctly and is ready for scaling",
+                },
+                {
+                    "type": "Active",
+                    "status": "False",
+                    "reason": "ScalerNotActive",
+                    "message": "Scaling is not performed because triggers are not active",
+                },
+            ],
+        }
     elif kind == "StatefulSet":
         n = doc["spec"].get("replicas", 1)
         doc["status"] = {"observedGeneration": 1, "replicas": n, "readyReplicas": n, "availableReplicas": n, "updatedReplicas": n}
     elif kind == "Deployment":
         n = doc["spec"].get("replicas", 1)
-        doc["status"] = {"observedGeneration": 1, "replicas": n, "readyReplicas": n, "availableReplicas": n, "updatedReplicas": n,
-                         "conditions": [{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable",
-                                         "message": "Deployment has minimum availability."}]}
+        doc["status"] = {
+            "observedGeneration": 1,
+            "replicas": n,
+            "readyReplicas": n,
+            "availableReplicas": n,
+            "updatedReplicas": n,
+            "conditions": [
+                {
+                    "type": "Available",
+                    "status": "True",
+                    "reason": "MinimumReplicasAvailable",
+                    "message": "Deployment has minimum availability.",
+                }
+            ],
+        }
     return doc
 
 
@@ -240,7 +312,14 @@ def chart_cluster(values: dict[str, Any]) -> ChartCluster:
     api = FakeKubeApi()
     api.add(*_nodes(merged["ollama"]["gpu"]["gpu"]["resourceName"]), release_secret(values))
     if merged["ollama"]["gpu"].get("runtimeClassName"):
-        api.add({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": merged["ollama"]["gpu"]["runtimeClassName"]}, "handler": "nvidia"})
+        api.add(
+            {
+                "apiVersion": "node.k8s.io/v1",
+                "kind": "RuntimeClass",
+                "metadata": {"name": merged["ollama"]["gpu"]["runtimeClassName"]},
+                "handler": "nvidia",
+            }
+        )
     cluster = ChartCluster(api, merged)
     for doc in _render(values):
         doc.setdefault("metadata", {})["namespace"] = rendering.NAMESPACE
@@ -251,12 +330,16 @@ def chart_cluster(values: dict[str, Any]) -> ChartCluster:
             pods = _pods_of(doc, GPU_NODE if pool == "gpu" else CPU_NODE)
             api.add(*pods, *_claims(doc, pods))
             for pod in pods:
-                peer = OllamaPeer(NOWHERE, {name: "tiny" for name in merged["ollama"][pool]["models"]})
+                peer = OllamaPeer(NOWHERE, dict.fromkeys(merged["ollama"][pool]["models"], "tiny"))
                 api.proxies[f"pods/{pod['metadata']['name']}"] = peer
                 cluster.peers[pod["metadata"]["name"]] = peer
             if pods:  # the pool's client Service: one replica by default, so its first pod
                 api.proxies[f"services/{doc['metadata']['name']}"] = cluster.peers[pods[0]["metadata"]["name"]]
-        if doc["metadata"]["labels"].get("app.kubernetes.io/component") == "function" and doc["kind"] in ("Service", "Deployment") and "template" in doc["spec"]:
+        if (
+            doc["metadata"]["labels"].get("app.kubernetes.io/component") == "function"
+            and doc["kind"] in ("Service", "Deployment")
+            and "template" in doc["spec"]
+        ):
             if doc["kind"] == "Service":  # Knative's: the revision's Deployment runs its pods
                 doc = _with_status(_knative_deployment(doc))
                 api.add(doc)

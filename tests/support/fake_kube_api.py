@@ -133,8 +133,10 @@ class FakeKubeApi:
         if resource in self.forbidden:
             return _status(403, "Forbidden", f'{resource} is forbidden: User "operator" cannot list resource "{resource}"')
         found = [
-            o for o in self.objects
-            if o["apiVersion"] == group_version and plural(o["kind"]) == resource
+            o
+            for o in self.objects
+            if o["apiVersion"] == group_version
+            and plural(o["kind"]) == resource
             and (namespace is None or o["metadata"].get("namespace") == namespace)
         ]
         if resource in ("pods", "services") and name and sub[:1] == ["proxy"]:
@@ -158,8 +160,12 @@ class FakeKubeApi:
         if app is None:
             return _status(503, "ServiceUnavailable", f"error trying to reach service: dial tcp: connect: connection refused ({target})")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://backend") as client:
-            answer = await client.request(request.method, f"/{path}", content=await request.body(),
-                                          headers={"content-type": request.headers.get("content-type", "application/json")})
+            answer = await client.request(
+                request.method,
+                f"/{path}",
+                content=await request.body(),
+                headers={"content-type": request.headers.get("content-type", "application/json")},
+            )
         return Response(answer.content, answer.status_code, media_type=answer.headers.get("content-type"))
 
     @staticmethod

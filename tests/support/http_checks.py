@@ -32,11 +32,7 @@ class Scrape:
     @classmethod
     def parse(cls, text: str) -> Scrape:
         return cls(
-            {
-                (s.name, frozenset(s.labels.items())): s.value
-                for family in text_string_to_metric_families(text)
-                for s in family.samples
-            }
+            {(s.name, frozenset(s.labels.items())): s.value for family in text_string_to_metric_families(text) for s in family.samples}
         )
 
     def value(self, name: str, **labels: str) -> float:

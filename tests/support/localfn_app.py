@@ -23,7 +23,9 @@ def backend(name: str, url: str, model: str, kind: str = "openai", **extra: Any)
 
 
 @asynccontextmanager
-async def serve_client(settings: Settings, functions: Sequence[str] | None = None) -> AsyncIterator[tuple[httpx.AsyncClient, RuntimeHolder]]:
+async def serve_client(
+    settings: Settings, functions: Sequence[str] | None = None
+) -> AsyncIterator[tuple[httpx.AsyncClient, RuntimeHolder]]:
     """An HTTP client wired to the whole app through ASGI, and the holder of its runtime."""
     holder = RuntimeHolder(lambda: settings)
     app = build_app(holder, functions)

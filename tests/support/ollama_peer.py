@@ -429,7 +429,9 @@ class OllamaPeer:
         for index, total in enumerate(published.layers):
             digest = f"sha256:{_digest(f'{name}/{index}')}"
             for step in range(1, PULL_CHUNKS + 1):
-                events.append({"status": f"pulling {digest[7:19]}", "digest": digest, "total": total, "completed": total * step // PULL_CHUNKS})
+                events.append(
+                    {"status": f"pulling {digest[7:19]}", "digest": digest, "total": total, "completed": total * step // PULL_CHUNKS}
+                )
                 if self.pull_fault == "disk_full" and step == 2:
                     return [*events, {"error": DISK_FULL}]
         return [*events, {"status": "verifying sha256 digest"}, {"status": "writing manifest"}, {"status": "success"}]

@@ -11,13 +11,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from starlette.routing import Route
-
 import referencing
 import referencing.jsonschema
 import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
+from starlette.routing import Route
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "assets" / "specs" / "ollama" / "openapi.yaml"
 SPEC_URI = "urn:ollama:openapi"
@@ -43,11 +42,7 @@ _ROUTES = {
 
 def ollama_routes(fake: object) -> list[Route]:
     """Starlette routes for every Ollama path the fake has a handler for (``_chat`` for /api/chat, ...)."""
-    return [
-        Route(path, getattr(fake, handler), methods=methods)
-        for path, (handler, methods) in _ROUTES.items()
-        if hasattr(fake, handler)
-    ]
+    return [Route(path, getattr(fake, handler), methods=methods) for path, (handler, methods) in _ROUTES.items() if hasattr(fake, handler)]
 
 
 def _pointer_segment(segment: str) -> str:

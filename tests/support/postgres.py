@@ -28,9 +28,7 @@ START_TIMEOUT_S = 60
 def _binaries() -> Path:
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda path: int(path.parts[-3]))
     if not found:
-        pytest.fail(
-            "PostgreSQL's server binaries are missing: run `bash scripts/setup.sh test` (installs 'postgresql')"
-        )
+        pytest.fail("PostgreSQL's server binaries are missing: run `bash scripts/setup.sh test` (installs 'postgresql')")
     return found[-1].parent
 
 

@@ -62,9 +62,11 @@ def start_serve(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 def embedded_serve(env: dict[str, str], tiny_model: Path, log: Path) -> subprocess.Popen[bytes]:
     """`localfn serve` with an engine nobody answers at, so `auto` must start the embedded one (the tiny model)."""
-    env.update({
-        "LOCALFN_ENGINES": json.dumps([{"name": "ollama", "kind": "ollama", "url": f"http://127.0.0.1:{free_port()}", "model": "x"}]),
-        "LOCALFN_EMBEDDED_MODEL_PATH": str(tiny_model),
-        "LOCALFN_EMBEDDED_MODEL_NAME": "tiny",
-    })
+    env.update(
+        {
+            "LOCALFN_ENGINES": json.dumps([{"name": "ollama", "kind": "ollama", "url": f"http://127.0.0.1:{free_port()}", "model": "x"}]),
+            "LOCALFN_EMBEDDED_MODEL_PATH": str(tiny_model),
+            "LOCALFN_EMBEDDED_MODEL_NAME": "tiny",
+        }
+    )
     return start_serve(env, log)

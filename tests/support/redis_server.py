@@ -49,9 +49,23 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is missing: run `bash scripts/setup.sh test` (installs the 'redis-server' package)")
-        command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                   "--dir", str(self.root),
-                   "--unixsocket", str(self.root / "redis.sock"), "--unixsocketperm", "700"]
+        command = [
+            binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.root),
+            "--unixsocket",
+            str(self.root / "redis.sock"),
+            "--unixsocketperm",
+            "700",
+        ]
         if self.password is not None:
             command += ["--requirepass", self.password]
         with (self.root / "redis.log").open("ab") as log:
@@ -69,8 +83,9 @@ class RedisServer:
         auth = ["AUTH", self.password] if self.password is not None else []
         with socket.create_connection(("127.0.0.1", self.port), timeout=START_TIMEOUT_S) as connection:
             for command in ([auth] if auth else []) + [list(words)]:
-                connection.sendall(b"".join([f"*{len(command)}\r\n".encode()] +
-                                            [f"${len(w.encode())}\r\n{w}\r\n".encode() for w in command]))
+                connection.sendall(
+                    b"".join([f"*{len(command)}\r\n".encode()] + [f"${len(w.encode())}\r\n{w}\r\n".encode() for w in command])
+                )
                 reply = connection.recv(65536)
         return reply.split(b"\r\n")[0]
 

@@ -82,11 +82,13 @@ class SlotPeer:
         self.stats = PeerStats()
         self.held: dict[str, float] = {}  # held_key -> seconds a call spent in the peer
         self._slots = asyncio.Semaphore(slots)
-        self.app = Starlette(routes=[
-            *ollama_routes(self),
-            Route("/_peer/stats", self._stats, methods=["GET"]),
-            Route("/_peer/held", self._take_held, methods=["POST"]),
-        ])
+        self.app = Starlette(
+            routes=[
+                *ollama_routes(self),
+                Route("/_peer/stats", self._stats, methods=["GET"]),
+                Route("/_peer/held", self._take_held, methods=["POST"]),
+            ]
+        )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self.app(scope, receive, send)
@@ -116,15 +118,18 @@ class SlotPeer:
         body = await request.json()
         if not self._known(body.get("model", "")):
             return self._not_found(body.get("model", ""))
-        return JSONResponse(
-            {"modified_at": MODIFIED_AT, "details": _details(), "capabilities": ["completion"], "model_info": {}}
-        )
+        return JSONResponse({"modified_at": MODIFIED_AT, "details": _details(), "capabilities": ["completion"], "model_info": {}})
 
     async def _stats(self, request: Request) -> Response:
         stats = self.stats
         return JSONResponse(
-            {"calls": stats.calls, "in_flight": stats.in_flight, "max_in_flight": stats.max_in_flight,
-             "slots": self.slots, "latency_s": self.latency_s}
+            {
+                "calls": stats.calls,
+                "in_flight": stats.in_flight,
+                "max_in_flight": stats.max_in_flight,
+                "slots": self.slots,
+                "latency_s": self.latency_s,
+            }
         )
 
     async def _take_held(self, request: Request) -> Response:
@@ -177,7 +182,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve a SlotPeer (a fake Ollama with fixed slots and latency).")
     parser.add_argument("--slots", type=int, default=4, help="parallel slots (default 4)")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="time each answer holds a slot (default 50)")
-    parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on, e.g. 127.0.0.2 for a second pod (default 127.0.0.1)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="loopback address to listen on, e.g. 127.0.0.2 for a second pod (default 127.0.0.1)"
+    )
     parser.add_argument("--port", type=int, default=0, help="TCP port (default: any free one)")
     args = parser.parse_args(argv)
     peer = SlotPeer(slots=args.slots, latency_s=args.latency_ms / 1000)

@@ -40,7 +40,10 @@ def test_parse_event_reads_both_modes(convert, structured: bool) -> None:
     incoming = parse_event(headers, body)
 
     assert (incoming.id, incoming.source, incoming.type, incoming.subject) == (
-        "evt-1", "/apps/chat", "io.localfn.summarize.request", "conversation-42",
+        "evt-1",
+        "/apps/chat",
+        "io.localfn.summarize.request",
+        "conversation-42",
     )
     assert incoming.data == DATA
     assert incoming.structured is structured

@@ -27,6 +27,5 @@ def test_every_field_over_its_limit_is_named_with_its_size_limit_and_setting() -
         ("functions", "9 bytes (as JSON), over the limit of 8 (LOCALFN_S)"),
     ]
     assert error.detail == (
-        "query: 11 characters, over the limit of 10 (LOCALFN_Q); "
-        "functions: 9 bytes (as JSON), over the limit of 8 (LOCALFN_S); send less"
+        "query: 11 characters, over the limit of 10 (LOCALFN_Q); functions: 9 bytes (as JSON), over the limit of 8 (LOCALFN_S); send less"
     )

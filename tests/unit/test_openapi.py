@@ -103,7 +103,10 @@ def test_extra_operations_describe_parameters_bodies_and_answers() -> None:
     assert [(p["name"], p["in"]) for p in history["delete"]["parameters"]] == [("confirm", "query")]
     assert history["delete"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/ClearResult")
     assert item["get"]["parameters"][0] | {"schema": None} == {
-        "name": "badge_id", "in": "path", "required": True, "schema": None,
+        "name": "badge_id",
+        "in": "path",
+        "required": True,
+        "schema": None,
         "description": "The id of a stored badge version; GET /history lists them.",
     }
     assert "content" not in item["delete"]["responses"]["204"]

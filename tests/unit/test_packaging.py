@@ -37,7 +37,9 @@ FOLDERS = package_folders()
 
 def test_the_package_dir_mapping_is_the_documented_one() -> None:
     assert SETUPTOOLS["package-dir"] == {
-        "localfn": "shared/localfn", "localfn.functions": "functions", "localfn.assets": "assets",
+        "localfn": "shared/localfn",
+        "localfn.functions": "functions",
+        "localfn.assets": "assets",
     }
 
 

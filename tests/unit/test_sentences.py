@@ -88,8 +88,10 @@ def test_a_reply_stopped_at_its_token_limit_ends_at_its_last_finished_sentence(r
 
 
 words = st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=8)
-sentences = st.lists(words, min_size=1, max_size=6).map(" ".join).flatmap(
-    lambda body: st.sampled_from([".", "!", "?", ""]).map(lambda end: body + end)
+sentences = (
+    st.lists(words, min_size=1, max_size=6)
+    .map(" ".join)
+    .flatmap(lambda body: st.sampled_from([".", "!", "?", ""]).map(lambda end: body + end))
 )
 
 

@@ -30,10 +30,15 @@ def error_locations(exc: ValidationError) -> list[tuple]:
 
 
 def test_engines_json_is_parsed_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LOCALFN_ENGINES", json.dumps([
-        engine(),
-        engine(name="cpu", kind="openai", url="http://cpu:8000/v1", model="qwen", vision_model="llava", api_key="k3y"),
-    ]))
+    monkeypatch.setenv(
+        "LOCALFN_ENGINES",
+        json.dumps(
+            [
+                engine(),
+                engine(name="cpu", kind="openai", url="http://cpu:8000/v1", model="qwen", vision_model="llava", api_key="k3y"),
+            ]
+        ),
+    )
     engines = Settings().engines
 
     assert [e.name for e in engines] == ["gpu", "cpu"]

@@ -40,8 +40,18 @@ REQUEST = ChatRequest(messages=(Message("system", "Make a badge."), Message("use
         ('Answer: {"text": "a } and a { and \\"quotes\\""} trailing }', {"text": 'a } and a { and "quotes"'}),
         ('{"outer": {"inner": "{not a brace}"}}', {"outer": {"inner": "{not a brace}"}}),
     ],
-    ids=["bare", "padded", "json-fence", "fence-in-prose", "plain-fence", "prose-around", "array",
-         "array-in-prose", "braces-in-strings", "nested"],
+    ids=[
+        "bare",
+        "padded",
+        "json-fence",
+        "fence-in-prose",
+        "plain-fence",
+        "prose-around",
+        "array",
+        "array-in-prose",
+        "braces-in-strings",
+        "nested",
+    ],
 )
 def test_extract_json_finds_the_json_value(text: str, expected: object) -> None:
     assert extract_json(text) == expected
@@ -84,10 +94,12 @@ async def test_the_request_carries_the_output_models_json_schema() -> None:
 
 async def test_an_invalid_reply_is_repaired_by_re_asking() -> None:
     engine = ScriptedEngine("gpu")
-    engine.script.extend([
-        engine.result(MISSING_LEVEL, prompt_tokens=100, completion_tokens=7),
-        engine.result(VALID, prompt_tokens=130, completion_tokens=9),
-    ])
+    engine.script.extend(
+        [
+            engine.result(MISSING_LEVEL, prompt_tokens=100, completion_tokens=7),
+            engine.result(VALID, prompt_tokens=130, completion_tokens=9),
+        ]
+    )
     metrics = Metrics()
     out = await chat_structured(pool_of(engine), REQUEST, Badge, metrics=metrics, max_repairs=2)
 
@@ -123,9 +135,7 @@ async def test_a_failing_check_triggers_a_repair() -> None:
         return ["name: must not be a placeholder"] if badge.name == "TODO" else []
 
     engine = ScriptedEngine("gpu", ['{"name": "TODO", "level": 1}', VALID])
-    out = await chat_structured(
-        pool_of(engine), REQUEST, Badge, metrics=Metrics(), max_repairs=1, checks=[no_placeholder]
-    )
+    out = await chat_structured(pool_of(engine), REQUEST, Badge, metrics=Metrics(), max_repairs=1, checks=[no_placeholder])
 
     assert out.attempts == 2
     assert out.value.name == "Gold"
@@ -160,9 +170,7 @@ SILVER = '{"name": "Silver", "level": 3}'
     ],
     ids=["answered", "once", "no-budget", "fallback", "after-schema-repair"],
 )
-async def test_soft_checks_get_one_re_ask_within_the_budget(
-    script: list[str], max_repairs: int, name: str, attempts: int
-) -> None:
+async def test_soft_checks_get_one_re_ask_within_the_budget(script: list[str], max_repairs: int, name: str, attempts: int) -> None:
     engine = ScriptedEngine("gpu", script)
     metrics = Metrics()
     out = await chat_structured(pool_of(engine), REQUEST, Badge, metrics=metrics, max_repairs=max_repairs, soft=[not_gold])

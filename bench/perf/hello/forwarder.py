@@ -26,6 +26,7 @@ async def forwarder(request: Request) -> Response:
         # As localfn's: no connection cap, idle connections dropped before the engine closes them.
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=None, keepalive_expiry=2.0)
         _client.append(httpx.AsyncClient(timeout=120, limits=limits))
-    answer = await _client[0].post(f"{os.environ['ENGINE_URL']}/api/chat", content=await request.body(),
-                                   headers={"content-type": "application/json"})
+    answer = await _client[0].post(
+        f"{os.environ['ENGINE_URL']}/api/chat", content=await request.body(), headers={"content-type": "application/json"}
+    )
     return Response(answer.content, status_code=answer.status_code, media_type="application/x-ndjson")

@@ -41,9 +41,7 @@ def document_loader(contexts: Mapping[str, Any] | None = None) -> DocumentLoader
 
     def load(url: str, options: object = None) -> dict[str, Any]:
         if url not in known:
-            raise ContextRefused(
-                f"the context {url!r} is not one localfn ships ({', '.join(known)}); contexts are never fetched"
-            )
+            raise ContextRefused(f"the context {url!r} is not one localfn ships ({', '.join(known)}); contexts are never fetched")
         return {"contextUrl": None, "documentUrl": url, "document": known[url]}
 
     return load

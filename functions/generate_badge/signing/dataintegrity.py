@@ -55,9 +55,7 @@ def _cause(exc: BaseException) -> str:
 
 def _hash_data(document: dict[str, Any], options: dict[str, Any], loader: DocumentLoader) -> bytes:
     config = {**options, "@context": document["@context"]}
-    return hashlib.sha256(canonical(config, loader).encode()).digest() + hashlib.sha256(
-        canonical(document, loader).encode()
-    ).digest()
+    return hashlib.sha256(canonical(config, loader).encode()).digest() + hashlib.sha256(canonical(document, loader).encode()).digest()
 
 
 def create_proof(
@@ -80,9 +78,7 @@ def create_proof(
     return {**options, "proofValue": "z" + base58.b58encode(signature).decode()}
 
 
-def verify_proof(
-    document: dict[str, Any], proof: dict[str, Any], key: Ed25519PublicKey, loader: DocumentLoader | None = None
-) -> None:
+def verify_proof(document: dict[str, Any], proof: dict[str, Any], key: Ed25519PublicKey, loader: DocumentLoader | None = None) -> None:
     """Raise ProofInvalid unless ``proof`` is an eddsa-rdfc-2022 assertion over ``document`` (without its proof)."""
     if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
         raise ProofInvalid(f"the proof is not a {PROOF_TYPE} of the {CRYPTOSUITE} cryptosuite")

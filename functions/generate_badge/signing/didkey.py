@@ -16,7 +16,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 __all__ = [
-    "DidKeyError", "PublicKey", "ResolvedKey", "VerifyingKey", "did_key", "multibase", "public_key", "resolve", "verification_method"
+    "DidKeyError",
+    "PublicKey",
+    "ResolvedKey",
+    "VerifyingKey",
+    "did_key",
+    "multibase",
+    "public_key",
+    "resolve",
+    "verification_method",
 ]
 
 PublicKey = Ed25519PublicKey | ec.EllipticCurvePublicKey

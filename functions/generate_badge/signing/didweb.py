@@ -47,9 +47,7 @@ def parse(identifier: str) -> DidWeb:
     specific = identifier.removeprefix(PREFIX)
     host, *segments = specific.split(":")
     if not _HOST.fullmatch(host):
-        raise DidWebError(
-            f"{identifier!r} does not start with a domain name (a port is written %3A, e.g. example.edu%3A8443)"
-        )
+        raise DidWebError(f"{identifier!r} does not start with a domain name (a port is written %3A, e.g. example.edu%3A8443)")
     for segment in segments:
         if not _SEGMENT.fullmatch(segment) or segment in (".", ".."):
             raise DidWebError(

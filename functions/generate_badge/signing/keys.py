@@ -26,7 +26,14 @@ from localfn.functions.generate_badge.signing.diddocument import MIN_RSA_BITS, P
 from localfn.functions.generate_badge.signing.didkey import VerifyingKey, did_key, verification_method
 
 __all__ = [
-    "IssuerKeys", "KeysFileError", "generate_key_set", "load_keys", "public_key_set", "rotate_key_set", "signing_key", "verifying_key"
+    "IssuerKeys",
+    "KeysFileError",
+    "generate_key_set",
+    "load_keys",
+    "public_key_set",
+    "rotate_key_set",
+    "signing_key",
+    "verifying_key",
 ]
 
 
@@ -127,7 +134,7 @@ def load_keys(path: Path) -> IssuerKeys:
     except ValueError:
         raise KeysFileError(f"the keys file {path} is not JSON; `localfn keys generate` writes one") from None
     if not isinstance(data, dict) or not isinstance(data.get("keys"), list) or not data["keys"]:
-        raise KeysFileError(f"the keys file {path} is not a JWK Set ({{\"keys\": [...]}}) with at least one key")
+        raise KeysFileError(f'the keys file {path} is not a JWK Set ({{"keys": [...]}}) with at least one key')
     keys = [_import(path, position, jwk) for position, jwk in enumerate(data["keys"], 1)]
     published = [verifying_key(key) for key in keys]
     if len(set(map(key_id, published))) < len(published):

@@ -48,9 +48,7 @@ def _check(name: str, run: Callable[[], str]) -> VerifyCheck:
         return VerifyCheck(name=name, ok=False, detail=f"the credential cannot be read: {reason}")
 
 
-def verify_credential(
-    item: dict[str, Any] | str, at: datetime | None = None, resolver: KeyResolver | None = None
-) -> VerifyResult:
+def verify_credential(item: dict[str, Any] | str, at: datetime | None = None, resolver: KeyResolver | None = None) -> VerifyResult:
     """Every check on ``item`` (a credential with an embedded proof, or a VC-JWT), judged at ``at`` (default now).
 
     Keys are resolved by ``resolver``; the default resolves did:key only (no domain allowed).

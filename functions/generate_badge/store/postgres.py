@@ -75,9 +75,7 @@ class PostgresStore(BadgeStore):
     async def add(self, badge: GenerateBadgeResponse) -> None:
         values = (*row_of(badge), Jsonb(badge.model_dump(mode="json")))
         async with self._connection() as connection:
-            await connection.execute(
-                f"INSERT INTO localfn_badges ({_COLUMNS}, body) VALUES (%s, %s, %s, %s, %s, %s, %s)", values
-            )
+            await connection.execute(f"INSERT INTO localfn_badges ({_COLUMNS}, body) VALUES (%s, %s, %s, %s, %s, %s, %s)", values)
 
     async def get(self, badge_id: str) -> GenerateBadgeResponse | None:
         async with self._connection() as connection:

@@ -78,9 +78,7 @@ class SqliteStore(BadgeStore):
 
         def insert(connection: sqlite3.Connection) -> None:
             with _transaction(connection):
-                connection.execute(
-                    f"INSERT INTO localfn_badges ({_COLUMNS}, body) VALUES (?, ?, ?, ?, ?, ?, ?)", values
-                )
+                connection.execute(f"INSERT INTO localfn_badges ({_COLUMNS}, body) VALUES (?, ?, ?, ?, ?, ?, ?)", values)
 
         await self._run(insert)
 

@@ -16,6 +16,7 @@ from localfn.events import encode_event, parse_event, request_type
 
 __all__ = ["invoke", "send_event"]
 
+
 def _data(value: str) -> Any:
     """JSON given inline, as @file, or as - for standard input."""
     if value == "-":
@@ -66,7 +67,9 @@ def invoke(function: str, data: str, url: str, timeout: float) -> None:
 @click.option("--mode", type=click.Choice(["binary", "structured"]), default="binary", show_default=True)
 @url_option
 @timeout_option
-def send_event(event_type: str, data: str, source: str, event_id: str | None, subject: str | None, mode: str, url: str, timeout: float) -> None:
+def send_event(
+    event_type: str, data: str, source: str, event_id: str | None, subject: str | None, mode: str, url: str, timeout: float
+) -> None:
     """Send a CloudEvent to POST /events (as a Knative broker would) and print the reply event."""
     if not event_type.startswith("io.localfn.") and event_type != "dev.knative.kafka.event":
         hint = request_type("summarize")

@@ -46,13 +46,21 @@ def kube_options(command: Any) -> Any:
 
 def cluster_options(command: Any) -> Any:
     """The options `doctor --cluster` takes, kubectl's names first."""
-    return _apply(command, (
-        click.option("--cluster", is_flag=True, help="Check the release on the Kubernetes cluster instead of this machine."),
-        *KUBE_OPTIONS,
-        click.option("--values", "values_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-                     help="The release's values (`helm get values RELEASE --all -o yaml`), instead of its Helm Secret."),
-        click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON."),
-    ))
+    return _apply(
+        command,
+        (
+            click.option("--cluster", is_flag=True, help="Check the release on the Kubernetes cluster instead of this machine."),
+            *KUBE_OPTIONS,
+            click.option(
+                "--values",
+                "values_file",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                default=None,
+                help="The release's values (`helm get values RELEASE --all -o yaml`), instead of its Helm Secret.",
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON."),
+        ),
+    )
 
 
 def connect(context: str | None, namespace: str | None, kubeconfig: str | None) -> Any:
@@ -66,7 +74,9 @@ def connect(context: str | None, namespace: str | None, kubeconfig: str | None) 
         raise click.ClickException(str(exc)) from exc
 
 
-def run_cluster_doctor(context: str | None, namespace: str | None, kubeconfig: str | None, release: str, values_file: Path | None, as_json: bool) -> None:
+def run_cluster_doctor(
+    context: str | None, namespace: str | None, kubeconfig: str | None, release: str, values_file: Path | None, as_json: bool
+) -> None:
     """Run every cluster check, print them, exit 1 when one FAILs."""
     from localfn.operate.cluster import Target, cluster_checks, reachable
 
@@ -102,14 +112,23 @@ def _values(cluster: Any, release: str, values_file: Path | None) -> tuple[dict[
     try:
         found = newest(cluster.items("v1", "secrets", selector=helm_secret_selector(release)))
     except ClusterError as exc:
-        return None, fail(name, f"cannot read the Helm release Secret: {exc}",
-                          f"pass --values with `helm get values {release} --all -o yaml`, or grant get/list on secrets")
+        return None, fail(
+            name,
+            f"cannot read the Helm release Secret: {exc}",
+            f"pass --values with `helm get values {release} --all -o yaml`, or grant get/list on secrets",
+        )
     except ValueError as exc:
-        return None, fail(name, f"the Helm release Secret is not readable as a release: {exc}",
-                          f"pass --values with `helm get values {release} --all -o yaml`")
+        return None, fail(
+            name,
+            f"the Helm release Secret is not readable as a release: {exc}",
+            f"pass --values with `helm get values {release} --all -o yaml`",
+        )
     if found is None:
-        return None, fail(name, f"no deployed Helm release {release!r} in namespace {cluster.namespace}",
-                          "check --release and --namespace (`helm list -A` lists releases)")
+        return None, fail(
+            name,
+            f"no deployed Helm release {release!r} in namespace {cluster.namespace}",
+            "check --release and --namespace (`helm list -A` lists releases)",
+        )
     return found.values, ok(name, f"release {found.name} revision {found.revision} ({found.chart})")
 
 
@@ -122,4 +141,6 @@ def _print(checks: list[Check], where: dict[str, str]) -> None:
     console.print(table)
     fails = sum(check.status is Status.FAIL for check in checks)
     warns = sum(check.status is Status.WARN for check in checks)
-    console.print(f"{len(checks)} checks: {fails} FAIL, {warns} WARN." if fails or warns else f"[green]OK[/]: all {len(checks)} checks passed.")
+    console.print(
+        f"{len(checks)} checks: {fails} FAIL, {warns} WARN." if fails or warns else f"[green]OK[/]: all {len(checks)} checks passed."
+    )

@@ -24,8 +24,8 @@ from rich.text import Text
 from localfn.cli.cluster import cluster_options, run_cluster_doctor
 from localfn.cli.options import timeout_option, url_option
 from localfn.cli.tables import wrapping_table
-from localfn.engine.pool import PoolHealth
 from localfn.engine.embedded import EmbeddedEngineError, binary_path, default_model_path
+from localfn.engine.pool import PoolHealth
 from localfn.errors import EngineError
 from localfn.gpu import detect_gpus, nvidia_driver
 from localfn.runtime import Runtime
@@ -134,26 +134,45 @@ def _verdict(url: str, serve: ServeStatus, configured_ready: bool, settings: Set
 
 def _local_json(serve: ServeStatus, settings: Settings, health: PoolHealth, files: dict[str, str], ok: bool, verdict: str) -> str:
     driver = nvidia_driver()
-    return json.dumps({
-        "ok": ok,
-        "verdict": Text.from_markup(verdict).plain,
-        "serve": {"url": serve.url, "ready": serve.ready, "problem": serve.problem, "engines": serve.engines},
-        "configured": [
-            {"backend": c.name, "url": str(c.url), "model": c.model, "reachable": h.reachable, "model_present": h.model_present, "detail": h.detail}
-            for c, h in zip(settings.engines, health.engines, strict=True)
-        ],
-        "gpus": [dataclasses.asdict(g) for g in detect_gpus()],
-        "driver": dataclasses.asdict(driver) if driver else None,
-        "embedded": files,
-    }, indent=2)
+    return json.dumps(
+        {
+            "ok": ok,
+            "verdict": Text.from_markup(verdict).plain,
+            "serve": {"url": serve.url, "ready": serve.ready, "problem": serve.problem, "engines": serve.engines},
+            "configured": [
+                {
+                    "backend": c.name,
+                    "url": str(c.url),
+                    "model": c.model,
+                    "reachable": h.reachable,
+                    "model_present": h.model_present,
+                    "detail": h.detail,
+                }
+                for c, h in zip(settings.engines, health.engines, strict=True)
+            ],
+            "gpus": [dataclasses.asdict(g) for g in detect_gpus()],
+            "driver": dataclasses.asdict(driver) if driver else None,
+            "embedded": files,
+        },
+        indent=2,
+    )
 
 
 @click.command()
 @url_option
 @timeout_option
 @cluster_options
-def doctor(url: str, timeout: float, cluster: bool, context: str | None, namespace: str | None, kubeconfig: str | None,
-           release: str, values_file: Path | None, as_json: bool) -> None:
+def doctor(
+    url: str,
+    timeout: float,
+    cluster: bool,
+    context: str | None,
+    namespace: str | None,
+    kubeconfig: str | None,
+    release: str,
+    values_file: Path | None,
+    as_json: bool,
+) -> None:
     """Check the running `localfn serve`, the configured engines, the GPU and the embedded engine.
 
     Exits 0 when the running `localfn serve` is ready, or, with none running, when a configured
@@ -177,10 +196,15 @@ def doctor(url: str, timeout: float, cluster: bool, context: str | None, namespa
         _print_serve(serve)
         _print_configured(settings, health)
         gpus, driver = detect_gpus(), nvidia_driver()
-        console.print("GPUs: " + (", ".join(f"{g.name} ({g.memory_free_mib} of {g.memory_total_mib} MiB free)" for g in gpus) or "none (CPU only)")
-                      + (f"; NVIDIA driver {driver.version}, CUDA {driver.cuda}" if driver else ""))
+        console.print(
+            "GPUs: "
+            + (", ".join(f"{g.name} ({g.memory_free_mib} of {g.memory_total_mib} MiB free)" for g in gpus) or "none (CPU only)")
+            + (f"; NVIDIA driver {driver.version}, CUDA {driver.cuda}" if driver else "")
+        )
         for label, where in files.items():
-            console.print(f"{label}: " + (f"[yellow]{escape(where.removeprefix('missing: '))}[/]" if where.startswith("missing: ") else escape(where)))
+            console.print(
+                f"{label}: " + (f"[yellow]{escape(where.removeprefix('missing: '))}[/]" if where.startswith("missing: ") else escape(where))
+            )
         console.print(verdict)
     if not ok:
         raise SystemExit(1)

@@ -89,7 +89,9 @@ def rotate(path: Path) -> None:
 @keys.command("did-web")
 @click.argument("domain")
 @click.option(
-    "--keys-file", envvar="LOCALFN_ISSUER__KEYS_FILE", required=True,
+    "--keys-file",
+    envvar="LOCALFN_ISSUER__KEYS_FILE",
+    required=True,
     type=_EXISTING_KEYS_FILE,
     help="The issuer's keys file (JWK Set); only its public parts are printed.",
 )

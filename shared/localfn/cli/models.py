@@ -38,11 +38,15 @@ def ollama_options(command: Any) -> Any:
     """Which Ollama: --ollama-url, or --pool (the chart's pool Service through the API server) with kubectl's options."""
     command = kube_options(command)
     command = click.option(
-        "--pool", type=click.Choice(["gpu", "cpu"]), default=None,
+        "--pool",
+        type=click.Choice(["gpu", "cpu"]),
+        default=None,
         help="The release's Ollama pool, reached through the Kubernetes API server (needs get and create on services/proxy).",
     )(command)
     return click.option(
-        "--ollama-url", envvar="LOCALFN_OLLAMA_URL", default=None,
+        "--ollama-url",
+        envvar="LOCALFN_OLLAMA_URL",
+        default=None,
         help="The Ollama to manage [default: the first Ollama in LOCALFN_ENGINES, else http://127.0.0.1:11434].",
     )(command)
 
@@ -53,8 +57,9 @@ def _configured_url() -> str:
 
 
 @contextlib.contextmanager
-def _admin(ollama_url: str | None, pool: str | None, context: str | None, namespace: str | None,
-           kubeconfig: str | None, release: str) -> Iterator[OllamaAdmin]:
+def _admin(
+    ollama_url: str | None, pool: str | None, context: str | None, namespace: str | None, kubeconfig: str | None, release: str
+) -> Iterator[OllamaAdmin]:
     """The Ollama the options name, its errors as usage errors (the message, exit 1)."""
     if pool is None:
         with httpx.Client() as client, _user_errors():
@@ -75,12 +80,17 @@ def _pool_service(cluster: Any, release: str, pool: str) -> tuple[str, int]:
     from localfn.operate.target import release_selector
 
     try:
-        services = [s for s in cluster.items("v1", "services", selector=release_selector(release, "ollama", pool))
-                    if s["spec"].get("clusterIP") != "None"]
+        services = [
+            s
+            for s in cluster.items("v1", "services", selector=release_selector(release, "ollama", pool))
+            if s["spec"].get("clusterIP") != "None"
+        ]
     except ClusterError as exc:
         raise click.ClickException(f"cannot list Services in {cluster.namespace}: {exc}") from exc
     if not services:
-        raise click.ClickException(f"release {release!r} has no {pool} Ollama pool in namespace {cluster.namespace}: check --release and -n")
+        raise click.ClickException(
+            f"release {release!r} has no {pool} Ollama pool in namespace {cluster.namespace}: check --release and -n"
+        )
     return services[0]["metadata"]["name"], int(services[0]["spec"]["ports"][0]["port"])
 
 
@@ -113,8 +123,11 @@ def list_models(url: str, timeout: float, **ollama: Any) -> None:
     for model in stored:
         running = loaded.get(model.name)
         table.add_row(
-            model.name, f"{model.size_bytes / 1e6:.0f}", "yes" if running else "",
-            running.processor if running else "", running.expires_at if running else "",
+            model.name,
+            f"{model.size_bytes / 1e6:.0f}",
+            "yes" if running else "",
+            running.processor if running else "",
+            running.expires_at if running else "",
         )
     console.print(table)
 
@@ -132,7 +145,10 @@ def pull(name: str, **ollama: Any) -> None:
 @models.command()
 @click.argument("name")
 @click.option(
-    "--keep-alive", envvar="LOCALFN_KEEP_ALIVE", default="30m", show_default=True,
+    "--keep-alive",
+    envvar="LOCALFN_KEEP_ALIVE",
+    default="30m",
+    show_default=True,
     help="How long the model stays loaded without requests: a duration (10m, 24h) or -1 for ever (as the functions send it).",
 )
 @ollama_options

@@ -86,11 +86,17 @@ async def _serve(settings: Settings, functions: tuple[str, ...]) -> None:
 @click.option("--host", envvar="LOCALFN_HOST", default=None, help="Listen address [default: 127.0.0.1].")
 @click.option("--port", envvar="LOCALFN_PORT", type=int, default=None, help="Listen port [default: 8080].")
 @click.option(
-    "--function", "functions", multiple=True, type=click.Choice(list(FUNCTIONS)),
+    "--function",
+    "functions",
+    multiple=True,
+    type=click.Choice(list(FUNCTIONS)),
     help="Serve only these functions (repeatable) [default: all].",
 )
 @click.option(
-    "--embedded", envvar="LOCALFN_EMBEDDED", type=click.Choice([m.value for m in EmbeddedMode]), default=None,
+    "--embedded",
+    envvar="LOCALFN_EMBEDDED",
+    type=click.Choice([m.value for m in EmbeddedMode]),
+    default=None,
     help="Start a local llama.cpp engine: auto (when no engine answers), always, never [default: auto].",
 )
 def serve(host: str | None, port: int | None, functions: tuple[str, ...], embedded: str | None) -> None:

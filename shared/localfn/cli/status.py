@@ -41,13 +41,20 @@ def _routing(title: str, r: dict[str, Any]) -> Table:
     """route-query's /stats: its queries per tier, degraded answers, cache hits and the estimated saving."""
     routing = wrapping_table(title, "queries", "simple", "moderate", "complex", "degraded", "cache hits", "saved USD")
     tiers = r.get("tiers", {})
-    routing.add_row(str(r.get("queries", 0)), *(str(tiers.get(t, 0)) for t in ("simple", "moderate", "complex")),
-                    str(r.get("degraded", 0)), str(r.get("cache_hits", 0)), f"{r.get('estimated_saving_usd', 0):.4f}")
+    routing.add_row(
+        str(r.get("queries", 0)),
+        *(str(tiers.get(t, 0)) for t in ("simple", "moderate", "complex")),
+        str(r.get("degraded", 0)),
+        str(r.get("cache_hits", 0)),
+        f"{r.get('estimated_saving_usd', 0):.4f}",
+    )
     return routing
 
 
 def _serve_tables(report: ServeStatusReport) -> list[Any]:
-    functions = wrapping_table(f"localfn serve at {report.url}: functions", "function", "ready", "requests", "errors", "in flight", "p50 ms", "p99 ms")
+    functions = wrapping_table(
+        f"localfn serve at {report.url}: functions", "function", "ready", "requests", "errors", "in flight", "p50 ms", "p99 ms"
+    )
     for f in report.functions:
         functions.add_row(f.name, _yes(f.ready), str(f.requests), str(f.errors), str(f.in_flight), _ms(f.p50_s), _ms(f.p99_s))
     engines = wrapping_table("engines, in failover order", "backend", "model", "ready", "calls", "in flight", "runs on", "models")
@@ -62,12 +69,29 @@ def _serve_tables(report: ServeStatusReport) -> list[Any]:
 def _cluster_tables(report: Any) -> list[Any]:
     """A `localfn.operate.release_status.ReleaseStatusReport` as tables, each pod that did not answer named below its table."""
     where = f"localfn release {report.release} in {report.namespace} (context {report.context}, {report.mode} mode)"
-    functions = wrapping_table(f"{where}: functions, summed over their pods", "function", "ready", "replicas",
-                               "requests", "errors", "in flight", "p50 ms", "p99 ms")
+    functions = wrapping_table(
+        f"{where}: functions, summed over their pods",
+        "function",
+        "ready",
+        "replicas",
+        "requests",
+        "errors",
+        "in flight",
+        "p50 ms",
+        "p99 ms",
+    )
     unanswered = []
     for f in report.functions:
-        functions.add_row(f.name, _yes(f.ready), f"{f.ready_replicas}/{f.desired_replicas}", str(f.requests), str(f.errors),
-                          str(f.in_flight), _ms(f.p50_s), _ms(f.p99_s))
+        functions.add_row(
+            f.name,
+            _yes(f.ready),
+            f"{f.ready_replicas}/{f.desired_replicas}",
+            str(f.requests),
+            str(f.errors),
+            str(f.in_flight),
+            _ms(f.p50_s),
+            _ms(f.p99_s),
+        )
         unanswered += [f"  {f.name}: pod {pod} not counted: {why}" for pod, why in f.unanswered.items()]
     tables: list[Any] = [functions, *(escape(line) for line in unanswered)]
     engines = wrapping_table("Ollama pools", "pool", "replicas", "pod", "node", "ready", "runs on", "models loaded")
@@ -109,8 +133,9 @@ def _show(read: Callable[[], Any], tables: Callable[[Any], list[Any]], watch: bo
 
 
 @contextmanager
-def _reader(url: str, cluster: bool, context: str | None, namespace: str | None, kubeconfig: str | None,
-            release: str) -> Iterator[Callable[[], Any]]:
+def _reader(
+    url: str, cluster: bool, context: str | None, namespace: str | None, kubeconfig: str | None, release: str
+) -> Iterator[Callable[[], Any]]:
     """What one look reads: the serve at ``url``, or with ``cluster`` the release."""
     if cluster:
         # Imported here: the kubernetes client is for the cluster commands only (~0.3 s to import).
@@ -134,8 +159,17 @@ def _reader(url: str, cluster: bool, context: str | None, namespace: str | None,
 @click.option("--watch", is_flag=True, help="Refresh until Ctrl-C.")
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between refreshes with --watch.")
 @click.option("--json", "as_json", is_flag=True, help="Print one look as JSON.")
-def status(url: str, cluster: bool, context: str | None, namespace: str | None, kubeconfig: str | None, release: str,
-           watch: bool, interval: float, as_json: bool) -> None:
+def status(
+    url: str,
+    cluster: bool,
+    context: str | None,
+    namespace: str | None,
+    kubeconfig: str | None,
+    release: str,
+    watch: bool,
+    interval: float,
+    as_json: bool,
+) -> None:
     """What the running `localfn serve` is doing: each function's requests and p50/p99 latency, each engine
     (its models, calls, GPU or CPU), route-query's routing counts. Counts are since the server started.
 

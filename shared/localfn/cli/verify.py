@@ -36,12 +36,19 @@ def _is_image(data: bytes) -> bool:
 @click.command()
 @click.argument("file", type=click.File("rb"))
 @click.option(
-    "--did-web-allow", envvar="LOCALFN_ISSUER__DID_WEB_ALLOW", default="", metavar="DOMAINS",
+    "--did-web-allow",
+    envvar="LOCALFN_ISSUER__DID_WEB_ALLOW",
+    default="",
+    metavar="DOMAINS",
     help="Comma-separated domains (host[:port]) whose did:web keys are fetched over HTTPS; others are not resolved.",
 )
 @click.option(
-    "--did-web-timeout", envvar="LOCALFN_ISSUER__DID_WEB_TIMEOUT_S", default=5.0, show_default=True,
-    type=click.FloatRange(min=0, min_open=True), help="Seconds to wait for a did:web document.",
+    "--did-web-timeout",
+    envvar="LOCALFN_ISSUER__DID_WEB_TIMEOUT_S",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds to wait for a did:web document.",
 )
 def verify(file: IO[bytes], did_web_allow: str, did_web_timeout: float) -> None:
     """Verify a credential (FILE: credential JSON, VC-JWT, baked SVG or PNG, or '-'); exit 1 when not valid.

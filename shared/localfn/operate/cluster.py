@@ -39,8 +39,11 @@ def reachable(cluster: Cluster) -> Check:
     try:
         version = cluster.version()
     except ClusterError as exc:
-        return fail("cluster", f"{cluster.host} (context {cluster.context}): {exc}",
-                    "check `kubectl --context CONTEXT get nodes` works: KUBECONFIG, --context, VPN or cluster up")
+        return fail(
+            "cluster",
+            f"{cluster.host} (context {cluster.context}): {exc}",
+            "check `kubectl --context CONTEXT get nodes` works: KUBECONFIG, --context, VPN or cluster up",
+        )
     return ok("cluster", f"Kubernetes {version} at {cluster.host}, namespace {cluster.namespace}")
 
 
@@ -61,19 +64,27 @@ def _forbidden(what: str, exc: ClusterError) -> Check:
 
 # --- the platform --------------------------------------------------------------------------
 
+
 def _platform(target: Target) -> Iterator[Check]:
     groups = target.cluster.api_groups()
     knative = target.value("serving.mode") == "knative"
     if knative:
-        yield _group(groups, "serving.knative.dev", "knative serving",
-                     "install Knative Serving (https://knative.dev/docs/install/), or set serving.mode=deployment")
+        yield _group(
+            groups,
+            "serving.knative.dev",
+            "knative serving",
+            "install Knative Serving (https://knative.dev/docs/install/), or set serving.mode=deployment",
+        )
     else:
         yield ok("knative serving", "not needed: serving.mode=deployment (plain Deployments and Services)")
     if target.value("eventing.enabled", False):
-        yield _group(groups, "eventing.knative.dev", "knative eventing",
-                     "install Knative Eventing and a broker class, or set eventing.enabled=false")
+        yield _group(
+            groups, "eventing.knative.dev", "knative eventing", "install Knative Eventing and a broker class, or set eventing.enabled=false"
+        )
     if any(target.value(f"ollama.{pool}.autoscaling.enabled", False) for pool in target.pools()):
-        yield _group(groups, "keda.sh", "keda", "install KEDA (https://keda.sh/docs/deploy/), or set ollama.<pool>.autoscaling.enabled=false")
+        yield _group(
+            groups, "keda.sh", "keda", "install KEDA (https://keda.sh/docs/deploy/), or set ollama.<pool>.autoscaling.enabled=false"
+        )
 
 
 def _group(groups: set[str], group: str, name: str, fix: str) -> Check:

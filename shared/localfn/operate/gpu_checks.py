@@ -19,13 +19,20 @@ def gpu_checks(target: Target) -> Iterator[Check]:
     if not target.value("ollama.gpu.enabled", False):
         return
     resource = target.value("ollama.gpu.gpu.resourceName", "nvidia.com/gpu")
-    nodes = [n for n in target.cluster.items("v1", "nodes", namespaced=False) if _quantity(n["status"].get("allocatable", {}).get(resource)) > 0]
+    nodes = [
+        n for n in target.cluster.items("v1", "nodes", namespaced=False) if _quantity(n["status"].get("allocatable", {}).get(resource)) > 0
+    ]
     if not nodes:
-        yield fail("gpu nodes", f"no node advertises allocatable {resource}",
-                   "install the NVIDIA GPU Operator (or device plugin) on the GPU nodes; for MIG set "
-                   "ollama.gpu.gpu.resourceName to the MIG resource (e.g. nvidia.com/mig-1g.10gb); or ollama.gpu.enabled=false")
+        yield fail(
+            "gpu nodes",
+            f"no node advertises allocatable {resource}",
+            "install the NVIDIA GPU Operator (or device plugin) on the GPU nodes; for MIG set "
+            "ollama.gpu.gpu.resourceName to the MIG resource (e.g. nvidia.com/mig-1g.10gb); or ollama.gpu.enabled=false",
+        )
         return
-    yield ok("gpu nodes", ", ".join(f"{n['metadata']['name']} ({_quantity(n['status']['allocatable'][resource])} {resource})" for n in nodes))
+    yield ok(
+        "gpu nodes", ", ".join(f"{n['metadata']['name']} ({_quantity(n['status']['allocatable'][resource])} {resource})" for n in nodes)
+    )
     yield _free_gpus(target, nodes, resource)
     yield _taints(target, nodes)
     yield _runtime_class(target)
@@ -48,13 +55,16 @@ def _free_gpus(target: Target, nodes: list[Obj], resource: str) -> Check:
         return warn("free gpus", f"cannot list pods in all namespaces ({exc})", "grant list on pods cluster-wide to see GPU use")
     used = sum(
         _quantity({**c.get("resources", {}).get("requests", {}), **c.get("resources", {}).get("limits", {})}.get(resource))
-        for p in pods if p["spec"].get("nodeName") in names and p.get("status", {}).get("phase") not in ("Succeeded", "Failed")
+        for p in pods
+        if p["spec"].get("nodeName") in names and p.get("status", {}).get("phase") not in ("Succeeded", "Failed")
         for c in p["spec"]["containers"]
     )
     wanted = _quantity(target.value("ollama.gpu.gpu.count", 1))
     detail = f"{total - used} of {total} free"
     if total - used <= 0 and pending(target, "gpu"):
-        return fail("free gpus", f"{detail}, and a GPU Ollama pod waits for {wanted}", "add GPU nodes, free a GPU, or lower ollama.gpu.replicas")
+        return fail(
+            "free gpus", f"{detail}, and a GPU Ollama pod waits for {wanted}", "add GPU nodes, free a GPU, or lower ollama.gpu.replicas"
+        )
     return ok("free gpus", detail)
 
 
@@ -72,17 +82,24 @@ def _taints(target: Target, nodes: list[Obj]) -> Check:
     tolerations = target.value("ollama.gpu.tolerations", []) or []
     untolerated = {
         f"{t['key']}{'=' + t['value'] if t.get('value') else ''}:{t['effect']}"
-        for n in nodes for t in n["spec"].get("taints", []) or []
+        for n in nodes
+        for t in n["spec"].get("taints", []) or []
         if t["effect"] in ("NoSchedule", "NoExecute") and not tolerates(tolerations, t)
     }
     if not untolerated:
         return ok("gpu taints", "every GPU node's taints are tolerated by ollama.gpu.tolerations")
     wanted = ", ".join(sorted(untolerated))
     if all(_node_untolerated(n, tolerations) for n in nodes):
-        return fail("gpu taints", f"no GPU node is schedulable for the GPU pool: taints {wanted} are not tolerated",
-                    f"add to ollama.gpu.tolerations: {_toleration_yaml(sorted(untolerated))}")
-    return warn("gpu taints", f"some GPU nodes have taints the GPU pool does not tolerate: {wanted}",
-                f"add to ollama.gpu.tolerations: {_toleration_yaml(sorted(untolerated))}")
+        return fail(
+            "gpu taints",
+            f"no GPU node is schedulable for the GPU pool: taints {wanted} are not tolerated",
+            f"add to ollama.gpu.tolerations: {_toleration_yaml(sorted(untolerated))}",
+        )
+    return warn(
+        "gpu taints",
+        f"some GPU nodes have taints the GPU pool does not tolerate: {wanted}",
+        f"add to ollama.gpu.tolerations: {_toleration_yaml(sorted(untolerated))}",
+    )
 
 
 def _node_untolerated(node: Obj, tolerations: list[Obj]) -> bool:
@@ -103,7 +120,10 @@ def _runtime_class(target: Target) -> Check:
     if not name:
         return ok("runtime class", "none named (ollama.gpu.runtimeClassName): the nodes' default runtime must expose the GPU")
     if target.cluster.read("node.k8s.io/v1", "runtimeclasses", name, namespaced=False) is None:
-        return fail("runtime class", f"RuntimeClass {name!r} (ollama.gpu.runtimeClassName) does not exist",
-                    "create it (the GPU Operator makes 'nvidia'; see `kubectl get runtimeclass`), "
-                    "or set ollama.gpu.runtimeClassName to one that exists")
+        return fail(
+            "runtime class",
+            f"RuntimeClass {name!r} (ollama.gpu.runtimeClassName) does not exist",
+            "create it (the GPU Operator makes 'nvidia'; see `kubectl get runtimeclass`), "
+            "or set ollama.gpu.runtimeClassName to one that exists",
+        )
     return ok("runtime class", f"RuntimeClass {name!r} exists")

@@ -58,8 +58,7 @@ class LoadedModel:
 def loaded_models(ps: dict[str, Any]) -> list[LoadedModel]:
     """The models of an ``/api/ps`` answer (asked directly, or through the Kubernetes API server's pod proxy)."""
     return [
-        LoadedModel(m["name"], int(m.get("size", 0)), int(m.get("size_vram", 0)), m.get("expires_at", ""))
-        for m in ps.get("models", [])
+        LoadedModel(m["name"], int(m.get("size", 0)), int(m.get("size_vram", 0)), m.get("expires_at", "")) for m in ps.get("models", [])
     ]
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from localfn.engine.ollama import full_name
 from localfn.operate.checks import Check, fail, ok, warn
 from localfn.operate.kube import ClusterError, Obj, condition
-from localfn.engine.ollama import full_name
 from localfn.operate.target import Target, not_ready
 
 __all__ = ["pending", "pool_checks", "pool_pods"]
@@ -32,8 +32,11 @@ def pool_checks(target: Target) -> Iterator[Check]:
         name = f"ollama-{pool}"
         statefulsets = target.cluster.items("apps/v1", "statefulsets", selector=target.selector("ollama", pool=pool))
         if not statefulsets:
-            yield fail(name, f"no StatefulSet of release {target.release!r} for the {pool} pool in {target.cluster.namespace}",
-                       "check --release and --namespace (`helm list -A`), or `helm upgrade` the release")
+            yield fail(
+                name,
+                f"no StatefulSet of release {target.release!r} for the {pool} pool in {target.cluster.namespace}",
+                "check --release and --namespace (`helm list -A`), or `helm upgrade` the release",
+            )
             continue
         statefulset = statefulsets[0]
         pods = pool_pods(target, pool)
@@ -49,14 +52,20 @@ def _pods(name: str, statefulset: Obj, pods: list[Obj]) -> Check:
     unscheduled = [p for p in pods if not _scheduled(p)]
     if unscheduled:
         why = (condition(unscheduled[0], "PodScheduled") or {}).get("message", "not scheduled")
-        return fail(f"{name} pods", f"{unscheduled[0]['metadata']['name']} is not scheduled: {why}",
-                    "the GPU checks above say which of nodes, free GPUs, taints or the runtime class is missing; "
-                    f"`kubectl describe pod {unscheduled[0]['metadata']['name']}` shows the scheduler's reasons")
+        return fail(
+            f"{name} pods",
+            f"{unscheduled[0]['metadata']['name']} is not scheduled: {why}",
+            "the GPU checks above say which of nodes, free GPUs, taints or the runtime class is missing; "
+            f"`kubectl describe pod {unscheduled[0]['metadata']['name']}` shows the scheduler's reasons",
+        )
     ready = [p for p in pods if not_ready(p) is None]
     placed = ", ".join(f"{p['metadata']['name']} on {p['spec']['nodeName']}" for p in pods)
     if len(ready) < wanted:
-        return warn(f"{name} pods", f"{len(ready)}/{wanted} ready ({placed})",
-                    "a pod pulls its models before it is ready (minutes for a large model): `kubectl logs POD -c pull-models`")
+        return warn(
+            f"{name} pods",
+            f"{len(ready)}/{wanted} ready ({placed})",
+            "a pod pulls its models before it is ready (minutes for a large model): `kubectl logs POD -c pull-models`",
+        )
     return ok(f"{name} pods", f"{len(ready)}/{wanted} ready: {placed}")
 
 
@@ -72,9 +81,12 @@ def _volumes(target: Target, name: str, statefulset: Obj, pods: list[Obj]) -> It
             phase = (claim or {}).get("status", {}).get("phase", "missing")
             if claim is None or phase != "Bound":
                 pool = name.removeprefix("ollama-")
-                yield fail(f"{name} pvc", f"{claim_name} is {phase}",
-                           f"no volume binds it: set ollama.{pool}.persistence.storageClass to a StorageClass that provisions "
-                           f"(`kubectl get storageclass`), or ollama.{pool}.persistence.enabled=false; `kubectl describe pvc {claim_name}`")
+                yield fail(
+                    f"{name} pvc",
+                    f"{claim_name} is {phase}",
+                    f"no volume binds it: set ollama.{pool}.persistence.storageClass to a StorageClass that provisions "
+                    f"(`kubectl get storageclass`), or ollama.{pool}.persistence.enabled=false; `kubectl describe pvc {claim_name}`",
+                )
                 continue
             capacity = claim["status"].get("capacity", {}).get("storage", "?")
             yield ok(f"{name} pvc", f"{claim_name} Bound, {capacity}")
@@ -91,15 +103,21 @@ def _models(target: Target, pool: str, statefulset: Obj, pods: list[Obj]) -> Ite
             stored = {m["name"] for m in target.cluster.pod_proxy(pod_name, port, "api/tags").get("models", [])}
             loaded = target.cluster.pod_proxy(pod_name, port, "api/ps").get("models", [])
         except ClusterError as exc:
-            yield fail(f"ollama-{pool} models", f"{pod_name}: Ollama does not answer through the API server: {exc}",
-                       f"`kubectl logs {pod_name}`; proxying needs get on pods/proxy")
+            yield fail(
+                f"ollama-{pool} models",
+                f"{pod_name}: Ollama does not answer through the API server: {exc}",
+                f"`kubectl logs {pod_name}`; proxying needs get on pods/proxy",
+            )
             continue
         missing = [m for m in wanted if m not in stored]
         if missing:
-            yield fail(f"ollama-{pool} models", f"{pod_name} lacks {', '.join(missing)} (it has {', '.join(sorted(stored)) or 'none'})",
-                       f"`kubectl port-forward pod/{pod_name} {port}` then "
-                       f"`localfn models pull {missing[0]} --ollama-url http://127.0.0.1:{port}`; "
-                       f"or check the names in ollama.{pool}.models and restart the pod so it pulls them")
+            yield fail(
+                f"ollama-{pool} models",
+                f"{pod_name} lacks {', '.join(missing)} (it has {', '.join(sorted(stored)) or 'none'})",
+                f"`kubectl port-forward pod/{pod_name} {port}` then "
+                f"`localfn models pull {missing[0]} --ollama-url http://127.0.0.1:{port}`; "
+                f"or check the names in ollama.{pool}.models and restart the pod so it pulls them",
+            )
             continue
         yield _loaded(pool, pod_name, wanted, loaded)
 
@@ -111,7 +129,10 @@ def _loaded(pool: str, pod_name: str, wanted: list[str], loaded: list[Obj]) -> C
     where = ", ".join(f"{m['name']} ({'GPU' if m.get('size_vram') else 'CPU'})" for m in loaded)
     on_cpu = [m["name"] for m in loaded if not m.get("size_vram")]
     if pool == "gpu" and on_cpu:
-        return warn(name, f"{pod_name} has {', '.join(wanted)}; loaded: {where}",
-                    "the GPU pool runs on the CPU: the pod sees no GPU (runtime class, device plugin, driver); "
-                    f"`kubectl exec {pod_name} -- nvidia-smi`")
+        return warn(
+            name,
+            f"{pod_name} has {', '.join(wanted)}; loaded: {where}",
+            "the GPU pool runs on the CPU: the pod sees no GPU (runtime class, device plugin, driver); "
+            f"`kubectl exec {pod_name} -- nvidia-smi`",
+        )
     return ok(name, f"{pod_name} has {', '.join(wanted)}; loaded: {where}")

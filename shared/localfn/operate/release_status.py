@@ -119,8 +119,10 @@ def _read(cluster: Cluster, release: str) -> ReleaseStatusReport:
         functions = {name: _deployed_function(name, deployment) for name, deployment in charted.items()}
     statefulsets = cluster.items("apps/v1", "statefulsets", selector=release_selector(release, "ollama"))
     if not functions and not statefulsets:
-        raise StatusError(f"no release {release!r} in namespace {cluster.namespace}: nothing there is labelled "
-                          f"app.kubernetes.io/instance={release}; check --release and -n/--namespace (`helm list -A` lists releases)")
+        raise StatusError(
+            f"no release {release!r} in namespace {cluster.namespace}: nothing there is labelled "
+            f"app.kubernetes.io/instance={release}; check --release and -n/--namespace (`helm list -A` lists releases)"
+        )
     ready_pods: dict[str, list[str]] = {}
     for pod in cluster.items("v1", "pods", selector=selector):
         if not_ready(pod) is None:
@@ -136,7 +138,10 @@ def _read(cluster: Cluster, release: str) -> ReleaseStatusReport:
             function.pods.append(pod)
     count_functions(functions, parse_samples(*pages))
     return ReleaseStatusReport(
-        cluster.context, cluster.namespace, release, "knative" if services else "deployment",
+        cluster.context,
+        cluster.namespace,
+        release,
+        "knative" if services else "deployment",
         [functions[name] for name in FUNCTIONS if name in functions],
         _pools(cluster, release, statefulsets),
         _routing(cluster, sorted(ready_pods.get(ROUTER, []))) if ROUTER in functions else None,
@@ -177,7 +182,9 @@ def _pools(cluster: Cluster, release: str, statefulsets: list[Obj]) -> list[Pool
         containers = statefulset["spec"]["template"]["spec"]["containers"]
         port = next((p["containerPort"] for c in containers for p in c.get("ports") or [] if p.get("name") == "http"), OLLAMA_PORT)
         pods = sorted(cluster.items("v1", "pods", selector=release_selector(release, "ollama", pool)), key=lambda p: p["metadata"]["name"])
-        pools.append(PoolStatus(pool, statefulset["metadata"]["name"], *_replicas(statefulset), [_pool_pod(cluster, pod, port) for pod in pods]))
+        pools.append(
+            PoolStatus(pool, statefulset["metadata"]["name"], *_replicas(statefulset), [_pool_pod(cluster, pod, port) for pod in pods])
+        )
     return pools
 
 
@@ -213,6 +220,8 @@ def _unanswered(exc: ClusterError) -> str:
 
 def _cannot_read(cluster: Cluster, exc: ClusterError) -> str:
     if exc.status in (401, 403):
-        return (f"not allowed to read the release in namespace {cluster.namespace}: {exc}; grant get and list on pods, "
-                "deployments, statefulsets and Knative services, and get on pods/proxy (a read-only Role such as `view`, plus pods/proxy)")
+        return (
+            f"not allowed to read the release in namespace {cluster.namespace}: {exc}; grant get and list on pods, "
+            "deployments, statefulsets and Knative services, and get on pods/proxy (a read-only Role such as `view`, plus pods/proxy)"
+        )
     return f"{exc}; retry, and if it persists check the API server's health (`kubectl get --raw /readyz`)"

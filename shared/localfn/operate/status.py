@@ -25,8 +25,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from localfn.operate.ollama import OllamaAdmin, OllamaAdminError, runs_on
 
 __all__ = [
-    "EngineStatus", "FunctionStatus", "Samples", "ServeStatusReport", "StatusError", "count_functions", "histogram_quantile",
-    "parse_samples", "read_status",
+    "EngineStatus",
+    "FunctionStatus",
+    "Samples",
+    "ServeStatusReport",
+    "StatusError",
+    "count_functions",
+    "histogram_quantile",
+    "parse_samples",
+    "read_status",
 ]
 
 Samples = dict[str, list[tuple[dict[str, str], float]]]  # sample name -> (labels, value) of each series
@@ -121,7 +128,9 @@ def count_functions(functions: Mapping[str, FunctionStatus], samples: Samples) -
 
 def _engines(ready: dict[str, Any], samples: Samples) -> list[EngineStatus]:
     engines = {
-        e["backend"]: EngineStatus(e["backend"], e.get("model", ""), bool(e.get("ready", e.get("model_present"))), list(e.get("models", [])))
+        e["backend"]: EngineStatus(
+            e["backend"], e.get("model", ""), bool(e.get("ready", e.get("model_present"))), list(e.get("models", []))
+        )
         for e in ready.get("engines", [])
     }
     for labels, value in samples.get("localfn_engine_calls_total", []):
@@ -153,7 +162,9 @@ def read_status(url: str, client: httpx.Client, ollama_urls: dict[str, str] | No
         metrics = client.get(f"{base}/metrics").text
         stats = client.get(f"{base}/route-query/stats") if "route-query" in index.get("functions", {}) else None
     except httpx.HTTPError as exc:
-        raise StatusError(f"no localfn serve answers at {base} ({exc}): start one (`make serve`), or point --url (LOCALFN_URL) at it") from exc
+        raise StatusError(
+            f"no localfn serve answers at {base} ({exc}): start one (`make serve`), or point --url (LOCALFN_URL) at it"
+        ) from exc
     except ValueError as exc:
         raise StatusError(f"{base} does not answer as localfn serve does (not JSON): is --url right?") from exc
     samples = parse_samples(metrics)

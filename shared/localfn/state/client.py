@@ -249,8 +249,12 @@ class StateClient:
             return
         more = f" ({self._unlogged} more failures since the last message)" if self._unlogged else ""
         log.warning(
-            "shared state (LOCALFN_STATE_URL) failed: %s on %s (%s)%s; answering from this process's own state, "
-            "retrying in %.0f s", reason, op, type(exc).__name__, more, PAUSE_S,
+            "shared state (LOCALFN_STATE_URL) failed: %s on %s (%s)%s; answering from this process's own state, retrying in %.0f s",
+            reason,
+            op,
+            type(exc).__name__,
+            more,
+            PAUSE_S,
         )
         self._logged_at, self._unlogged = now, 0
 

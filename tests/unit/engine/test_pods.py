@@ -28,7 +28,9 @@ def unavailable(address: str) -> EngineUnavailable:
 class Pods:
     """A PodPool over ScriptedEngines, one per address, with the configs it built them from."""
 
-    def __init__(self, resolver: FakeResolver, clock, scripts: dict[str, list], balance: str = "least-load", url: str = "http://gpu-headless:11434") -> None:
+    def __init__(
+        self, resolver: FakeResolver, clock, scripts: dict[str, list], balance: str = "least-load", url: str = "http://gpu-headless:11434"
+    ) -> None:
         self.engines = {address: ScriptedEngine(address, script) for address, script in scripts.items()}
         self.configs: list[BackendSettings] = []
         config = BackendSettings(name="gpu", kind="ollama", url=url, model="llama3.1:8b", balance=balance)

@@ -16,8 +16,22 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 HEAVY = (
-    "sklearn", "scipy", "numpy", "kubernetes", "PIL", "psycopg", "psycopg_pool", "redis", "cryptography", "pyld", "joserfc",
-    "dateparser", "pycountry", "snowballstemmer", "cairosvg", "cairocffi",
+    "sklearn",
+    "scipy",
+    "numpy",
+    "kubernetes",
+    "PIL",
+    "psycopg",
+    "psycopg_pool",
+    "redis",
+    "cryptography",
+    "pyld",
+    "joserfc",
+    "dateparser",
+    "pycountry",
+    "snowballstemmer",
+    "cairosvg",
+    "cairocffi",
 )
 # What each function needs at start-up; psycopg only loads when LOCALFN_GENERATE_BADGE__DATABASE_URL is set, redis when
 # LOCALFN_STATE_URL is, generate-badge's signing libraries (cryptography, pyld, joserfc) when
@@ -54,8 +68,9 @@ print(json.dumps(sorted(name for name in json.loads(sys.argv[2]) if name in sys.
 
 def loaded_heavy_modules(main: Path, then: str = "") -> set[str]:
     """The heavy modules loaded by running ``main``, then the statements ``then``."""
-    done = subprocess.run([sys.executable, "-c", PROBE, str(main), json.dumps(HEAVY), then],
-                          capture_output=True, text=True, check=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(main), json.dumps(HEAVY), then], capture_output=True, text=True, check=True, timeout=120
+    )
     return set(json.loads(done.stdout))
 
 

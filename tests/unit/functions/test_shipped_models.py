@@ -79,9 +79,15 @@ def test_the_shipped_icon_matcher_answers_as_scikit_learn_on_every_icon_and_cour
     icons = load_icons()
     documents = [document(icon) for icon in icons]
     # Each icon's own text and name, and every course text the tests send to generate-badge.
-    texts = [*documents, *(icon.name for icon in icons), *(p.read_text() for p in sorted(COURSES.glob("*.txt"))),
-             "Certificate in financial accounting: certification course on ledgers and balance sheets", "zzzz qqqq",
-             "Python for beginners.", "Course number 1: " + "testing " * 40]
+    texts = [
+        *documents,
+        *(icon.name for icon in icons),
+        *(p.read_text() for p in sorted(COURSES.glob("*.txt"))),
+        "Certificate in financial accounting: certification course on ledgers and balance sheets",
+        "zzzz qqqq",
+        "Python for beginners.",
+        "Course number 1: " + "testing " * 40,
+    ]
     vectorizer = icon_training.fit(icons)
     matrix = vectorizer.transform(documents)
     matcher = IconMatcher.from_library()

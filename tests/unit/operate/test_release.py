@@ -18,8 +18,13 @@ def secret(record: dict, *, zipped: bool = True) -> dict:
 
 
 RECORD = {
-    "name": "demo", "version": 3, "manifest": "kind: Secret\nstringData: {password: hunter2}",
-    "chart": {"metadata": {"name": "localfn", "version": "0.1.0"}, "values": {"ollama": {"gpu": {"enabled": True, "models": ["a"]}}, "x": 1}},
+    "name": "demo",
+    "version": 3,
+    "manifest": "kind: Secret\nstringData: {password: hunter2}",
+    "chart": {
+        "metadata": {"name": "localfn", "version": "0.1.0"},
+        "values": {"ollama": {"gpu": {"enabled": True, "models": ["a"]}}, "x": 1},
+    },
     "config": {"ollama": {"gpu": {"models": ["b", "c"]}}},
 }
 
@@ -54,15 +59,18 @@ def test_merge_values_keeps_what_the_user_did_not_set() -> None:
 TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
 
 
-@pytest.mark.parametrize(("toleration", "tolerated"), [
-    ({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}, True),
-    ({"key": "nvidia.com/gpu", "operator": "Exists"}, True),  # no effect: every effect
-    ({"operator": "Exists"}, True),  # no key with Exists: every taint
-    ({"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"}, True),
-    ({"key": "nvidia.com/gpu", "value": "present"}, True),  # Equal is the default operator
-    ({"key": "nvidia.com/gpu", "operator": "Equal", "value": "absent"}, False),
-    ({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoExecute"}, False),
-    ({"key": "dedicated", "operator": "Exists"}, False),
-])
+@pytest.mark.parametrize(
+    ("toleration", "tolerated"),
+    [
+        ({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}, True),
+        ({"key": "nvidia.com/gpu", "operator": "Exists"}, True),  # no effect: every effect
+        ({"operator": "Exists"}, True),  # no key with Exists: every taint
+        ({"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"}, True),
+        ({"key": "nvidia.com/gpu", "value": "present"}, True),  # Equal is the default operator
+        ({"key": "nvidia.com/gpu", "operator": "Equal", "value": "absent"}, False),
+        ({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoExecute"}, False),
+        ({"key": "dedicated", "operator": "Exists"}, False),
+    ],
+)
 def test_tolerations_match_as_kubernetes_matches_them(toleration: dict, tolerated: bool) -> None:
     assert tolerates([toleration], TAINT) is tolerated

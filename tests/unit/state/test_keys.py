@@ -14,9 +14,7 @@ def test_keys_carry_the_prefix_kind_and_a_digest_never_the_input() -> None:
     key = ("summarize", '{"context": "my secret notes"}', (("gpu", "llama3.2:1b"),))
     keys = flight_keys("localfn:prod", "results", key)
     digest = hashlib.sha256(repr((__version__, key)).encode()).hexdigest()
-    assert (keys.value, keys.lease, keys.done) == tuple(
-        f"localfn:prod:results:{{{digest}}}:{part}" for part in ("value", "lease", "done")
-    )
+    assert (keys.value, keys.lease, keys.done) == tuple(f"localfn:prod:results:{{{digest}}}:{part}" for part in ("value", "lease", "done"))
     assert all("secret" not in name for name in (keys.value, keys.lease, keys.done))
 
 
@@ -28,8 +26,7 @@ def test_another_localfn_version_never_shares_a_key(monkeypatch: pytest.MonkeyPa
 
 def test_different_keys_kinds_and_prefixes_never_share_a_key() -> None:
     names = {
-        flight_keys(prefix, kind, key).value
-        for prefix in ("a", "b") for kind in ("results", "replies") for key in (("x",), ("y",), "x")
+        flight_keys(prefix, kind, key).value for prefix in ("a", "b") for kind in ("results", "replies") for key in (("x",), ("y",), "x")
     }
     assert len(names) == 12
 

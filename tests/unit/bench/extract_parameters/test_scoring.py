@@ -2,26 +2,45 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bench.extract_parameters.scoring import Tally, tally
 from localfn.functions.extract_parameters.temporal import Clock
 
-CLOCK = Clock(datetime(2025, 6, 2, 9, tzinfo=timezone.utc), "UTC")
+CLOCK = Clock(datetime(2025, 6, 2, 9, tzinfo=UTC), "UTC")
 CASE = {
     "user_message": "Send 300 EUR from savings to Jonas Weber, not 200.",
-    "functions": [{"name": "transfer", "parameters": {"type": "object", "properties": {
-        "from_account": {"type": "string"}, "to_account": {"type": "string"}, "amount": {"type": "number"},
-        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}, "memo": {"type": "string"}, "fee": {"type": "number"},
-    }, "required": ["from_account", "to_account", "amount", "fee"]}}],
-    "expected": {"function": "transfer", "arguments": {"from_account": "savings", "to_account": "Jonas Weber", "amount": 300, "currency": "EUR"},
-                 "missing_required": ["fee"]},
+    "functions": [
+        {
+            "name": "transfer",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "from_account": {"type": "string"},
+                    "to_account": {"type": "string"},
+                    "amount": {"type": "number"},
+                    "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                    "memo": {"type": "string"},
+                    "fee": {"type": "number"},
+                },
+                "required": ["from_account", "to_account", "amount", "fee"],
+            },
+        }
+    ],
+    "expected": {
+        "function": "transfer",
+        "arguments": {"from_account": "savings", "to_account": "Jonas Weber", "amount": 300, "currency": "EUR"},
+        "missing_required": ["fee"],
+    },
 }
 
 
 def test_each_value_is_exact_wrong_or_invented() -> None:
-    got = {"function": "transfer", "arguments": {"from_account": "savings", "amount": 200, "currency": "USD", "memo": "Jonas"},
-           "missing_required": ["to_account", "fee"]}
+    got = {
+        "function": "transfer",
+        "arguments": {"from_account": "savings", "amount": 200, "currency": "USD", "memo": "Jonas"},
+        "missing_required": ["to_account", "fee"],
+    }
     # savings: exact; 200: wrong but in the message; USD: not in it; memo: the message gives none
     assert tally(CASE, got, CLOCK) == Tally(exact_values=1, wrong=1, invented=2, missing=1, missing_expected=1)
 

@@ -16,8 +16,7 @@ TOKENS = Tokens(prompt=0, completion=20)
 
 
 def speed(*, parallel: int = 1, max_queue: int = 10, start_s: float = 60.0) -> Speed:
-    return Speed("m", parallel=parallel, max_queue=max_queue, prefill_tps=1.0, single_tps=10.0, batch_tps=10.0 * parallel,
-                 start_s=start_s)
+    return Speed("m", parallel=parallel, max_queue=max_queue, prefill_tps=1.0, single_tps=10.0, batch_tps=10.0 * parallel, start_s=start_s)
 
 
 def test_one_pod_serves_requests_one_after_another() -> None:

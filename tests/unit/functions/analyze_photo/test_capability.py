@@ -21,10 +21,15 @@ from localfn.settings import Settings
 from tests.support.scripted_engine import ScriptedEngine, run_capability
 
 READING = {
-    "dish_name": "Omelette", "ingredients": ["egg", "chives"], "total_avg_weight": 150,
-    "total_weight_range": {"low": 170, "high": 120}, "estimated_avg_calories": 220,
-    "calories_range": {"low": 180, "high": 200}, "contains": {"protein": 13, "carbs": 1, "fat": 17},
-    "confidence_percent": 70, "notes": "Oil not visible.",
+    "dish_name": "Omelette",
+    "ingredients": ["egg", "chives"],
+    "total_avg_weight": 150,
+    "total_weight_range": {"low": 170, "high": 120},
+    "estimated_avg_calories": 220,
+    "calories_range": {"low": 180, "high": 200},
+    "contains": {"protein": 13, "carbs": 1, "fat": 17},
+    "confidence_percent": 70,
+    "notes": "Oil not visible.",
 }
 
 
@@ -127,10 +132,13 @@ def test_binary_data_that_is_not_declared_an_image_is_400() -> None:
         AnalyzePhoto.request_from_event(event(b"\x00\x01", content_type="application/octet-stream"))
 
 
-@pytest.mark.parametrize("data", [
-    {"user_email": "ana@example.org", "prompt": "lunch", "photo": "aGk="},
-    json.dumps({"user_email": "ana@example.org", "prompt": "lunch", "photo": "aGk="}).encode(),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"user_email": "ana@example.org", "prompt": "lunch", "photo": "aGk="},
+        json.dumps({"user_email": "ana@example.org", "prompt": "lunch", "photo": "aGk="}).encode(),
+    ],
+)
 def test_kafka_messages_of_the_earlier_processor_are_mapped(data: Any) -> None:
     assert AnalyzePhoto.request_from_event(event(data, type=KAFKA_EVENT)) == {"photo": "aGk=", "prompt": "lunch", "user": "ana@example.org"}
 

@@ -51,7 +51,9 @@ async def run(engine: ScriptedEngine, **request: Any) -> dict[str, Any]:
 
 
 async def test_a_value_the_message_does_not_give_is_missing_not_invented() -> None:
-    engine = ScriptedEngine("gpu", [reply(function="book_flight", arguments={"origin": None, "destination": "Madrid", "date": "2025-06-20", "seats": None})])
+    engine = ScriptedEngine(
+        "gpu", [reply(function="book_flight", arguments={"origin": None, "destination": "Madrid", "date": "2025-06-20", "seats": None})]
+    )
     body = await run(engine, user_message="A flight to Madrid on 2025-06-20.", function_schema=FLIGHT)
 
     assert body == {
@@ -69,10 +71,13 @@ async def test_a_value_the_message_does_not_give_is_missing_not_invented() -> No
 
 
 async def test_a_value_that_breaks_the_schema_is_sent_back_to_the_model() -> None:
-    engine = ScriptedEngine("gpu", [
-        reply(function="book_flight", arguments={"origin": "Oslo", "destination": "Rome", "date": "2025-02-30"}),
-        reply(function="book_flight", arguments={"origin": "Oslo", "destination": "Rome", "date": "2025-03-01"}),
-    ])
+    engine = ScriptedEngine(
+        "gpu",
+        [
+            reply(function="book_flight", arguments={"origin": "Oslo", "destination": "Rome", "date": "2025-02-30"}),
+            reply(function="book_flight", arguments={"origin": "Oslo", "destination": "Rome", "date": "2025-03-01"}),
+        ],
+    )
     body = await run(engine, user_message="Oslo to Rome on 1 March 2025", function_schema=FLIGHT, grounding="off")
 
     assert body["arguments"]["date"] == "2025-03-01"
@@ -80,20 +85,29 @@ async def test_a_value_that_breaks_the_schema_is_sent_back_to_the_model() -> Non
 
 
 async def test_light_normalisation_saves_a_repair() -> None:
-    engine = ScriptedEngine("gpu", [reply(function="book_flight", arguments={"origin": "Oslo", "destination": "Rome", "date": "2025-03-01", "seats": "three"})])
+    engine = ScriptedEngine(
+        "gpu", [reply(function="book_flight", arguments={"origin": "Oslo", "destination": "Rome", "date": "2025-03-01", "seats": "three"})]
+    )
     body = await run(engine, user_message="Three seats Oslo to Rome on 2025-03-01", function_schema=FLIGHT)
     assert body["arguments"]["seats"] == 3
     assert len(engine.requests) == 1
 
 
 async def test_with_several_functions_the_model_first_chooses() -> None:
-    engine = ScriptedEngine("gpu", [
-        reply(function="get_weather", no_call_reason=None),
-        reply(function="get_weather", arguments={"location": "Lisbon", "units": "Celsius"}),
-    ])
+    engine = ScriptedEngine(
+        "gpu",
+        [
+            reply(function="get_weather", no_call_reason=None),
+            reply(function="get_weather", arguments={"location": "Lisbon", "units": "Celsius"}),
+        ],
+    )
     body = await run(engine, user_message="Weather in Lisbon, celsius", functions=[FLIGHT, WEATHER])
 
-    assert (body["function"], body["arguments"], body["missing_required"]) == ("get_weather", {"location": "Lisbon", "units": "celsius"}, [])
+    assert (body["function"], body["arguments"], body["missing_required"]) == (
+        "get_weather",
+        {"location": "Lisbon", "units": "celsius"},
+        [],
+    )
     choice_schema, call_schema = (request.json_schema or {} for request in engine.requests)
     assert choice_schema["properties"]["function"]["enum"] == ["book_flight", "get_weather", None]
     assert call_schema["properties"]["function"]["enum"] == ["get_weather", None]
@@ -105,8 +119,13 @@ async def test_no_function_applies_after_the_choice() -> None:
     body = await run(engine, user_message="Why is the sky blue?", functions=[FLIGHT, WEATHER])
 
     assert body == {
-        "function": None, "arguments": {}, "missing_required": [], "no_call_reason": "It is a general question.",
-        "ungrounded": [], "model": "text-model", "backend": "gpu",
+        "function": None,
+        "arguments": {},
+        "missing_required": [],
+        "no_call_reason": "It is a general question.",
+        "ungrounded": [],
+        "model": "text-model",
+        "backend": "gpu",
     }
     assert len(engine.requests) == 1
 
@@ -120,7 +139,10 @@ async def test_the_one_function_can_be_declined_and_a_reason_is_always_given() -
 
 @pytest.mark.parametrize(("field", "schemas"), [("function_schema", lambda f: f), ("functions", lambda f: [WEATHER, f])])
 async def test_schemas_over_the_size_limit_are_422_naming_the_field_without_a_model_call(field: str, schemas: Any) -> None:
-    wide = {"name": "wide", "parameters": {"type": "object", "properties": {f"field_{i}": {"type": "string", "description": "x" * 100} for i in range(700)}}}
+    wide = {
+        "name": "wide",
+        "parameters": {"type": "object", "properties": {f"field_{i}": {"type": "string", "description": "x" * 100} for i in range(700)}},
+    }
     engine = ScriptedEngine("gpu")
     with pytest.raises(InvalidInput, match="LOCALFN_EXTRACT_PARAMETERS__MAX_SCHEMA_BYTES") as raised:
         await run(engine, user_message="hi", **{field: schemas(wide)})
@@ -137,7 +159,10 @@ async def test_schemas_over_the_size_limit_are_422_naming_the_field_without_a_mo
         ({"user_message": "hi", "functions": []}, "at least 1 item"),
         ({"user_message": "hi", "functions": [WEATHER, WEATHER]}, "repeated: get_weather"),
         ({"user_message": "hi", "function_schema": {**WEATHER, "name": "has spaces"}}, "should match pattern"),
-        ({"user_message": "hi", "function_schema": {**WEATHER, "parameters": {"type": "object", "properties": {"a": {"type": 3}}}}}, "not a valid JSON Schema"),
+        (
+            {"user_message": "hi", "function_schema": {**WEATHER, "parameters": {"type": "object", "properties": {"a": {"type": 3}}}}},
+            "not a valid JSON Schema",
+        ),
     ],
 )
 def test_bad_requests_are_refused_by_the_request_model(request_body: dict[str, Any], message: str) -> None:
@@ -163,10 +188,13 @@ async def test_the_call_is_sent_with_the_cap_its_schema_and_message_need() -> No
 
 
 async def test_no_repeat_penalty_is_sent_as_copying_the_message_is_the_task() -> None:
-    engine = ScriptedEngine("gpu", [
-        reply(function="get_weather", no_call_reason=None),
-        reply(function="get_weather", arguments={"location": "Lisbon", "units": None}),
-    ])
+    engine = ScriptedEngine(
+        "gpu",
+        [
+            reply(function="get_weather", no_call_reason=None),
+            reply(function="get_weather", arguments={"location": "Lisbon", "units": None}),
+        ],
+    )
     settings = Settings(max_repairs=1, repeat_penalty=1.3)
     await run_capability(ExtractParameters, engine, {"user_message": "Weather in Lisbon?", "functions": [WEATHER, FLIGHT]}, settings)
 

@@ -35,8 +35,13 @@ def test_expected_answers_survive_grounding_but_for_the_known_limits(mode: Mode,
 def test_the_set_has_cases_for_every_grounding_rule() -> None:
     grounding = [case for case in load_cases(CASES) if case["category"] == "grounding"]
     messages = " ".join(case["user_message"] for case in grounding)
-    assert all(sign in messages for sign in ("euros", "£", "$", "a dozen", "twenty-one", "tomorrow evening", "in two weeks", "°F", "zoom call"))
+    assert all(
+        sign in messages for sign in ("euros", "£", "$", "a dozen", "twenty-one", "tomorrow evening", "in two weeks", "°F", "zoom call")
+    )
     assert sum(bool(case["expected"]["missing_required"]) for case in grounding) >= 4
-    assert {case["reference_time"][:10] for case in grounding if "reference_time" in case} >= {"2025-01-31", "2025-12-31"}  # month and year ends
+    assert {case["reference_time"][:10] for case in grounding if "reference_time" in case} >= {
+        "2025-01-31",
+        "2025-12-31",
+    }  # month and year ends
     # one mention, one field (a date, and a count beside its unit); parts of a date or a time; a name where an id is wanted
     assert all(sign in messages for sign in ("BIO205 on 2025-11-12", "for 3 guests", "March 3, 2026", "at 16:30", "Enrol Maria Costa"))

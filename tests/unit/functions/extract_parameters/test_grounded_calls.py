@@ -73,15 +73,18 @@ async def test_the_readme_example_invented_twice_is_dropped_and_reported() -> No
     assert "no number 100" in body["ungrounded"][0]["reason"]
     assert "it names EUR" in body["ungrounded"][1]["reason"]
     reask = engine.requests[1].messages[-1].content  # the reasons went back to the model once
-    assert '- amount: 100: the message states no number 100' in reask and "- currency:" in reask
+    assert "- amount: 100: the message states no number 100" in reask and "- currency:" in reask
     assert engine.requests[1].messages[-2].content == invented
 
 
 async def test_the_re_ask_repairs_what_the_model_invented() -> None:
-    engine = ScriptedEngine("gpu", [
-        call("transfer_money", to_account="Jonas Weber", amount=100, currency="USD"),
-        call("transfer_money", to_account="Jonas Weber", amount=300, currency="EUR"),
-    ])
+    engine = ScriptedEngine(
+        "gpu",
+        [
+            call("transfer_money", to_account="Jonas Weber", amount=100, currency="USD"),
+            call("transfer_money", to_account="Jonas Weber", amount=300, currency="EUR"),
+        ],
+    )
     body = await run(engine, "Send 300 euros to Jonas Weber.", TRANSFER)
 
     assert body["arguments"] == {"to_account": "Jonas Weber", "amount": 300, "currency": "EUR"}
@@ -107,7 +110,13 @@ async def test_a_template_placeholder_is_never_a_value() -> None:
 
 async def test_values_the_message_holds_in_fields_it_does_not_give_are_re_asked_then_dropped() -> None:
     misplaced = call(
-        "book_session", student_id="Priya Shah", course_code="HIST220", date="2025-11-05", room="2025-11-05", duration_minutes=15, seats=2025,
+        "book_session",
+        student_id="Priya Shah",
+        course_code="HIST220",
+        date="2025-11-05",
+        room="2025-11-05",
+        duration_minutes=15,
+        seats=2025,
     )
     engine = ScriptedEngine("gpu", [misplaced, misplaced])
     body = await run(engine, "Book Priya Shah into HIST220 on 2025-11-05 at 15:00.", SESSION)
@@ -124,10 +133,13 @@ async def test_values_the_message_holds_in_fields_it_does_not_give_are_re_asked_
 
 
 async def test_the_re_ask_takes_a_mention_out_of_a_second_field() -> None:
-    engine = ScriptedEngine("gpu", [
-        call("book_session", student_id="S1001", course_code="HIST220", date="2025-11-05", room="2025-11-05", seats=2),
-        call("book_session", student_id="S1001", course_code="HIST220", date="2025-11-05", seats=2),
-    ])
+    engine = ScriptedEngine(
+        "gpu",
+        [
+            call("book_session", student_id="S1001", course_code="HIST220", date="2025-11-05", room="2025-11-05", seats=2),
+            call("book_session", student_id="S1001", course_code="HIST220", date="2025-11-05", seats=2),
+        ],
+    )
     body = await run(engine, "Book S1001 into HIST220 on 2025-11-05, 2 seats.", SESSION)
 
     assert body["arguments"] == {"student_id": "S1001", "course_code": "HIST220", "date": "2025-11-05", "seats": 2}
@@ -135,10 +147,13 @@ async def test_the_re_ask_takes_a_mention_out_of_a_second_field() -> None:
 
 
 async def test_a_date_the_model_computed_wrongly_is_replaced_by_the_products_reading() -> None:
-    engine = ScriptedEngine("gpu", [
-        call("set_reminder", what="call mum", at="2023-05-01T10:00:00Z"),
-        call("set_reminder", what="call mum", at="tomorrow evening"),
-    ])
+    engine = ScriptedEngine(
+        "gpu",
+        [
+            call("set_reminder", what="call mum", at="2023-05-01T10:00:00Z"),
+            call("set_reminder", what="call mum", at="tomorrow evening"),
+        ],
+    )
     body = await run(engine, "Remind me to call mum tomorrow evening.", REMINDER, reference_time=EVENING, timezone="Europe/Lisbon")
 
     assert body["arguments"] == {"what": "call mum", "at": "2027-01-01T18:00:00+00:00"}  # across the year end

@@ -42,21 +42,34 @@ def check(message: str, grounding: Mode = "strict", **arguments: Any) -> tuple[d
     return grounded.arguments, {finding.field: finding.reason for finding in grounded.findings}
 
 
-@pytest.mark.parametrize(("message", "number"), [
-    ("Send 1,500 to Ana", 1500), ("Send 1.500,25 to Ana", 1500.25), ("a table for twenty-one", 21), ("a dozen eggs", 12),
-    ("between 10-20 people", 20), ("a 5km run", 5), ("it costs €300", 300), ("score 87.5", 87.5), ("one thousand two hundred", 1200),
-])
+@pytest.mark.parametrize(
+    ("message", "number"),
+    [
+        ("Send 1,500 to Ana", 1500),
+        ("Send 1.500,25 to Ana", 1500.25),
+        ("a table for twenty-one", 21),
+        ("a dozen eggs", 12),
+        ("between 10-20 people", 20),
+        ("a 5km run", 5),
+        ("it costs €300", 300),
+        ("score 87.5", 87.5),
+        ("one thousand two hundred", 1200),
+    ],
+)
 def test_numbers_the_message_writes_are_grounded(message: str, number: float) -> None:
     assert check(message, amount=number) == ({"amount": number}, {})
 
 
-@pytest.mark.parametrize(("message", "number"), [
-    ("Send 300 to Ana", 100),  # another number
-    ("room BIO101", 101),  # digits inside a code
-    ("two and three", 5),  # no arithmetic
-    ("one thousand two hundred", 1002),  # only the longest reading of a run of words
-    ("a forty-five minute limit", 46),  # "a" is one only before hundred, dozen, thousand...
-])
+@pytest.mark.parametrize(
+    ("message", "number"),
+    [
+        ("Send 300 to Ana", 100),  # another number
+        ("room BIO101", 101),  # digits inside a code
+        ("two and three", 5),  # no arithmetic
+        ("one thousand two hundred", 1002),  # only the longest reading of a run of words
+        ("a forty-five minute limit", 46),  # "a" is one only before hundred, dozen, thousand...
+    ],
+)
 def test_numbers_the_message_does_not_write_are_dropped(message: str, number: float) -> None:
     arguments, reasons = check(message, count=number)
     assert arguments == {} and reasons == {"count": f"the message states no number {number}"}
@@ -85,10 +98,17 @@ def test_a_placeholder_word_the_message_says_is_what_the_user_said() -> None:
     assert check("My PIN is 12345", name="12345") == ({"name": "12345"}, {})
 
 
-@pytest.mark.parametrize(("message", "code"), [
-    ("Send 300 EUR", "EUR"), ("Send 300 euros", "EUR"), ("Send €300", "EUR"), ("£20 please", "GBP"), ("in Swiss francs", "CHF"),
-    ("transfer 40 gbp", "GBP"),  # a code in lower case counts right by an amount
-])
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        ("Send 300 EUR", "EUR"),
+        ("Send 300 euros", "EUR"),
+        ("Send €300", "EUR"),
+        ("£20 please", "GBP"),
+        ("in Swiss francs", "CHF"),
+        ("transfer 40 gbp", "GBP"),  # a code in lower case counts right by an amount
+    ],
+)
 def test_a_currency_is_named_by_code_name_or_symbol(message: str, code: str) -> None:
     assert check(message, currency=code) == ({"currency": code}, {})
 
@@ -113,9 +133,15 @@ def test_enum_values_need_their_words_or_a_synonym_unless_they_are_the_default()
     assert check("List them", sort="desc")[0] == {}
 
 
-@pytest.mark.parametrize(("phrase", "day"), [
-    ("tomorrow", "2027-01-01"), ("in two days", "2027-01-02"), ("12 March 2025", "2025-03-12"), ("Saturday", "2027-01-02"),
-])
+@pytest.mark.parametrize(
+    ("phrase", "day"),
+    [
+        ("tomorrow", "2027-01-01"),
+        ("in two days", "2027-01-02"),
+        ("12 March 2025", "2025-03-12"),
+        ("Saturday", "2027-01-02"),
+    ],
+)
 def test_dates_are_read_from_the_messages_words(phrase: str, day: str) -> None:
     assert check(f"Book it for {phrase}.", day=phrase) == ({"day": day}, {})
 
@@ -137,8 +163,14 @@ def test_a_time_is_written_in_the_form_its_schema_accepts() -> None:
 
 
 def test_date_properties_are_known_by_format_or_pattern() -> None:
-    assert [kind_of(s) for s in ({"format": "date"}, {"pattern": "^\\d{4}-\\d{2}-\\d{2}$"}, {"pattern": "^\\d{2}:\\d{2}$"}, {"pattern": "^[A-Z]{3}$"})] == [
-        "date", "date", "time", None,
+    assert [
+        kind_of(s)
+        for s in ({"format": "date"}, {"pattern": "^\\d{4}-\\d{2}-\\d{2}$"}, {"pattern": "^\\d{2}:\\d{2}$"}, {"pattern": "^[A-Z]{3}$"})
+    ] == [
+        "date",
+        "date",
+        "time",
+        None,
     ]
 
 
@@ -182,7 +214,10 @@ ROLES: dict[str, Any] = {  # properties that compete for one mention, by kind
         "badge": {"type": "string", "pattern": "^[a-z]+-[a-z]+$"},
         "full_name": {"type": "string"},
         "last_name": {"type": "string"},
-        "readings": {"type": "array", "items": {"type": "object", "properties": {"title": {"type": "string"}, "section": {"type": "string"}}}},
+        "readings": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"title": {"type": "string"}, "section": {"type": "string"}}},
+        },
         "adults": {"type": "integer"},
         "children": {"type": "integer"},
     },
@@ -214,7 +249,10 @@ def test_a_value_the_message_repeats_may_fill_as_many_fields() -> None:
 
 
 def test_a_part_of_a_mention_is_a_mention_of_its_own() -> None:
-    assert roles("Send it to Jonas Weber", full_name="Jonas Weber", last_name="Weber")[0] == {"full_name": "Jonas Weber", "last_name": "Weber"}
+    assert roles("Send it to Jonas Weber", full_name="Jonas Weber", last_name="Weber")[0] == {
+        "full_name": "Jonas Weber",
+        "last_name": "Weber",
+    }
 
 
 def test_list_items_do_not_share_a_mention() -> None:
@@ -227,10 +265,18 @@ def test_list_items_do_not_share_a_mention() -> None:
     }
 
 
-@pytest.mark.parametrize(("message", "number"), [
-    ("Fly on 2025-11-05", 2025), ("Fly on November 5, 2025", 2025), ("Fly on 5 November", 5), ("Meet at 15:00", 15),
-    ("Meet at 9:30 am", 30), ("Meet at 3pm", 3), ("due 05/11/2025", 11),
-])
+@pytest.mark.parametrize(
+    ("message", "number"),
+    [
+        ("Fly on 2025-11-05", 2025),
+        ("Fly on November 5, 2025", 2025),
+        ("Fly on 5 November", 5),
+        ("Meet at 15:00", 15),
+        ("Meet at 9:30 am", 30),
+        ("Meet at 3pm", 3),
+        ("due 05/11/2025", 11),
+    ],
+)
 def test_the_figures_of_a_date_or_a_time_are_no_numbers_of_their_own(message: str, number: int) -> None:
     arguments, reasons = roles(message, duration_minutes=number)
     assert arguments == {} and reasons == {"duration_minutes": f"the message writes {number} only as part of a date or a time"}
@@ -242,9 +288,15 @@ def test_a_property_named_for_a_part_of_a_date_takes_it_and_a_year_alone_is_a_nu
     assert roles("Meet at 15:00 for 15 minutes", duration_minutes=15)[0] == {"duration_minutes": 15}
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("student_id", "S12345"), ("student_id", "Room 204"), ("airport_code", "LIS"), ("badge", "gold-star"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("student_id", "S12345"),
+        ("student_id", "Room 204"),
+        ("airport_code", "LIS"),
+        ("badge", "gold-star"),
+    ],
+)
 def test_an_identifier_holds_a_digit_is_in_capitals_or_matches_its_pattern(field: str, value: str) -> None:
     assert roles(f"Use {value} please", **{field: value}) == ({field: value}, {})
 

@@ -37,7 +37,9 @@ def test_nulls_mean_not_given_at_every_depth() -> None:
 
 def test_numbers_in_words_or_with_separators_become_numbers_where_the_schema_wants_one() -> None:
     assert read({"count": "twenty-five", "amount": "1,250.50", "sizes": ["1,000", "two"]}) == {
-        "count": 25, "amount": 1250.5, "sizes": [1000, 2],
+        "count": 25,
+        "amount": 1250.5,
+        "sizes": [1000, 2],
     }
 
 

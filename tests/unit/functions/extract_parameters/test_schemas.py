@@ -38,7 +38,14 @@ def arguments_validator(schema: dict[str, Any]) -> Draft202012Validator:
 
 def test_every_property_is_optional_and_nullable_at_every_depth() -> None:
     validator = arguments_validator(call_schema("book", FLIGHT))
-    nothing_known: dict[str, Any] = {"origin": None, "when": None, "cabin": None, "passengers": {"adults": None}, "legs": [{}], "seat": None}
+    nothing_known: dict[str, Any] = {
+        "origin": None,
+        "when": None,
+        "cabin": None,
+        "passengers": {"adults": None},
+        "legs": [{}],
+        "seat": None,
+    }
     assert validator.is_valid({"function": "book", "arguments": nothing_known})
     assert validator.is_valid({"function": "book", "arguments": {}})
 

@@ -27,16 +27,7 @@ def test_every_style_and_level_renders_well_formed_svg(style: BadgeStyle, level:
     root = ET.fromstring(svg)
     assert root.tag == f"{SVG}svg"
     stars = 0 if level is None else get_args(BadgeLevel).index(level) + 1
-    assert (
-        len(
-            [
-                p
-                for p in root.iter(f"{SVG}path")
-                if "translate(" in p.get("transform", "") and "300)" in p.get("transform", "")
-            ]
-        )
-        == stars
-    )
+    assert len([p for p in root.iter(f"{SVG}path") if "translate(" in p.get("transform", "") and "300)" in p.get("transform", "")]) == stars
 
 
 def test_names_are_escaped_and_wrapped_into_two_lines() -> None:

@@ -37,9 +37,7 @@ def achievement(**overrides: Any) -> dict[str, Any]:
 
 
 def test_an_achievement_has_arrays_an_image_object_and_the_tags() -> None:
-    built = achievement(
-        alignments=[{"targetName": "Python", "targetUrl": "https://esco.ec.europa.eu/"}], creator=ISSUER
-    )
+    built = achievement(alignments=[{"targetName": "Python", "targetUrl": "https://esco.ec.europa.eu/"}], creator=ISSUER)
     assert built["type"] == ["Achievement"]
     assert built["image"] == {
         "id": "data:image/svg+xml;base64,PHN2Zy8+",
@@ -47,9 +45,7 @@ def test_an_achievement_has_arrays_an_image_object_and_the_tags() -> None:
         "caption": "Python Foundations",
     }
     assert built["criteria"] == {"narrative": "Passed six graded exercises and a final project."}
-    assert built["alignment"] == [
-        {"type": ["Alignment"], "targetName": "Python", "targetUrl": "https://esco.ec.europa.eu/"}
-    ]
+    assert built["alignment"] == [{"type": ["Alignment"], "targetName": "Python", "targetUrl": "https://esco.ec.europa.eu/"}]
     assert built["tag"] == ["loops", "functions"]
     assert "alignment" not in achievement()
 

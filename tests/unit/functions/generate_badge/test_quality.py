@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from localfn.functions.generate_badge.drafts import AlignmentDraft, NameDraft, SkillsDraft
 from localfn.functions.generate_badge.quality import CourseText, hard_checks, soft_checks, stem, tidy
 
+
 class BadgeTail(BaseModel):
     """The fields tidy repairs, as a reply carries them."""
 
@@ -115,9 +116,7 @@ def test_blank_or_placeholder_alignments_and_durations_are_not_re_asked_for_but_
 def test_soft_rules_report_skills_that_are_not_short_names_from_the_course() -> None:
     reply = SkillsDraft(skills=["loops", "Kubernetes operators", "writing functions and lists in Python programs"])
     (problem,) = [p for check in soft_checks(PYTHON) for p in check(reply)]
-    assert problem.startswith(
-        "skills: 'Kubernetes operators', 'writing functions and lists in Python programs' are not"
-    )
+    assert problem.startswith("skills: 'Kubernetes operators', 'writing functions and lists in Python programs' are not")
 
 
 @pytest.mark.parametrize(

@@ -103,9 +103,7 @@ async def test_placeholders_are_refused_until_the_repairs_run_out(engine: Script
 
 
 async def test_without_repairs_soft_problems_are_fixed_without_asking(engine: ScriptedEngine) -> None:
-    engine.script.append(
-        reply(name="Python Programming Foundations for Absolute Beginners Who Want To Learn", skills=["Tiny fox."])
-    )
+    engine.script.append(reply(name="Python Programming Foundations for Absolute Beginners Who Want To Learn", skills=["Tiny fox."]))
     writer, runtime = writer_for(engine, max_repairs=0)
     draft, written = await writer.draft(BADGE)
     await runtime.aclose()

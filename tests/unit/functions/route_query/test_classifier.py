@@ -111,9 +111,7 @@ def test_thresholds_pick_the_tier_as_documented(probabilities: dict[Tier, float]
     assert Thresholds(cloud=cloud, complex=complex).tier(probabilities) == tier
 
 
-probability_triples = st.tuples(*(st.floats(0.001, 1.0) for _ in TIERS)).map(
-    lambda raw: p(*(value / sum(raw) for value in raw))
-)
+probability_triples = st.tuples(*(st.floats(0.001, 1.0) for _ in TIERS)).map(lambda raw: p(*(value / sum(raw) for value in raw)))
 threshold = st.floats(0.0, 1.0)
 
 

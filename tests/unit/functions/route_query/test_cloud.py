@@ -72,12 +72,8 @@ def cloud(engine: ScriptedEngine, clock: FakeClock, timeout_s: float = 5.0) -> C
     return CloudModel(pool, timeout_s=timeout_s)
 
 
-@pytest.mark.parametrize(
-    "failure", [EngineUnavailable("down", backend="cloud"), EngineTimeout("read timeout", backend="cloud")], ids=type
-)
-async def test_after_a_failure_the_cloud_is_skipped_until_its_pool_s_cool_down_ends(
-    clock: FakeClock, failure: Exception
-) -> None:
+@pytest.mark.parametrize("failure", [EngineUnavailable("down", backend="cloud"), EngineTimeout("read timeout", backend="cloud")], ids=type)
+async def test_after_a_failure_the_cloud_is_skipped_until_its_pool_s_cool_down_ends(clock: FakeClock, failure: Exception) -> None:
     engine = ScriptedEngine("cloud", [failure, "back"])
     model = cloud(engine, clock)
     with pytest.raises(type(failure)):

@@ -86,7 +86,7 @@ def test_a_png_gives_back_exactly_what_was_baked(signed: dict[str, Signed], png:
 
 def test_json_that_holds_the_end_of_a_cdata_section_round_trips(signed: dict[str, Signed], png: bytes) -> None:
     credential = dict(signed["data-integrity"])  # type: ignore[arg-type]
-    credential["name"] = "Arrays]]> & <markup> \"quoted\" café \u2028 ok"
+    credential["name"] = 'Arrays]]> & <markup> "quoted" café \u2028 ok'
     svg = bake_svg(badge_svg(), credential)
     assert svg.count("]]>") == 1  # only the section's own end
     assert extract(svg.encode()) == credential
@@ -98,7 +98,7 @@ def test_an_svg_is_baked_wherever_its_tag_ends_and_whatever_it_declares() -> Non
     doctype = '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">'
     svg = (
         f'<?xml version="1.0" encoding="UTF-8"?>\n{doctype}\n<svg xmlns="http://www.w3.org/2000/svg" '
-        f"aria-label='1 > 0' xmlns:openbadges=\"{NAMESPACE}\"\n  viewBox=\"0 0 2 2\"><rect width=\"1\" height=\"1\"/></svg>"
+        f'aria-label=\'1 > 0\' xmlns:openbadges="{NAMESPACE}"\n  viewBox="0 0 2 2"><rect width="1" height="1"/></svg>'
     )
     baked = bake_svg(svg, "header.payload.signature")
     assert extract(baked.encode()) == "header.payload.signature"
@@ -117,7 +117,7 @@ def svg_with(credentials: str) -> bytes:
         (svg_with('<openbadges:credential verify="a.b.c"/>' * 2), "holds 2 <openbadges:credential> elements"),
         (svg_with('<openbadges:credential verify="a.b">{"a": 1}</openbadges:credential>'), "both a verify attribute and a body"),
         (svg_with("<openbadges:credential>\n  </openbadges:credential>"), "is empty"),
-        (svg_with("<openbadges:credential><![CDATA[{\"a\": ]]></openbadges:credential>"), "not valid JSON"),
+        (svg_with('<openbadges:credential><![CDATA[{"a": ]]></openbadges:credential>'), "not valid JSON"),
         (svg_with("<openbadges:credential>[1, 2]</openbadges:credential>"), "not an object"),
         (b'<svg xmlns="http://www.w3.org/2000/svg"><credential verify="a.b.c"/></svg>', "holds no <openbadges:credential>"),
         (b'<html><openbadges:credential xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0"/></html>', "not an SVG"),
@@ -222,9 +222,7 @@ def test_a_baked_svg_and_png_verify_with_every_check(signed: dict[str, Signed], 
 
 
 @pytest.mark.parametrize("proof", PROOFS)
-def test_an_image_whose_credential_was_edited_is_not_valid_for_its_signature(
-    signed: dict[str, Signed], png: bytes, proof: str
-) -> None:
+def test_an_image_whose_credential_was_edited_is_not_valid_for_its_signature(signed: dict[str, Signed], png: bytes, proof: str) -> None:
     edited = forged(signed[proof])
     images = {
         "svg": bake_svg(badge_svg(), edited).encode(),

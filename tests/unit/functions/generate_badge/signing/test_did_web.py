@@ -68,7 +68,9 @@ def test_did_web_settings_are_read_from_the_environment(monkeypatch: pytest.Monk
     monkeypatch.setenv("LOCALFN_ISSUER__DID_WEB_TIMEOUT_S", "2.5")
     issuer = Settings().issuer
     assert (issuer.did_web, issuer.did_web_allow, issuer.did_web_timeout_s) == (
-        "example.edu:badges", ("example.edu", "badges.example.org:8443"), 2.5,
+        "example.edu:badges",
+        ("example.edu", "badges.example.org:8443"),
+        2.5,
     )
 
 
@@ -106,9 +108,7 @@ def test_credentials_name_the_did_web_and_the_method_that_signed_them(issuer: Cr
     assert header["kid"] == p256_method
 
 
-def test_the_did_document_publishes_each_key_for_assertion_with_the_did_as_controller(
-    issuer: CredentialIssuer, keys_file: Path
-) -> None:
+def test_the_did_document_publishes_each_key_for_assertion_with_the_did_as_controller(issuer: CredentialIssuer, keys_file: Path) -> None:
     document = issuer.did_document()
     assert document is not None
     assert document["id"] == DID

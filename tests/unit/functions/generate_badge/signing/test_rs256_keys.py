@@ -20,7 +20,6 @@ from localfn.settings import IssuerSettings, Settings
 from tests.support.signing import RSA_PRIVATE_MEMBERS, jwt_parts, unsigned_credential, write_keys
 
 
-
 @pytest.fixture
 def rsa_keys_file(tmp_path: Path) -> Path:
     path = tmp_path / "issuer-keys.json"

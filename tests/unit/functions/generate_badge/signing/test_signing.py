@@ -146,7 +146,9 @@ def test_an_embedded_proof_verifies_and_names_the_issuers_did_key(issuer: Creden
     assert credential["issuer"]["name"] == "Example University"
     assert proof["verificationMethod"] == f"{credential['issuer']['id']}#{credential['issuer']['id'][8:]}"
     assert (proof["type"], proof["cryptosuite"], proof["proofPurpose"]) == (
-        "DataIntegrityProof", "eddsa-rdfc-2022", "assertionMethod",
+        "DataIntegrityProof",
+        "eddsa-rdfc-2022",
+        "assertionMethod",
     )
     result = verify_credential(credential)
     assert result.valid and result.proof == "data-integrity", failed(result)
@@ -232,9 +234,7 @@ def test_garbage_is_not_valid_with_reasons_never_an_exception(garbage: Any) -> N
 # VC-JWT
 
 
-def test_a_vc_jwt_carries_the_ob3_claims_and_verifies_with_a_second_jose_library(
-    issuer: CredentialIssuer, keys_file: Path
-) -> None:
+def test_a_vc_jwt_carries_the_ob3_claims_and_verifies_with_a_second_jose_library(issuer: CredentialIssuer, keys_file: Path) -> None:
     ended = (datetime.now(UTC) + timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
     issued = issuer.issue(unsigned_credential(validUntil=ended), "jwt")
     assert issued.jwt is not None
@@ -252,7 +252,6 @@ def test_a_vc_jwt_carries_the_ob3_claims_and_verifies_with_a_second_jose_library
     assert {name: value for name, value in claims.items() if name not in ("iss", "jti", "sub", "nbf", "exp")} == credential
     result = verify_credential(issued.jwt)
     assert result.valid and result.proof == "jwt", failed(result)
-
 
 
 def jwt_with(token: str, header: dict[str, Any] | None = None, payload: dict[str, Any] | None = None) -> str:

@@ -63,8 +63,11 @@ def test_canonical_forms_and_hashes_are_the_published_ones(loader: dataintegrity
 def test_the_proof_is_the_published_one_bit_for_bit(loader: dataintegrity.DocumentLoader) -> None:
     config = vector("proofConfigDataInt.json")
     proof = dataintegrity.create_proof(
-        vector("unsigned.json"), vector_key(),
-        verification_method=config["verificationMethod"], created=config["created"], loader=loader,
+        vector("unsigned.json"),
+        vector_key(),
+        verification_method=config["verificationMethod"],
+        created=config["created"],
+        loader=loader,
     )
     signed = vector("signedDataInt.json")
     assert proof == signed["proof"]
