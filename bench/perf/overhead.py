@@ -76,7 +76,10 @@ async def trial(urls: dict[str, str], peer: str, concurrency: int, requests: int
 
 
 def summary(trials: list[dict[str, dict[int, float]]]) -> dict[str, Any]:
-    """Per percentile: direct's time outside the engine, each way's added latency over it (per trial and the median), and localfn / forwarder."""
+    """Per percentile: direct's time outside the engine, each way's added latency over it, and localfn / forwarder.
+
+    Added latencies are kept per trial and as their median.
+    """
     row: dict[str, Any] = {}
     for p in PERCENTILES:
         added = {way: [t[way][p] - t["direct"][p] for t in trials] for way in ("forwarder", "localfn")}

@@ -94,10 +94,9 @@ def knative_service_violations(ksvc: Doc) -> list[str]:
     if cls not in ("kpa.autoscaling.knative.dev", "hpa.autoscaling.knative.dev"):
         errors.append(f"autoscaling class {cls!r}")
     metric = ann.get("autoscaling.knative.dev/metric")
-    if metric is not None:
-        # KPA scales on concurrency or rps; the HPA class takes any metric name.
-        if (cls.startswith("kpa") and metric not in ("concurrency", "rps")) or not metric:
-            errors.append(f"metric {metric!r} is not valid for class {cls}")
+    # KPA scales on concurrency or rps; the HPA class takes any metric name.
+    if metric is not None and ((cls.startswith("kpa") and metric not in ("concurrency", "rps")) or not metric):
+        errors.append(f"metric {metric!r} is not valid for class {cls}")
     min_scale = _int_annotation(ann, "autoscaling.knative.dev/min-scale", errors, 0)
     max_scale = _int_annotation(ann, "autoscaling.knative.dev/max-scale", errors, 0)
     initial = _int_annotation(ann, "autoscaling.knative.dev/initial-scale", errors, 1)  # 0 needs allow-zero-initial-scale
@@ -184,9 +183,9 @@ def knative_service_violations(ksvc: Doc) -> list[str]:
             http = probe.get("httpGet") or {}
             if isinstance(http.get("port"), str) and http["port"] != port_name:
                 errors.append(f"{name}: {probe_key} port {http['port']!r} is not the serving port")
-            if probe_key == "readinessProbe" and probe.get("periodSeconds", 1) != 0:
-                if probe.get("timeoutSeconds", 1) < 1 or probe.get("failureThreshold", 1) < 1:
-                    errors.append(f"{name}: readinessProbe timeout/failureThreshold below 1")
+            too_low = probe.get("timeoutSeconds", 1) < 1 or probe.get("failureThreshold", 1) < 1
+            if probe_key == "readinessProbe" and probe.get("periodSeconds", 1) != 0 and too_low:
+                errors.append(f"{name}: readinessProbe timeout/failureThreshold below 1")
         for m in c.get("volumeMounts", []):
             if m["mountPath"] in _RESERVED_MOUNTS:
                 errors.append(f"{name}: mount path {m['mountPath']} is reserved")

@@ -24,7 +24,7 @@ def _gpu_traits(spec: dict) -> list[str]:
     for c in objects.containers(spec):
         for section in ("limits", "requests"):
             for resource in (c.get("resources") or {}).get(section) or {}:
-                if resource.startswith("nvidia.com/") or resource.startswith("amd.com/"):
+                if resource.startswith(("nvidia.com/", "amd.com/")):
                     traits.append(f"{c['name']}.{section}.{resource}")
     if spec.get("runtimeClassName"):
         traits.append("runtimeClassName")
@@ -153,7 +153,7 @@ def test_models_are_pulled_by_an_init_container_before_the_server(scenario: str,
     values = rendering.scenario_values(scenario)["ollama"]
     scripts = {k: v for c in objects.of_kind(docs, "ConfigMap") for k, v in c.get("data", {}).items()}
     for sts in objects.ollama_statefulsets(docs):
-        meta, spec = objects.pod_template(sts)
+        _, spec = objects.pod_template(sts)
         assert "lifecycle" not in spec["containers"][0], "no postStart hook racing the server"
         (init,) = spec["initContainers"]
         assert init["image"] == spec["containers"][0]["image"]
@@ -243,7 +243,7 @@ def test_pull_script_pulls_what_the_policy_says(pull_script, tmp_path: Path, pol
         "OLLAMA_MODELS": str(tmp_path / "models"),
         "HOME": str(tmp_path),
     }
-    proc = subprocess.run(["/bin/sh", str(script)], env=env, capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(["/bin/sh", str(script)], env=env, capture_output=True, text=True, timeout=30, check=False)
     assert proc.returncode == 0, proc.stderr
     calls = log.read_text().splitlines() if log.exists() else []
     assert [c.split()[1] for c in calls if c.startswith("pull ")] == pulled
@@ -286,5 +286,5 @@ def test_pull_script_fails_when_a_pull_fails(pull_script, tmp_path: Path) -> Non
         "OLLAMA_MODELS": str(tmp_path),
         "HOME": str(tmp_path),
     }
-    proc = subprocess.run(["/bin/sh", str(script)], env=env, capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(["/bin/sh", str(script)], env=env, capture_output=True, text=True, timeout=30, check=False)
     assert proc.returncode != 0, "a failed pull must fail the init container, or the pod starts without its model"

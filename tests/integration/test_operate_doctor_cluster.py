@@ -290,7 +290,7 @@ def test_store_errors_growing_now(shared_state: ChartCluster, tmp_path: Path) ->
 
 def test_store_errors_that_stopped(shared_state: ChartCluster, tmp_path: Path) -> None:
     next(iter(shared_state.functions.values())).metrics.state_errors.labels(op="get", reason="timeout").inc(3)
-    result, checks = doctor(shared_state, tmp_path)
+    _, checks = doctor(shared_state, tmp_path)
     assert "3 store errors since the pods started, none in the last 2 s" in find(checks, "shared state", "OK")["detail"]
 
 

@@ -121,7 +121,7 @@ async def test_a_moderate_query_has_its_context_and_history_summarised_locally_t
 
 
 async def test_without_a_cloud_every_tier_is_answered_locally_and_marked_degraded(tiny_backend: BackendSettings) -> None:
-    async with serve_client(settings_with(tiny_backend, None)) as (client, holder):
+    async with serve_client(settings_with(tiny_backend, None)) as (client, _):
         complex_ = (await client.post("/route-query", json={"query": COMPLEX})).json()
         moderate = (await client.post("/route-query", json={"query": "compare TCP and UDP", "force_tier": "moderate"})).json()
         stats = (await client.get("/route-query/stats")).json()
@@ -259,7 +259,7 @@ async def test_a_cloudevent_is_routed_and_answered_with_a_reply_event(tiny_backe
 )
 async def test_bad_input_is_a_422_naming_the_field(tiny_backend: BackendSettings, request_body: dict, path: str, message: str) -> None:
     settings = settings_with(tiny_backend, None, max_query_chars=200, max_context_chars=300)
-    async with serve_client(settings) as (client, holder):
+    async with serve_client(settings) as (client, _):
         response = await client.post("/route-query", json=request_body)
         stats = (await client.get("/route-query/stats")).json()
     assert response.status_code == 422, response.text

@@ -363,4 +363,4 @@ def kubectl_localfn(cluster: ChartCluster, tmp_path: Path, *args: str, config: O
         path = tmp_path / "kubeconfig"
         path.write_text(yaml.safe_dump(settings))
         env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "KUBECONFIG": str(path)}
-        return subprocess.run([kubectl, "localfn", *args], capture_output=True, text=True, env=env, timeout=120)
+        return subprocess.run([kubectl, "localfn", *args], capture_output=True, text=True, env=env, timeout=120, check=False)

@@ -208,8 +208,10 @@ def test_an_old_flat_name_is_still_read_and_logged_with_its_new_name(
     warned = sorted(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
     assert warned == [
         "variable LOCALFN_ALLOWED_USERS is deprecated and read for one more release: rename it LOCALFN_ANALYZE_PHOTO__ALLOWED_USERS",
-        "variable LOCALFN_SUMMARIZE_PARALLEL_CHUNKS is deprecated and read for one more release: "
-        "rename it LOCALFN_SUMMARIZE__PARALLEL_CHUNKS",
+        (
+            "variable LOCALFN_SUMMARIZE_PARALLEL_CHUNKS is deprecated and read for one more release: "
+            "rename it LOCALFN_SUMMARIZE__PARALLEL_CHUNKS"
+        ),
     ]
 
 

@@ -129,13 +129,13 @@ def _read(cluster: Cluster, release: str) -> ReleaseStatusReport:
             ready_pods.setdefault(pod["metadata"]["labels"].get("localfn.io/function", ""), []).append(pod["metadata"]["name"])
     pages = []
     for name, function in functions.items():
-        for pod in sorted(ready_pods.get(name, [])):
+        for pod_name in sorted(ready_pods.get(name, [])):
             try:
-                pages.append(cluster.pod_proxy_text(pod, FUNCTION_PORT, "metrics"))
+                pages.append(cluster.pod_proxy_text(pod_name, FUNCTION_PORT, "metrics"))
             except ClusterError as exc:
-                function.unanswered[pod] = _unanswered(exc)
+                function.unanswered[pod_name] = _unanswered(exc)
                 continue
-            function.pods.append(pod)
+            function.pods.append(pod_name)
     count_functions(functions, parse_samples(*pages))
     return ReleaseStatusReport(
         cluster.context,
