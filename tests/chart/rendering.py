@@ -79,18 +79,16 @@ def values_args(values_files: Iterable[str | Path] = (), set_values: Iterable[st
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def _template(
+    values_files: Iterable[str | Path], set_values: Iterable[str], *extra: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """`helm template` of the chart as the release under test, with these values."""
+    return run_helm("template", RELEASE, str(CHART), "--namespace", NAMESPACE, *extra, *values_args(values_files, set_values), check=check)
+
+
 @functools.cache
 def _render_cached(values_files: tuple[str, ...], set_values: tuple[str, ...], kube_version: str) -> list[Doc]:
-    proc = run_helm(
-        "template",
-        RELEASE,
-        str(CHART),
-        "--namespace",
-        NAMESPACE,
-        "--kube-version",
-        kube_version,
-        *values_args(values_files, set_values),
-    )
+    proc = _template(values_files, set_values, "--kube-version", kube_version)
     return [d for d in yaml.load_all(proc.stdout, Loader=_Loader) if d]
 
 
@@ -101,16 +99,9 @@ def render(values_files: Iterable[str | Path] = (), set_values: Iterable[str] = 
 
 def render_error(values_files: Iterable[str | Path] = (), set_values: Iterable[str] = ()) -> str:
     """Render expecting failure; return helm's error output."""
-    proc = run_helm(
-        "template",
-        RELEASE,
-        str(CHART),
-        "--namespace",
-        NAMESPACE,
-        *values_args(values_files, set_values),
-        check=False,
-    )
-    assert proc.returncode != 0, f"helm template succeeded but should have failed for {list(set_values)}"
+    set_values = list(set_values)
+    proc = _template(values_files, set_values, check=False)
+    assert proc.returncode != 0, f"helm template succeeded but should have failed for {set_values}"
     return proc.stderr
 
 
