@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from localfn.operate.checks import Check, fail, ok, warn
 from localfn.operate.kube import Obj, condition
 from localfn.operate.status import parse_samples
-from localfn.operate.target import FUNCTION_PORT, Target, not_ready
+from localfn.operate.target import FUNCTION_PORT, Target, not_ready, replicas
 
 __all__ = ["autoscaling_checks", "function_checks", "shared_state_checks"]
 
@@ -61,8 +61,7 @@ def _deployment(function: str, deployment: Obj | None) -> Check:
     name = f"function {function}"
     if deployment is None:
         return fail(name, "no Deployment", "`helm upgrade` the release; `kubectl get deploy` lists what exists")
-    wanted = deployment["spec"].get("replicas", 1)
-    ready = deployment.get("status", {}).get("readyReplicas", 0)
+    ready, wanted = replicas(deployment)
     if ready < max(wanted, 1):
         return fail(
             name,

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from localfn.engine.ollama import full_name
 from localfn.operate.checks import Check, fail, ok, warn
 from localfn.operate.kube import ClusterError, Obj, condition
-from localfn.operate.target import Target, not_ready
+from localfn.operate.ollama import LoadedModel, loaded_models, runs_on
+from localfn.operate.target import Target, not_ready, replicas
 
 __all__ = ["pending", "pool_checks", "pool_pods"]
 
@@ -46,7 +47,7 @@ def pool_checks(target: Target) -> Iterator[Check]:
 
 
 def _pods(name: str, statefulset: Obj, pods: list[Obj]) -> Check:
-    wanted = statefulset["spec"].get("replicas", 1)
+    _, wanted = replicas(statefulset)
     if wanted == 0:
         return ok(f"{name} pods", "scaled to zero (0 replicas): nothing to check until it scales up")
     unscheduled = [p for p in pods if not _scheduled(p)]
@@ -101,7 +102,7 @@ def _models(target: Target, pool: str, statefulset: Obj, pods: list[Obj]) -> Ite
         pod_name = pod["metadata"]["name"]
         try:
             stored = {m["name"] for m in target.cluster.pod_proxy(pod_name, port, "api/tags").get("models", [])}
-            loaded = target.cluster.pod_proxy(pod_name, port, "api/ps").get("models", [])
+            loaded = loaded_models(target.cluster.pod_proxy(pod_name, port, "api/ps"))
         except ClusterError as exc:
             yield fail(
                 f"ollama-{pool} models",
@@ -122,12 +123,12 @@ def _models(target: Target, pool: str, statefulset: Obj, pods: list[Obj]) -> Ite
         yield _loaded(pool, pod_name, wanted, loaded)
 
 
-def _loaded(pool: str, pod_name: str, wanted: list[str], loaded: list[Obj]) -> Check:
+def _loaded(pool: str, pod_name: str, wanted: list[str], loaded: list[LoadedModel]) -> Check:
     name = f"ollama-{pool} models"
     if not loaded:
         return ok(name, f"{pod_name} has {', '.join(wanted)}; none loaded now (loaded on first use)")
-    where = ", ".join(f"{m['name']} ({'GPU' if m.get('size_vram') else 'CPU'})" for m in loaded)
-    on_cpu = [m["name"] for m in loaded if not m.get("size_vram")]
+    where = ", ".join(f"{m.name} ({runs_on([m])})" for m in loaded)
+    on_cpu = [m.name for m in loaded if runs_on([m]) == "CPU"]
     if pool == "gpu" and on_cpu:
         return warn(
             name,

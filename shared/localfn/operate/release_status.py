@@ -37,7 +37,7 @@ from localfn.operate.cluster import reachable
 from localfn.operate.kube import Cluster, ClusterError, Obj, condition
 from localfn.operate.ollama import loaded_models, runs_on
 from localfn.operate.status import FunctionStatus, StatusError, count_functions, parse_samples
-from localfn.operate.target import FUNCTION_PORT, POOLS, not_ready, release_selector
+from localfn.operate.target import FUNCTION_PORT, POOLS, not_ready, release_selector, replicas
 
 __all__ = ["PoolPod", "PoolStatus", "ReleaseFunction", "ReleaseStatusReport", "RoutingStatus", "read_release_status"]
 
@@ -154,22 +154,15 @@ def _by_function(workloads: list[Obj]) -> dict[str, Obj]:
     return {name: found[name] for name in FUNCTIONS if name in found}
 
 
-def _replicas(workload: Obj | None) -> tuple[int, int]:
-    """A Deployment's or StatefulSet's ready and desired replicas (the API leaves readyReplicas out at 0)."""
-    if workload is None:
-        return 0, 0
-    return int(workload.get("status", {}).get("readyReplicas", 0)), int(workload["spec"].get("replicas", 1))
-
-
 def _knative_function(name: str, service: Obj, deployments: list[Obj]) -> ReleaseFunction:
     revision = service.get("status", {}).get("latestReadyRevisionName", "")
     deployment = next((d for d in deployments if revision and d["metadata"].get("labels", {}).get(KNATIVE_REVISION) == revision), None)
-    ready, desired = _replicas(deployment)
+    ready, desired = replicas(deployment)
     return ReleaseFunction(name, not_ready(service) is None, ready_replicas=ready, desired_replicas=desired, revision=revision)
 
 
 def _deployed_function(name: str, deployment: Obj) -> ReleaseFunction:
-    ready, desired = _replicas(deployment)
+    ready, desired = replicas(deployment)
     available = (condition(deployment, "Available") or {}).get("status") == "True"
     return ReleaseFunction(name, available, ready_replicas=ready, desired_replicas=desired)
 
@@ -183,7 +176,7 @@ def _pools(cluster: Cluster, release: str, statefulsets: list[Obj]) -> list[Pool
         port = next((p["containerPort"] for c in containers for p in c.get("ports") or [] if p.get("name") == "http"), OLLAMA_PORT)
         pods = sorted(cluster.items("v1", "pods", selector=release_selector(release, "ollama", pool)), key=lambda p: p["metadata"]["name"])
         pools.append(
-            PoolStatus(pool, statefulset["metadata"]["name"], *_replicas(statefulset), [_pool_pod(cluster, pod, port) for pod in pods])
+            PoolStatus(pool, statefulset["metadata"]["name"], *replicas(statefulset), [_pool_pod(cluster, pod, port) for pod in pods])
         )
     return pools
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from localfn.operate.kube import Cluster, Obj, condition
 
-__all__ = ["FUNCTION_PORT", "POOLS", "Target", "not_ready", "release_selector"]
+__all__ = ["FUNCTION_PORT", "POOLS", "Target", "not_ready", "release_selector", "replicas"]
 
 POOLS = ("gpu", "cpu")
 FUNCTION_PORT = 8080  # the functions' container port (charts/localfn: localfn.function.container)
@@ -57,3 +57,10 @@ def not_ready(obj: Obj) -> str | None:
     if ready.get("status") == "True":
         return None
     return str(ready.get("message") or ready.get("reason") or "no status yet")
+
+
+def replicas(workload: Obj | None) -> tuple[int, int]:
+    """A Deployment's or StatefulSet's ready and desired replicas (the API leaves readyReplicas out at 0)."""
+    if workload is None:
+        return 0, 0
+    return int(workload.get("status", {}).get("readyReplicas", 0)), int(workload["spec"].get("replicas", 1))
