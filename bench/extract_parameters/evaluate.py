@@ -9,7 +9,8 @@ cache). A case is an exact match when the function, the arguments and the set of
 required values all equal the expected ones. Also counted: replies whose arguments break
 their schema (apart from the listed missing values), which must stay at zero, errors (the
 model's reply never fitting its schema after the repairs), and value by value (scoring.py)
-the values exact, wrong but grounded, invented, and required values correctly missing.
+the values exact, wrong but grounded, misplaced (the message's, in a field the case does not
+give), invented, and required values correctly missing.
 """
 
 from __future__ import annotations
@@ -40,6 +41,15 @@ CASES = Path(__file__).resolve().parents[2] / "tests" / "eval" / "extract_parame
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def select(cases: list[dict[str, Any]], ids: list[str]) -> list[dict[str, Any]]:
+    """The cases with these ids, in the set's order (all of them when ``ids`` is empty);
+    ``ValueError`` naming any id the set does not hold."""
+    unknown = sorted(set(ids) - {case["id"] for case in cases})
+    if unknown:
+        raise ValueError(f"no case {', '.join(unknown)} in the set: ids look like {cases[0]['id']!r}" if cases else "the set is empty")
+    return [case for case in cases if not ids or case["id"] in ids]
 
 
 def request_of(case: dict[str, Any], grounding: Mode = "strict") -> ExtractParametersRequest:
@@ -93,7 +103,7 @@ async def evaluate(settings: Settings, cases: list[dict[str, Any]], concurrency:
 
 def summarise(outcomes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per category (and "overall"): cases, exact matches, accuracy, schema-invalid replies, errors,
-    and the values exact, wrong, invented and correctly missing (of those the cases list missing)."""
+    and the values exact, wrong, misplaced, invented and correctly missing (of those the cases list missing)."""
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for outcome in outcomes:
         groups[outcome["category"]].append(outcome)
@@ -116,13 +126,13 @@ def summarise(outcomes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def print_table(table: dict[str, dict[str, Any]]) -> None:
     print(
         f"{'category':<20}{'cases':>6}{'exact':>7}{'accuracy':>10}{'invalid':>9}{'errors':>8}"
-        f"{'| values: exact':>16}{'wrong':>7}{'invented':>10}{'missing':>10}"
+        f"{'| values: exact':>16}{'wrong':>7}{'misplaced':>11}{'invented':>10}{'missing':>10}"
     )
     for category, row in table.items():
         missing = f"{row['missing']}/{row['missing_expected']}"
         print(
             f"{category:<20}{row['cases']:>6}{row['exact']:>7}{row['accuracy']:>10.1%}{row['invalid']:>9}{row['errors']:>8}"
-            f"{row['exact_values']:>16}{row['wrong']:>7}{row['invented']:>10}{missing:>10}"
+            f"{row['exact_values']:>16}{row['wrong']:>7}{row['misplaced']:>11}{row['invented']:>10}{missing:>10}"
         )
 
 
@@ -132,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", required=True, help="model name on that engine")
     parser.add_argument("--kind", choices=["openai", "ollama"], default="openai", help="engine API (default openai)")
     parser.add_argument("--cases", type=Path, default=CASES, help="JSONL evaluation set (default: tests/eval's)")
+    parser.add_argument("--case", action="append", default=[], metavar="ID", help="run only this case of the set (repeatable)")
     parser.add_argument("--concurrency", type=int, default=2, help="cases run at once (default 2)")
     parser.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (default 0: reproducible)")
     parser.add_argument("--output", type=Path, help="write every outcome and the table to this JSON file")
@@ -141,7 +152,10 @@ def main(argv: list[str] | None = None) -> int:
 
     backend = BackendSettings(name="eval", kind=args.kind, url=args.engine_url, model=args.model)
     settings = Settings(engines=[backend], temperature=args.temperature, cache_ttl_s=0, request_timeout_s=600)
-    cases = load_cases(args.cases)
+    try:
+        cases = select(load_cases(args.cases), args.case)
+    except ValueError as exc:
+        parser.error(str(exc))
     started = time.perf_counter()
     outcomes = asyncio.run(evaluate(settings, cases, args.concurrency, args.grounding))
     seconds = round(time.perf_counter() - started, 1)

@@ -30,11 +30,9 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from localfn.functions.extract_parameters.number_words import NUMBER_WORDS, parse_number
-from localfn.functions.extract_parameters.temporal import written_spans
+from localfn.functions.extract_parameters.temporal import Span, written_spans
 
 __all__ = ["Evidence", "Span", "words"]
-
-Span = tuple[int, int]  # where in the message: the offsets of its first character and of the one after its last
 
 # A word as written: letters and digits, with any combining accents ("Mu\u0308ller" is one word).
 _TOKEN = re.compile(r"(?:[^\W_][\u0300-\u036f]*)+")
@@ -115,6 +113,17 @@ class Evidence:
     def states(self, number: float) -> bool:
         """Whether the message writes ``number`` (see the module's rules)."""
         return float(number) in self.numbers
+
+    def label(self, span: Span) -> tuple[str, Span] | None:
+        """The word written right after ``span``, apart only by spaces or a hyphen, and where ("guest" of
+        "3 guests" or "3-guest"); None when another sign comes first ("40%, quizzes"), at the end, or when
+        ``span`` ends inside a word ("5" of "5km")."""
+        after = bisect.bisect_left(self.places, span[1], key=lambda place: place[0])
+        if after == len(self.places) or (after and self.places[after - 1][1] > span[1]):
+            return None
+        if self.text[span[1] : self.places[after][0]].strip(" -"):
+            return None
+        return self.words[after], self.places[after]
 
     def beside(self, span: Span, reach: int) -> set[str]:
         """The words within ``reach`` words before or after ``span``, not counting its own."""

@@ -8,7 +8,13 @@ words and numbers are read):
   and the digits of a code ("101" of "BIO101") are not numbers on their own: they ground
   only a property named for that part of a date (a name word ``year``, ``month``, ``day``,
   ``hour``, ``minute`` or ``second``: "start_year", not "duration_minutes" or "days");
-* a date, date-time or time is resolved from the message's own words (temporal.py);
+* a date, date-time or time is resolved from the message's own words (temporal.py): words the
+  model copies are read as the whole date or time they are part of ("March 3" of "March 3,
+  2026" is 2026-03-03, "11" of "11:30" is 11:30), a time copied alone takes the one day the
+  message names (several: the value is dropped, naming them), a date-time or a time needs a
+  phrase that gives a time ("2025-04-03" alone is no midnight), and one the model wrote
+  itself stands only when its day is one the message names and its time one the message
+  gives ("2025-04-03 11:00" is refused where the message says "from 10:00 to 11:30");
 * a currency, country or language code must be named by the message (codes.py); a
   property is taken to hold codes when its name or description says which kind, or its
   schema has a ``pattern`` and the value is such a code;
@@ -46,6 +52,16 @@ another place) are settled in this order:
 3. the order the schema declares the properties in, and a list's items in their order:
    "on 2025-09-14" is ``departure_date``'s before ``return_date``'s.
 
+A number labelled by the name of another number property is that property's: "3 guests"
+does not support ``rooms``, and "2 adults" does not support ``children`` (the reason names
+the property the label points to). The label is the word right after the number, apart
+only by spaces or a hyphen ("3 guests", "3-guest"; not "40%, quizzes"). A property is named
+by the last word of its name ("guests", "num_guests": guest; "duration_minutes": minute), or
+for a rate by the word before "per" ("max_price_per_night": price, since "5 nights" is no
+price), compared as the message's words are (case, inflection, "_" and camelCase as spaces).
+A label that is any word of the value's own property's name ("guest_count" and "3 guests")
+takes nothing from it, nor does one that names no number property ("3 people").
+
 Each value gets a place of its own when one is free (values are matched to places, the
 first in this order first); the others are dropped, naming the value that holds the place.
 So a list that applies one mention to several items ("Ana and Rui, both in BIO101", as two
@@ -61,6 +77,8 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, replace
+from datetime import date, datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
@@ -181,6 +199,7 @@ class _Checker:
         self.clock = clock
         self.mode = mode
         self.leaves: dict[str, _Leaf] = {}  # by path, in the order of the arguments
+        self.labels = _labels(root)
 
     def value(self, value: Any, schema: Any, where: _Where) -> Any:
         """``value`` grounded, or ``_DROP``; objects and arrays are grounded item by item. Each scalar is
@@ -268,11 +287,24 @@ class _Checker:
         places = self.evidence.numbers.get(float(value), ())
         if not places and _DATE_PARTS & set(_name_words(key)):
             places = self.evidence.date_parts.get(float(value), ())
+        labels = [self.labelled(span, key) for span in places]
+        own = tuple(span for span, label in zip(places, labels, strict=True) if label is None)
+        if own:
+            return _Verdict(value, places=own, fit="number")
         if places:
-            return _Verdict(value, places=places, fit="number")
+            phrase, other = next(label for label in labels if label)
+            return _Verdict(value, f"the message's {phrase!r} is for {other!r}, not {key!r}")
         if float(value) in self.evidence.date_parts:
             return _Verdict(value, f"the message writes {value} only as part of a date or a time")
         return _Verdict(value, f"the message states no number {value}")
+
+    def labelled(self, span: Span, key: str) -> tuple[str, str] | None:
+        """Whether the word after a number names another number property and none of ``key``'s words
+        (see the module's rules): the labelled mention ("3 guests") and that property, or None."""
+        label = self.evidence.label(span)
+        if label is None or label[0] not in self.labels or label[0] in words(_spaced(key)):
+            return None
+        return self.evidence.text[span[0] : label[1][1]], self.labels[label[0]]
 
     def text(self, value: str) -> _Verdict:
         support = self.evidence.support(value)
@@ -306,27 +338,61 @@ class _Checker:
         return _Verdict(value, f"the message does not name {value} ({', '.join(found[0].names)}){also}")
 
     def moment(self, value: str, kind: temporal.Kind, schema: dict[str, Any]) -> _Verdict:
+        spans = self.evidence.phrase_spans(value)
+        if spans:  # the model pointed at the message's words: the product reads the whole date or time they belong to
+            return self.pointed(value, spans, kind, schema)
         meant = temporal.resolve(value, self.clock)
-        if self.evidence.support(value) == 1:  # the model pointed at the message's words: the product reads them
-            written = temporal.written(meant, kind, schema) if meant else None
-            if written:
-                return _Verdict(written, places=self.evidence.phrase_spans(value), fit="moment")
-            return _Verdict(value, f"{value!r} does not read as a {kind}")
-        mentions = temporal.mentioned(self.evidence.text, self.clock)
-        moments = [other for _, other in mentions]
-        if meant is not None and (
-            any(temporal.same(kind, meant, other) for other in moments)
-            or (kind == "date-time" and all(any(temporal.same(part, meant, other) for other in moments) for part in ("date", "time")))
-        ):
+        if meant is not None and self.states(kind, meant):
             # The places of the phrases that mean it; none for a date-time made of two phrases.
             places = tuple(
-                span for phrase, other in mentions if temporal.same(kind, meant, other) for span in self.evidence.phrase_spans(phrase)
+                span for phrase, other in self.mentions if temporal.same(kind, meant, other) for span in self.evidence.phrase_spans(phrase)
             )
             return _Verdict(temporal.written(meant, kind, schema) or value, places=places, fit="moment")
-        phrases = [phrase for phrase, _ in mentions]
+        phrases = [phrase for phrase, _ in self.mentions]
         widest = [phrase for phrase in phrases if not any(phrase in other for other in phrases if other != phrase)]
         listing = "; it mentions " + ", ".join(map(repr, widest[:_LISTED])) if widest else ""
         return _Verdict(value, f"the message gives no {kind} {value!r}{listing}")
+
+    def pointed(self, value: str, spans: tuple[Span, ...], kind: temporal.Kind, schema: dict[str, Any]) -> _Verdict:
+        """The words the model copied, read as the whole date or time they are part of, wherever the message says them."""
+        readings: dict[str, list[Span]] = {}
+        for span in spans:
+            whole = temporal.whole(self.evidence.text, span)
+            phrase = self.evidence.text[whole[0] : whole[1]].rstrip(".")
+            if kind != "date" and not temporal.states_time(phrase):
+                return _Verdict(value, f"{phrase!r} gives no time")
+            meant = temporal.resolve(phrase, self.clock)
+            if meant is not None and kind != "time" and temporal.time_only(phrase):
+                days = self.days
+                if len(days) > 1:
+                    return _Verdict(value, f"{phrase!r} gives no day, and the message mentions several: {', '.join(map(str, days))}")
+                meant = temporal.resolve(f"{days[0]} {phrase}", self.clock) if days else meant  # else a time alone: today
+            written = temporal.written(meant, kind, schema) if meant else None
+            if not written:
+                return _Verdict(value, f"{phrase!r} does not read as a {kind}")
+            readings.setdefault(written, []).append(whole)
+        if len(readings) > 1:
+            return _Verdict(value, f"{value!r} is part of several dates or times: {', '.join(readings)}")
+        [(written, places)] = readings.items()
+        return _Verdict(written, places=tuple(places), fit="moment")
+
+    def states(self, kind: temporal.Kind, meant: datetime) -> bool:
+        """Whether the message states ``meant`` as a ``kind`` holds it: a day it names, a time it gives, or
+        a date-time made of both, from one phrase or two (see temporal.py's rules)."""
+        times = {(other.hour, other.minute) for phrase, other in self.mentions if temporal.states_time(phrase)}
+        day, time = meant.date() in self.days, (meant.hour, meant.minute) in times
+        return {"date": day, "time": time, "date-time": day and time}[kind]
+
+    @cached_property
+    def mentions(self) -> list[tuple[str, datetime]]:
+        return temporal.mentioned(self.evidence.text, self.clock)
+
+    @cached_property
+    def days(self) -> list[date]:
+        """The days the message names, in the order it names them; when it names none, the day of the
+        times it gives alone (today, as dateparser reads "at 11:30")."""
+        named = [other.date() for phrase, other in self.mentions if not temporal.time_only(phrase)]
+        return list(dict.fromkeys(named or [other.date() for _, other in self.mentions]))
 
     def _verbatim(self, value: str | float) -> bool:
         """Whether the message says exactly this (a template never counts)."""
@@ -341,12 +407,49 @@ def _join(path: str, part: str | int) -> str:
 
 def _naming(text: str) -> frozenset[str]:
     """The stems in a property's name or description long enough to be evidence ("auditOnly": audit, onli)."""
-    return frozenset(word for word in words(_CAMEL.sub(r"\1 \2", text)) if len(word) >= _NAMING_STEM)
+    return frozenset(word for word in words(_spaced(text)) if len(word) >= _NAMING_STEM)
+
+
+def _spaced(name: str) -> str:
+    """A property's name with its camelCase words apart ("auditOnly": "audit Only"); words() splits the rest."""
+    return _CAMEL.sub(r"\1 \2", name)
+
+
+def _labels(root: dict[str, Any]) -> dict[str, str]:
+    """The word that names each number property of the schema, at any depth, when written after a number
+    (see the module's rules): the first property so named keeps the word."""
+    labels: dict[str, str] = {}
+    seen: set[int] = set()
+    pending: list[Any] = [root]
+    while pending:
+        schema = resolve(pending.pop(0), root)
+        if id(schema) in seen:
+            continue
+        seen.add(id(schema))
+        properties = schema.get("properties")
+        named = properties.items() if isinstance(properties, dict) else ()
+        for name, sub in named:
+            kinds = resolve(sub, root).get("type")
+            if {"number", "integer"} & ({kinds} if isinstance(kinds, str) else set(kinds or ())) and (label := _label(name)):
+                labels.setdefault(label, name)
+        pending += [sub for _, sub in named]
+        pending += [schema[key] for key in ("items", "additionalProperties") if isinstance(schema.get(key), dict)]
+        pending += schema.get("prefixItems") or []
+    return labels
+
+
+def _label(name: str) -> str | None:
+    """The word that names a number property: its name's last ("guests": guest, "duration_minutes":
+    minut), or before "per" for a rate ("max_price_per_night": price; "5 nights" is no price)."""
+    named = words(_spaced(name))
+    if "per" in named[1:]:
+        return named[named.index("per") - 1]
+    return named[-1] if named else None
 
 
 def _name_words(key: str) -> list[str]:
     """A property's name as lower-case words, not stemmed ("studentId": ["student", "id"]; "days" stays "days")."""
-    return re.findall(r"[a-z]+", _CAMEL.sub(r"\1 \2", key).casefold())
+    return re.findall(r"[a-z]+", _spaced(key).casefold())
 
 
 def _identifier(key: str, schema: dict[str, Any]) -> bool:

@@ -15,7 +15,13 @@ number is never a date ("Lab 3" is not the 3rd).
 
 Where a message writes a date or a time with figures (``written_spans``: "2025-11-05",
 "05/11/2025", "15:00", "3pm", "November 5, 2025", "5th of Nov"), those figures are the date's,
-not numbers of their own (evidence.py).
+not numbers of their own (evidence.py), and a date is read whole: words of the model's that
+are part of one ("March 3" of "March 3, 2026", "11" of "11:30") are read as all of it
+(``whole``), and a phrase that holds part of one is no mention of its own ("March 3" of
+"March 3, 2026" does not mention the next March 3). A phrase that gives only a time ("11:30",
+"at noon", ``time_only``) names no day; a phrase states a time when it holds one in figures
+or a time of day ("noon", "evening", ``states_time``): "2025-04-03" alone is no mention of
+midnight, nor "tomorrow" of the hour it is now.
 """
 
 from __future__ import annotations
@@ -27,9 +33,23 @@ from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
 
-__all__ = ["Clock", "Kind", "kind_of", "mentioned", "resolve", "same", "written", "written_spans"]
+__all__ = [
+    "Clock",
+    "Kind",
+    "Span",
+    "kind_of",
+    "mentioned",
+    "resolve",
+    "same",
+    "states_time",
+    "time_only",
+    "whole",
+    "written",
+    "written_spans",
+]
 
 Kind = Literal["date", "date-time", "time"]
+Span = tuple[int, int]  # where in the message: the offsets of its first character and of the one after its last
 
 _MARKER = re.compile(
     r"\d{1,4}[-/.:]\d{1,2}|\d(?:am|pm|st|nd|rd|th)\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)"
@@ -42,13 +62,16 @@ _MONTH = (
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_CLOCK_TIME = r"\d{1,2}(?::\d{2}){1,2}(?:\s?[ap]\.?m\b\.?)?|\d{1,2}\s?[ap]\.?m\b\.?"  # 15:00, 9:30 am, 3pm, 3 p.m.
+_TIME_OF_DAY = r"noon|midnight|morning|afternoon|evening|night"
+_STATES_TIME = re.compile(rf"(?<![\w.,])(?:{_CLOCK_TIME})(?!\w)|\b(?:{_TIME_OF_DAY}|tonight)\b", re.IGNORECASE)
+_TIME_ONLY = re.compile(rf"(?:(?:at|in\s+the)\s+)?(?:{_CLOCK_TIME}|{_TIME_OF_DAY})", re.IGNORECASE)
 # Dates and times written with figures; each alternative whole, so "2025" of "November 5, 2025" is inside.
 _WRITTEN = re.compile(
     r"(?<![\w.,])(?:"
     r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?"  # 2025-11-05, 2025-11-05T15:00
     r"|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}"  # 05/11/2025, 5.11.25
-    r"|\d{1,2}(?::\d{2}){1,2}(?:\s?[ap]\.?m\b\.?)?"  # 15:00, 9:30 am
-    r"|\d{1,2}\s?[ap]\.?m\b\.?"  # 3pm, 3 p.m.
+    rf"|{_CLOCK_TIME}"
     rf"|{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?"  # 5 November 2025, 5th of Nov
     rf"|\b{_MONTH}\s+{_DAY}(?:,?\s+\d{{4}})?"  # November 5, 2025
     rf"|\b{_MONTH}\s+\d{{4}}"  # November 2025
@@ -103,13 +126,16 @@ def resolve(phrase: str, clock: Clock) -> datetime | None:
 def mentioned(message: str, clock: Clock) -> list[tuple[str, datetime]]:
     """Every date or time phrase the message holds (see the module's rules), with what it means at
     ``clock``; of phrases that mean the same, the shortest."""
-    tokens = [token.strip(",;!?()\"'") for token in message.split()]
+    found = list(re.finditer(r"\S+", message))
+    tokens = [token.group().strip(",;!?()\"'") for token in found]
+    dates = written_spans(message)
     readings: dict[datetime, str] = {}
     for start in range(len(tokens)):
         for stop in range(start + 1, min(len(tokens), start + _LONGEST_PHRASE) + 1):
             phrase = " ".join(tokens[start:stop]).rstrip(".")
-            if not _MARKER.search(phrase):
-                continue
+            where = (found[start].start(), found[stop - 1].end())
+            if not _MARKER.search(phrase) or any(_overlap(where, date) and not _within(date, where) for date in dates):
+                continue  # no date word, or part of a date written whole ("March 3" of "March 3, 2026")
             meant = resolve(phrase, clock)
             if meant is not None and len(phrase) < len(readings.get(meant, phrase + " ")):
                 readings[meant] = phrase
@@ -147,6 +173,34 @@ def written(moment: datetime, kind: Kind, schema: dict[str, Any]) -> str | None:
     return next((form for form in forms if validator.is_valid(form)), None)
 
 
-def written_spans(message: str) -> list[tuple[int, int]]:
+def states_time(phrase: str) -> bool:
+    """Whether ``phrase`` gives a time of day: in figures ("11:30", "3pm") or in words ("noon", "evening")."""
+    return bool(_STATES_TIME.search(phrase))
+
+
+def time_only(phrase: str) -> bool:
+    """Whether ``phrase`` gives a time and no day ("11:30", "at 3pm", "in the evening")."""
+    return bool(_TIME_ONLY.fullmatch(phrase.strip().rstrip(".")))
+
+
+def whole(message: str, span: Span) -> Span:
+    """``span`` widened to every date or time written with figures that it overlaps (see the module's
+    rules): "March 3" of "on March 3, 2026" is read as "March 3, 2026"."""
+    start, end = span
+    for date in written_spans(message):
+        if _overlap(span, date):
+            start, end = min(start, date[0]), max(end, date[1])
+    return start, end
+
+
+def written_spans(message: str) -> list[Span]:
     """Where ``message`` writes a date or a time with figures (see the module's rules), as character offsets."""
     return [match.span() for match in _WRITTEN.finditer(message)]
+
+
+def _overlap(one: Span, other: Span) -> bool:
+    return one[0] < other[1] and other[0] < one[1]
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    return outer[0] <= inner[0] and inner[1] <= outer[1]

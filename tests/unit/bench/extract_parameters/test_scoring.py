@@ -1,4 +1,4 @@
-"""The evaluation's value-by-value score: exact, wrong but grounded, invented, correctly missing."""
+"""The evaluation's value-by-value score: exact, wrong but grounded, misplaced, invented, correctly missing."""
 
 from __future__ import annotations
 
@@ -43,6 +43,23 @@ def test_each_value_is_exact_wrong_or_invented() -> None:
     }
     # savings: exact; 200: wrong but in the message; USD: not in it; memo: the message gives none
     assert tally(CASE, got, CLOCK) == Tally(exact_values=1, wrong=1, invented=2, missing=1, missing_expected=1)
+
+
+def test_a_value_the_case_expects_elsewhere_is_misplaced_not_invented() -> None:
+    got = {
+        "function": "transfer",
+        "arguments": {"from_account": "Jonas Weber", "to_account": "Jonas Weber", "memo": "savings", "fee": 300, "amount": 300},
+        "missing_required": [],
+    }
+    # memo and fee (a path listed missing) hold values expected elsewhere: misplaced; from_account,
+    # a path the case gives, holds another field's value: wrong, as before
+    assert tally(CASE, got, CLOCK) == Tally(exact_values=2, wrong=1, misplaced=2, missing_expected=1)
+
+
+def test_at_a_path_the_case_does_not_give_any_other_value_is_invented() -> None:
+    got = {"function": "transfer", "arguments": {"memo": "Jonas", "fee": 150, "amount": 300}, "missing_required": ["fee"]}
+    # "Jonas" is part of an expected value, not one; 150 is no value the case expects
+    assert tally(CASE, got, CLOCK) == Tally(exact_values=1, invented=2, missing=1, missing_expected=1)
 
 
 def test_another_function_scores_no_values() -> None:

@@ -50,6 +50,34 @@ SESSION = {
         "required": ["student_id", "course_code", "date"],
     },
 }
+FLIGHT = {
+    "name": "book_flight",
+    "parameters": {
+        "type": "object",
+        "properties": {"destination": {"type": "string"}, "departure_date": {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"}},
+        "required": ["destination", "departure_date"],
+    },
+}
+EVENT = {
+    "name": "create_event",
+    "parameters": {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string"},
+            "start": {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}$"},
+            "end": {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}$"},
+        },
+        "required": ["title", "start"],
+    },
+}
+HOTEL = {
+    "name": "book_hotel",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "guests": {"type": "integer"}, "rooms": {"type": "integer"}},
+        "required": ["city"],
+    },
+}
 EVENING = "2026-12-31T09:00:00"  # a reference time on the last day of a year
 
 
@@ -158,6 +186,41 @@ async def test_a_date_the_model_computed_wrongly_is_replaced_by_the_products_rea
 
     assert body["arguments"] == {"what": "call mum", "at": "2027-01-01T18:00:00+00:00"}  # across the year end
     assert "it mentions 'tomorrow evening'" in engine.requests[1].messages[-1].content
+
+
+async def test_a_date_is_read_from_all_of_its_words_with_its_year() -> None:
+    engine = ScriptedEngine("gpu", [call("book_flight", destination="Berlin", departure_date="March 3")])
+    body = await run(engine, "Book a flight from Lisbon to Berlin on March 3, 2026.", FLIGHT, reference_time=EVENING)
+
+    assert body["arguments"] == {"destination": "Berlin", "departure_date": "2026-03-03"}  # not the next March 3, in 2027
+    assert len(engine.requests) == 1
+
+
+async def test_a_time_the_message_does_not_state_is_re_asked_then_dropped() -> None:
+    made_up = call("create_event", title="Thesis review", start="2025-04-03 from 10:00", end="2025-04-03 11:00")
+    engine = ScriptedEngine("gpu", [made_up, made_up])
+    body = await run(engine, 'Put "Thesis review" in my calendar on 2025-04-03 from 10:00 to 11:30 in Room B204.', EVENT)
+
+    assert body["arguments"] == {"title": "Thesis review", "start": "2025-04-03T10:00"}
+    assert [(u["field"], u["value"]) for u in body["ungrounded"]] == [("end", "2025-04-03 11:00")]
+    assert "it mentions '2025-04-03 from 10:00', '11:30'" in engine.requests[1].messages[-1].content
+
+
+async def test_an_end_time_copied_alone_takes_the_messages_day() -> None:
+    engine = ScriptedEngine("gpu", [call("create_event", title="Thesis review", start="2025-04-03 from 10:00", end="11:30")])
+    body = await run(engine, 'Put "Thesis review" in my calendar on 2025-04-03 from 10:00 to 11:30 in Room B204.', EVENT)
+
+    assert body["arguments"] == {"title": "Thesis review", "start": "2025-04-03T10:00", "end": "2025-04-03T11:30"}
+
+
+async def test_a_count_labelled_for_another_field_is_re_asked_then_dropped() -> None:
+    engine = ScriptedEngine("gpu", [call("book_hotel", city="Porto", rooms=3)] * 2)
+    body = await run(engine, "A room in Porto from 2025-05-02 to 2025-05-04 for 3 guests.", HOTEL)
+
+    assert body["arguments"] == {"city": "Porto"}
+    assert body["ungrounded"] == [
+        {"field": "rooms", "value": 3, "reason": "the message's '3 guests' is for 'guests', not 'rooms'", "kept": False}
+    ]
 
 
 async def test_the_model_sees_dates_as_words_to_copy() -> None:

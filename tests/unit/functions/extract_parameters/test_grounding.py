@@ -157,6 +157,29 @@ def test_a_date_time_may_take_its_date_and_its_time_from_two_phrases() -> None:
     assert check("Lab 3 on Monday", day="2027-01-03")[0] == {}  # a bare number is not a date
 
 
+def test_words_of_a_written_date_or_time_are_read_as_all_of_it() -> None:
+    flight = "Book a flight from Lisbon to Berlin on March 3, 2026."
+    assert check(flight, day="March 3") == ({"day": "2026-03-03"}, {})  # not the next March 3 (2027)
+    assert check(flight, day="2027-03-03")[1] == {"day": "the message gives no date '2027-03-03'; it mentions 'March 3 2026'"}
+    assert check("Meet from 10:00 to 11:30", slot="11")[0] == {"slot": "11:30"}  # the minutes are the time's
+    arguments, reasons = check("From March 3, 2026 to March 3, 2027", day="March 3")
+    assert (arguments, reasons) == ({}, {"day": "'March 3' is part of several dates or times: 2026-03-03, 2027-03-03"})
+
+
+def test_a_date_time_is_one_the_message_states() -> None:
+    review = "Thesis review on 2025-04-03 from 10:00 to 11:30 in Room B204"
+    assert check(review, when="2025-04-03 11:00")[1] == {
+        "when": "the message gives no date-time '2025-04-03 11:00'; it mentions '2025-04-03 from 10:00', '11:30'"
+    }  # the words are all in the message, not that time
+    assert check(review, when="2025-04-03 00:00")[0] == {}  # a date alone gives no time, not midnight
+    assert check(review, when="2025-04-03")[1] == {"when": "'2025-04-03' gives no time"}
+    assert check(review, when="11:30")[0] == {"when": "2025-04-03T11:30:00+01:00"}  # on the message's day, not today
+    assert check("Call me at 14:30", when="14:30")[0] == {"when": "2026-12-31T14:30:00+00:00"}  # no day named: today
+    assert check("On 2025-04-03 or 2025-04-05 at 11:30", when="11:30")[1] == {
+        "when": "'11:30' gives no day, and the message mentions several: 2025-04-03, 2025-04-05"
+    }
+
+
 def test_a_time_is_written_in_the_form_its_schema_accepts() -> None:
     assert check("Call me at 14:30", at="14:30")[0] == {"at": "14:30:00+00:00"}
     assert check("Call me at 14:30", slot="14:30")[0] == {"slot": "14:30"}
@@ -220,6 +243,8 @@ ROLES: dict[str, Any] = {  # properties that compete for one mention, by kind
         },
         "adults": {"type": "integer"},
         "children": {"type": "integer"},
+        "rooms": {"type": "integer"},
+        "max_price_per_night": {"type": "number"},
     },
 }
 
@@ -236,7 +261,7 @@ def test_one_mention_fills_one_field_the_one_whose_schema_fits_it_best() -> None
 
 
 def test_a_tie_goes_to_the_field_named_beside_the_mention_then_to_the_schemas_order() -> None:
-    arguments, reasons = roles("A hotel from 2025-10-10 for 2 guests.", max_price=2, guests=2)
+    arguments, reasons = roles("A hotel from 2025-10-10, guests: 2.", max_price=2, guests=2)
     assert (arguments, reasons) == ({"guests": 2}, {"max_price": "the message's '2' already fills 'guests'"})
     arguments, reasons = roles("Fly to Tokyo on 2025-09-14.", return_date="2025-09-14", date="2025-09-14")
     assert (arguments, reasons) == ({"date": "2025-09-14"}, {"return_date": "the message's '2025-09-14' already fills 'date'"})
@@ -244,8 +269,33 @@ def test_a_tie_goes_to_the_field_named_beside_the_mention_then_to_the_schemas_or
 
 def test_a_value_the_message_repeats_may_fill_as_many_fields() -> None:
     assert roles("2 adults and 2 children", adults=2, children=2) == ({"adults": 2, "children": 2}, {})
-    arguments, reasons = roles("2 adults and 1 child", adults=2, children=2)
+    arguments, reasons = roles("Adults: 2, children: 1", adults=2, children=2)
     assert arguments == {"adults": 2} and reasons == {"children": "the message's '2' already fills 'adults'"}
+
+
+def test_a_number_labelled_by_another_fields_name_is_that_fields() -> None:
+    arguments, reasons = roles("A room in Porto from 2025-05-02 for 3 guests.", adults=3, guests=3)
+    assert (arguments, reasons) == ({"guests": 3}, {"adults": "the message's '3 guests' is for 'guests', not 'adults'"})
+    arguments, reasons = roles("2 adults and 1 child", adults=2, children=2)
+    assert (arguments, reasons) == ({"adults": 2}, {"children": "the message's '2 adults' is for 'adults', not 'children'"})
+    assert roles("A 3-guest booking", guests=3, adults=3)[1] == {"adults": "the message's '3-guest' is for 'guests', not 'adults'"}
+    assert roles("Wait 30 minutes", score=30)[1] == {"score": "the message's '30 minutes' is for 'duration_minutes', not 'score'"}
+
+
+@pytest.mark.parametrize(
+    ("message", "arguments"),
+    [
+        ("3 people", {"adults": 3}),  # no field is named "people"
+        ("a 3 adult party", {"adults": 3}),  # its own name, inflected
+        ("scores 40%, adults 20%", {"score": 40}),  # a sign between: "adults" labels the 20
+        ("Stay 5 nights under 90 per night", {"rooms": 5}),  # a rate is named by its first part: max_price_per_night is a price
+        ("A 5 room stay for 2 adults", {"rooms": 5, "adults": 2}),
+    ],
+)
+def test_a_word_after_a_number_takes_it_from_others_only_when_it_names_another_number_field(
+    message: str, arguments: dict[str, Any]
+) -> None:
+    assert roles(message, **arguments) == (arguments, {})
 
 
 def test_a_part_of_a_mention_is_a_mention_of_its_own() -> None:
