@@ -68,6 +68,11 @@ class Function:
         workers = master.children()
         return (workers[0] if workers else master).memory_info().rss
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the function's processes have used so far: gunicorn's master and its worker."""
+        master = psutil.Process(self.process.pid)
+        return sum(sum(p.cpu_times()[:2]) for p in (master, *master.children()))
+
 
 def free_port() -> int:
     with socket.socket() as sock:

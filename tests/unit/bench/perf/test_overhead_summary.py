@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.perf.overhead import summary
+from bench.perf.overhead import cpu_summary, summary
 
 
 def way(base_ms: float, slow_ms: float, slow: int, n: int = 100) -> list[float]:
@@ -27,3 +27,12 @@ def test_a_tail_is_read_over_all_trials_not_one_trials_median() -> None:
 def test_no_ratio_when_the_forwarder_adds_nothing() -> None:
     trials = [{"direct": way(2, 2, 0), "forwarder": way(2, 2, 0), "localfn": way(3, 3, 0)}]
     assert summary(trials)["p50"]["ratio"] is None
+
+
+def test_cpu_per_request_is_each_functions_median_over_the_trials() -> None:
+    # One trial where the machine stole time from the forwarder must not move the figure.
+    trials = [{"forwarder": 1.0, "localfn": 1.2}, {"forwarder": 1.1, "localfn": 1.3}, {"forwarder": 5.0, "localfn": 1.25}]
+    cpu = cpu_summary(trials)
+    assert (cpu["forwarder"], cpu["localfn"]) == (1.1, 1.25)
+    assert cpu["ratio"] == round(1.25 / 1.1, 3)
+    assert len(cpu["trials"]) == 3
