@@ -35,7 +35,7 @@ from localfn.functions.analyze_photo.photos import Photo, PhotoLimits, read_phot
 from localfn.prompts import Prompt, load_prompts
 from localfn.runtime import Runtime
 from localfn.sentences import cut_string, reply_text
-from localfn.structured import Structured  # loaded with the function (jsonschema), not on its first request
+from localfn.structured import Structured  # loaded with the function (the validator), not on its first request
 
 __all__ = ["KAFKA_EVENT", "TEXT_REPLY", "AnalyzePhoto"]
 

@@ -1,9 +1,9 @@
 """The caller's ``parameters`` schema as the final judge of the model's arguments.
 
-Validation is JSON Schema 2020-12 with format checking (the formats jsonschema checks:
-date, date-time, time, email, ipv4, ipv6, uuid, ...). A ``required`` value that is absent is
-not a fault of the model: the message did not give it, so it is reported as missing. Any
-other error is a fault, and the model is asked again.
+Validation is JSON Schema 2020-12 with format checking (every format the spec defines:
+date, date-time, time, duration, email, uri, ipv4, ipv6, uuid, ...). A ``required`` value
+that is absent is not a fault of the model: the message did not give it, so it is reported
+as missing. Any other error is a fault, and the model is asked again.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator
+import jsonschema_rs
+
+from localfn.jsonschemas import validator
 
 __all__ = ["Judgement", "judge"]
 
@@ -23,17 +25,14 @@ class Judgement:
 
 
 def judge(arguments: dict[str, Any], parameters: dict[str, Any]) -> Judgement:
-    validator = Draft202012Validator(parameters, format_checker=Draft202012Validator.FORMAT_CHECKER)
     missing: list[str] = []
     problems: list[str] = []
-    for error in validator.iter_errors(arguments):
-        where = [str(part) for part in error.absolute_path]
-        if error.validator == "required" and isinstance(error.instance, dict):
-            # jsonschema reports one error per absent name but does not say which; recover them.
-            for name in error.validator_value:
-                path = "/".join([*where, name])
-                if name not in error.instance and path not in missing:
-                    missing.append(path)
+    for error in validator(parameters, formats=True).iter_errors(arguments):
+        where = [str(part) for part in error.instance_path]
+        if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Required):
+            path = "/".join([*where, error.kind.property])
+            if path not in missing:
+                missing.append(path)
         else:
             problems.append(f"{'/'.join(['arguments', *where])}: {error.message}")
     return Judgement(missing, problems)

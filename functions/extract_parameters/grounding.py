@@ -81,11 +81,10 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any, Literal
 
-from jsonschema import Draft202012Validator
-
 from localfn.functions.extract_parameters import codes, temporal
 from localfn.functions.extract_parameters.evidence import Evidence, Span, words
 from localfn.functions.extract_parameters.subschemas import item_schema, property_schema, resolve
+from localfn.jsonschemas import validator
 
 __all__ = ["SYNONYMS", "Finding", "Grounded", "Mode", "ground"]
 
@@ -461,8 +460,8 @@ def _identifier(key: str, schema: dict[str, Any]) -> bool:
 def _identifier_like(value: str, schema: dict[str, Any]) -> bool:
     if any(char.isdigit() for char in value) or _CAPITALS.fullmatch(value):
         return True
-    own = {key: schema[key] for key in ("pattern", "format") if key in schema}
-    return bool(own) and Draft202012Validator(own, format_checker=Draft202012Validator.FORMAT_CHECKER).is_valid(value)
+    own: dict[str, Any] = {key: schema[key] for key in ("pattern", "format") if key in schema}
+    return bool(own) and validator(own, formats=True).is_valid(value)
 
 
 def _placeholder(value: Any) -> bool:

@@ -15,13 +15,13 @@ it cannot know.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+import jsonschema_rs
 
 from localfn.functions.extract_parameters.temporal import kind_of
+from localfn.jsonschemas import validator
 
 __all__ = ["call_schema", "check_parameters", "choice_schema"]
 
@@ -40,16 +40,22 @@ _PHRASE_NOTE = 'Copy the words of the message that give it, e.g. "tomorrow eveni
 
 def check_parameters(parameters: dict[str, Any]) -> None:
     """Raise ``ValueError`` saying what is wrong unless ``parameters`` is a usable object schema."""
-    try:
-        Draft202012Validator.check_schema(parameters)
-    except SchemaError as exc:
-        where = "/".join(str(part) for part in exc.absolute_path) or "(root)"
-        raise ValueError(f"not a valid JSON Schema (2020-12) at {where}: {exc.message}") from None
+    _check(jsonschema_rs.meta.validate, parameters)
     if parameters.get("type") != "object":
         raise ValueError('parameters must describe an object: give it "type": "object"')
     for ref in _refs(parameters):
         if not ref.startswith(_LOCAL_REFS):
             raise ValueError(f"$ref {ref!r} is not supported: refer only to this schema's $defs or definitions")
+    # Compiling catches what the metaschema cannot: a pattern that is no regex, a $ref to a missing definition.
+    _check(validator, parameters)
+
+
+def _check(step: Callable[[dict[str, Any]], object], parameters: dict[str, Any]) -> None:
+    try:
+        step(parameters)
+    except jsonschema_rs.ValidationError as exc:
+        where = "/".join(str(part) for part in exc.instance_path) or "(root)"
+        raise ValueError(f"not a valid JSON Schema (2020-12) at {where}: {exc.message}") from None
 
 
 def choice_schema(names: Sequence[str]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from jsonschema import Draft202012Validator
+from localfn.jsonschemas import validator
 
 __all__ = [
     "Clock",
@@ -169,8 +169,8 @@ def written(moment: datetime, kind: Kind, schema: dict[str, Any]) -> str | None:
             plain.isoformat(timespec="minutes"),
             plain.strftime("%Y-%m-%d %H:%M"),
         ]
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    return next((form for form in forms if validator.is_valid(form)), None)
+    judge = validator(schema, formats=True)
+    return next((form for form in forms if judge.is_valid(form)), None)
 
 
 def states_time(phrase: str) -> bool:

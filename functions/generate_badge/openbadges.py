@@ -20,7 +20,9 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
-import jsonschema
+import jsonschema_rs
+
+from localfn.jsonschemas import validator
 
 __all__ = [
     "CONTEXTS",
@@ -64,9 +66,9 @@ def _schema() -> dict[str, Any]:
 
 
 @functools.cache
-def _validator() -> jsonschema.Draft201909Validator:
-    # Formats (date-time) are checked too: the schema declares them and wallets rely on them.
-    return jsonschema.Draft201909Validator(_schema(), format_checker=jsonschema.Draft201909Validator.FORMAT_CHECKER)
+def _validator() -> jsonschema_rs.Validator:
+    # Formats (date-time, uri) are checked too: the schema declares them and wallets rely on them.
+    return validator(_schema(), formats=True, draft=jsonschema_rs.Draft201909Validator)
 
 
 def achievement_types() -> tuple[str, ...]:
@@ -183,13 +185,12 @@ def achievement_problems(achievement: dict[str, Any]) -> list[tuple[str, str]]:
     """(path, message) for each way ``achievement`` breaks the schema; paths are relative to it."""
     prefix = ("credentialSubject", "achievement")
     return [
-        ("/".join(map(str, list(e.absolute_path)[len(prefix) :])) or "(root)", e.message)
-        for e in _validator().iter_errors(_wrapper(achievement))
+        ("/".join(map(str, e.instance_path[len(prefix) :])) or "(root)", e.message) for e in _validator().iter_errors(_wrapper(achievement))
     ]
 
 
 def credential_problems(credential: dict[str, Any]) -> list[tuple[str, str]]:
-    return [("/".join(map(str, e.absolute_path)) or "(root)", e.message) for e in _validator().iter_errors(credential)]
+    return [("/".join(map(str, e.instance_path)) or "(root)", e.message) for e in _validator().iter_errors(credential)]
 
 
 def validate_achievement(achievement: dict[str, Any]) -> None:

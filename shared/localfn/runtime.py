@@ -143,7 +143,7 @@ class Runtime:
     async def structured(self, request: ChatRequest, output: type[M], **hooks: Any) -> Structured[M]:
         """``chat_structured`` on this process's pool, metrics and ``LOCALFN_MAX_REPAIRS``; ``hooks`` are its
         keyword arguments (checks, soft, schema, prepare)."""
-        # Imported here: jsonschema stays out of the cold start of functions that never ask for structure.
+        # Imported here: functions that never ask for structure never load the JSON Schema validator.
         from localfn.structured import chat_structured
 
         return await chat_structured(self.pool, request, output, metrics=self.metrics, max_repairs=self.settings.max_repairs, **hooks)

@@ -15,12 +15,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
-import jsonschema
+import jsonschema_rs
 from pydantic import BaseModel, ValidationError
 
 from localfn.engine.base import ChatRequest, ChatResult, Message
 from localfn.engine.pool import EnginePool
 from localfn.errors import StructuredOutputError
+from localfn.jsonschemas import validator as compile_schema
 from localfn.metrics import Metrics
 
 __all__ = ["Structured", "chat_structured", "extract_json"]
@@ -66,7 +67,7 @@ def extract_json(text: str) -> Any:
 
 
 def _problems(
-    raw: str, output: type[T], validator: jsonschema.Validator, checks: Sequence[Check[T]], prepare: Prepare | None
+    raw: str, output: type[T], validator: jsonschema_rs.Validator, checks: Sequence[Check[T]], prepare: Prepare | None
 ) -> tuple[T | None, list[str]]:
     try:
         data = extract_json(raw)
@@ -74,7 +75,7 @@ def _problems(
         return None, [str(exc)]
     if prepare is not None:
         data = prepare(data)
-    errors = [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(data)]
+    errors = [f"{'/'.join(map(str, e.instance_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(data)]
     if errors:
         return None, errors[:10]
     try:
@@ -119,7 +120,7 @@ async def chat_structured(
     tidies what is left). Every attempt, soft or not, counts against ``max_repairs``.
     """
     schema = schema if schema is not None else output.model_json_schema()
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = compile_schema(schema)
     request = replace(request, json_schema=schema)
     prompt_tokens = completion_tokens = 0
     fallback: tuple[T, ChatResult] | None = None  # passed the hard checks, broke a soft one

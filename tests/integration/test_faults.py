@@ -110,7 +110,7 @@ CASES = [
         "reply-off-schema",
         502,
         StructuredOutputError,
-        ("after 3 attempts", "is not of type 'object'"),
+        ("after 3 attempts", 'is not of type "object"'),
         (REPAIRED,),
         function="extract-parameters",
         fault="off_schema",

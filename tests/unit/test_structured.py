@@ -113,7 +113,7 @@ async def test_an_invalid_reply_is_repaired_by_re_asking() -> None:
     assert retry[: len(REQUEST.messages)] == REQUEST.messages
     assert retry[-2] == Message("assistant", MISSING_LEVEL)
     assert retry[-1].role == "user"
-    assert "'level' is a required property" in retry[-1].content  # jsonschema's own wording
+    assert '"level" is a required property' in retry[-1].content  # the validator's own wording (jsonschema-rs)
 
 
 async def test_a_reply_that_never_validates_raises_with_attempts_and_last_output() -> None:

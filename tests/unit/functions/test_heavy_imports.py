@@ -32,13 +32,15 @@ HEAVY = (
     "snowballstemmer",
     "cairosvg",
     "cairocffi",
+    "jsonschema",
 )
 # What each function needs at start-up; psycopg only loads when LOCALFN_GENERATE_BADGE__DATABASE_URL is set, redis when
 # LOCALFN_STATE_URL is, generate-badge's signing libraries (cryptography, pyld, joserfc) when
 # LOCALFN_ISSUER__KEYS_FILE is; extract-parameters' grounding libraries (dateparser, pycountry,
 # snowballstemmer) on its first call; generate-badge's PNG renderer (cairosvg, cairocffi and the cairo
 # library) on the first PNG asked for: baking an SVG is standard library only. generate-badge and route-query read models trained at build
-# time (``make models``) in pure Python: scikit-learn, scipy and numpy are for training only.
+# time (``make models``) in pure Python: scikit-learn, scipy and numpy are for training only. The
+# functions validate JSON Schemas with jsonschema-rs; the Python jsonschema (~35 ms) is the tests' judge.
 NEEDS = {
     "summarize": set(),
     "extract_parameters": set(),

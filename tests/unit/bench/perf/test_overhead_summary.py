@@ -1,23 +1,33 @@
-"""bench overhead's summary: percentiles over every trial's requests at once, each trial's kept beside."""
+"""bench overhead's summary: percentiles of per-pair differences over every trial's requests at once."""
 
 from __future__ import annotations
 
 from bench.perf.overhead import cpu_summary, summary
 
 
-def way(base_ms: float, slow_ms: float, slow: int, n: int = 100) -> list[float]:
-    """``n`` requests' seconds outside the engine: ``slow`` of them at ``slow_ms``, the rest at ``base_ms``."""
-    return [slow_ms / 1000] * slow + [base_ms / 1000] * (n - slow)
+def pairs(way_ms: list[float], direct_ms: list[float]) -> list[tuple[float, float]]:
+    """Requests' (seconds outside the engine, their direct partner's), from milliseconds."""
+    return [(w / 1000, d / 1000) for w, d in zip(way_ms, direct_ms, strict=True)]
+
+
+def test_what_a_pair_paid_together_is_taken_out() -> None:
+    # A slow spell of the machine delays a request and its direct partner alike: no added latency.
+    direct = [1.0] * 95 + [40.0] * 5
+    forwarder = [d + 1 for d in direct]
+    localfn = [d + 1.2 for d in direct]
+    row = summary([{"forwarder": pairs(forwarder, direct), "localfn": pairs(localfn, direct)}])
+    assert row["p99"]["forwarder_added_ms"] == 1.0
+    assert row["p99"]["localfn_added_ms"] == 1.2
+    assert row["p99"]["ratio"] == 1.2
+    assert row["p99"]["direct_outside_engine_ms"] == 40.0
 
 
 def test_a_tail_is_read_over_all_trials_not_one_trials_median() -> None:
     # localfn's slow requests all fall in one trial: a median of per-trial p99s would hide them.
-    trials = [
-        {"direct": way(1, 1, 0), "forwarder": way(2, 2, 0), "localfn": way(2, 50, 5)},
-        {"direct": way(1, 1, 0), "forwarder": way(2, 2, 0), "localfn": way(2, 2, 0)},
-        {"direct": way(1, 1, 0), "forwarder": way(2, 2, 0), "localfn": way(2, 2, 0)},
-    ]
-    row = summary(trials)
+    direct = [1.0] * 100
+    quiet = {"forwarder": pairs([2.0] * 100, direct), "localfn": pairs([2.0] * 100, direct)}
+    slow = {"forwarder": pairs([2.0] * 100, direct), "localfn": pairs([50.0] * 5 + [2.0] * 95, direct)}
+    row = summary([slow, quiet, quiet])
     assert row["p50"]["localfn_added_ms"] == 1.0
     assert row["p99"]["localfn_added_ms"] > 40
     assert row["p99"]["localfn_added_ms_trials"][1:] == [1.0, 1.0]
@@ -25,8 +35,9 @@ def test_a_tail_is_read_over_all_trials_not_one_trials_median() -> None:
 
 
 def test_no_ratio_when_the_forwarder_adds_nothing() -> None:
-    trials = [{"direct": way(2, 2, 0), "forwarder": way(2, 2, 0), "localfn": way(3, 3, 0)}]
-    assert summary(trials)["p50"]["ratio"] is None
+    direct = [2.0] * 10
+    trial = {"forwarder": pairs(direct, direct), "localfn": pairs([3.0] * 10, direct)}
+    assert summary([trial])["p50"]["ratio"] is None
 
 
 def test_cpu_per_request_is_each_functions_median_over_the_trials() -> None:

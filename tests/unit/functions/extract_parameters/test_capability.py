@@ -81,7 +81,7 @@ async def test_a_value_that_breaks_the_schema_is_sent_back_to_the_model() -> Non
     body = await run(engine, user_message="Oslo to Rome on 1 March 2025", function_schema=FLIGHT, grounding="off")
 
     assert body["arguments"]["date"] == "2025-03-01"
-    assert "arguments/date: '2025-02-30' is not a 'date'" in engine.requests[1].messages[-1].content
+    assert 'arguments/date: "2025-02-30" is not a "date"' in engine.requests[1].messages[-1].content
 
 
 async def test_light_normalisation_saves_a_repair() -> None:

@@ -108,6 +108,8 @@ def test_the_choice_is_one_of_the_names_or_null() -> None:
         ({"properties": {"a": {"type": "string"}}}, 'give it "type": "object"'),
         ({"type": "object", "properties": {"a": {"$ref": "#/properties/b"}}}, "refer only to this schema's $defs"),
         ({"type": "object", "properties": {"a": {"$ref": "https://example.org/s.json"}}}, "is not supported"),
+        # A local reference to a definition that is not there: the metaschema can't see it, compiling does.
+        ({"type": "object", "properties": {"a": {"$ref": "#/$defs/when"}}}, "/$defs/when' does not exist"),
     ],
 )
 def test_unusable_parameters_are_refused_naming_the_problem(parameters: dict[str, Any], message: str) -> None:
