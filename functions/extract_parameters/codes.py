@@ -6,7 +6,9 @@ itself occurs in capitals ("EUR", "PT", "FR"; in capitals so "can" and "it" are 
 and Italian), a currency code also in any case right by a number ("40 gbp"), when its
 English name does ("euros", "Pound Sterling", "Portugal", "French"), or, for currencies,
 a symbol of exactly one currency (``SYMBOLS``). "$" and "¥" stand for several currencies,
-and "dollars" for several, so they name none: "$300" is not USD.
+and "dollars" for several, so they name none: "$300" is not USD. A code-shaped value that is
+in none of the tables ("UK", "ANA") is named only where the message writes it as is, case
+included (``written``): "UK" in "to the UK", but no "ANA" in "to Ana Silva".
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Literal
 
 from localfn.functions.extract_parameters.evidence import Evidence
 
-__all__ = ["SYMBOLS", "Code", "hinted", "lookup", "named"]
+__all__ = ["SYMBOLS", "Code", "code_shaped", "hinted", "lookup", "named", "written"]
 
 Kind = Literal["currency", "country", "language"]
 
@@ -69,10 +71,20 @@ class Code:
         )
 
 
+def code_shaped(value: str) -> bool:
+    """Two or three letters, as every code in the tables is."""
+    return _CODE.fullmatch(value) is not None
+
+
+def written(value: str, evidence: Evidence) -> bool:
+    """Whether the message writes ``value`` as a word of its own, case included."""
+    return re.search(rf"(?<![^\W_]){re.escape(value)}(?![^\W_])", evidence.text) is not None
+
+
 def lookup(value: str, context: str) -> list[Code]:
     """The codes ``value`` can be, in the tables that ``context`` (the property's name and
     description) points to, or in all three when it points to none; [] when it is no code."""
-    if not _CODE.fullmatch(value):
+    if not code_shaped(value):
         return []
     key = value.casefold()
     return [code for code in _table(_kinds(context)) if key in (alias.casefold() for alias in code.codes)]

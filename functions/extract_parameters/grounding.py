@@ -17,7 +17,9 @@ words and numbers are read):
   gives ("2025-04-03 11:00" is refused where the message says "from 10:00 to 11:30");
 * a currency, country or language code must be named by the message (codes.py); a
   property is taken to hold codes when its name or description says which kind, or its
-  schema has a ``pattern`` and the value is such a code;
+  schema has a ``pattern`` and the value is such a code; in a property that says it holds
+  codes, two or three letters that are no code of its kind stand only as the message writes
+  them, case included ("UK" for "the UK", not "ANA" for "Ana Silva");
 * an enum value needs the value itself ("store_credit": "store credit"), one of its
   synonyms (``SYNONYMS``, or the property's own ``x-synonyms``: {"value": ["phrase", ...]})
   in the message, or to be the property's ``default``; without any, its evidence is weak
@@ -274,6 +276,8 @@ class _Checker:
         found = codes.lookup(value, context)
         if found and (codes.hinted(context) or "pattern" in schema):
             return self.code(value, found, context)
+        if codes.hinted(context) and codes.code_shaped(value) and not codes.written(value, self.evidence):
+            return _Verdict(value, f"{value!r} is no code the message names")
         if isinstance(schema.get("enum"), list) and value in schema["enum"]:
             return self.enum(value, schema)
         if _identifier(key, schema):

@@ -124,6 +124,13 @@ def test_countries_and_languages_by_code_or_english_name_but_not_by_a_lowercase_
     assert check("can you do it", country="CA")[0] == {}  # "ca"/"can" in lower case name no country
 
 
+def test_letters_that_are_no_code_stand_only_as_the_message_writes_them() -> None:
+    # SmolLM2 answered currency "ANA" here (eval case grounding-03): no currency, and "Ana" is a name.
+    assert check("Send $50 from savings to Ana Silva", currency="ANA")[1] == {"currency": "'ANA' is no code the message names"}
+    assert check("Ship it to the UK", country="UK")[0] == {"country": "UK"}  # no ISO code, but written so
+    assert check("Ship it to the uk", country="UK")[0] == {}  # in lower case, as "can" and "it" name no country
+
+
 def test_enum_values_need_their_words_or_a_synonym_unless_they_are_the_default() -> None:
     assert check("It is 20°C", units="celsius")[0] == {"units": "celsius"}
     assert check("Meet in person", mode="in_person")[0] == {"mode": "in_person"}
