@@ -21,7 +21,7 @@ from typing import Any
 import jsonschema_rs
 
 from localfn.functions.extract_parameters.temporal import kind_of
-from localfn.jsonschemas import validator
+from localfn.jsonschemas import place, validator
 
 __all__ = ["call_schema", "check_parameters", "choice_schema"]
 
@@ -54,8 +54,7 @@ def _check(step: Callable[[dict[str, Any]], object], parameters: dict[str, Any])
     try:
         step(parameters)
     except jsonschema_rs.ValidationError as exc:
-        where = "/".join(str(part) for part in exc.instance_path) or "(root)"
-        raise ValueError(f"not a valid JSON Schema (2020-12) at {where}: {exc.message}") from None
+        raise ValueError(f"not a valid JSON Schema (2020-12) at {place(exc)}: {exc.message}") from None
 
 
 def choice_schema(names: Sequence[str]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from localfn.jsonschemas import validator
+from localfn.jsonschemas import place, validator
 
 __all__ = [
     "CONTEXTS",
@@ -184,13 +184,11 @@ def _wrapper(achievement: dict[str, Any]) -> dict[str, Any]:
 def achievement_problems(achievement: dict[str, Any]) -> list[tuple[str, str]]:
     """(path, message) for each way ``achievement`` breaks the schema; paths are relative to it."""
     prefix = ("credentialSubject", "achievement")
-    return [
-        ("/".join(map(str, e.instance_path[len(prefix) :])) or "(root)", e.message) for e in _validator().iter_errors(_wrapper(achievement))
-    ]
+    return [(place(e, below=len(prefix)), e.message) for e in _validator().iter_errors(_wrapper(achievement))]
 
 
 def credential_problems(credential: dict[str, Any]) -> list[tuple[str, str]]:
-    return [("/".join(map(str, e.instance_path)) or "(root)", e.message) for e in _validator().iter_errors(credential)]
+    return [(place(e), e.message) for e in _validator().iter_errors(credential)]
 
 
 def validate_achievement(achievement: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema_rs
 
-__all__ = ["validator"]
+__all__ = ["place", "validator"]
 
 
 def validator(
@@ -23,3 +23,9 @@ def validator(
 ) -> jsonschema_rs.Validator:
     """A compiled validator for ``schema`` (Draft 2020-12 unless ``draft`` says otherwise)."""
     return draft(schema, validate_formats=formats, offline=True)
+
+
+def place(error: jsonschema_rs.ValidationError, *, below: int = 0) -> str:
+    """Where ``error`` is in the instance, as a path ("guests/0/name"; "(root)" for the whole),
+    leaving out the first ``below`` parts (for an instance wrapped around the one checked)."""
+    return "/".join(map(str, error.instance_path[below:])) or "(root)"

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from localfn.engine.base import ChatRequest, ChatResult, Message
 from localfn.engine.pool import EnginePool
 from localfn.errors import StructuredOutputError
+from localfn.jsonschemas import place
 from localfn.jsonschemas import validator as compile_schema
 from localfn.metrics import Metrics
 
@@ -75,7 +76,7 @@ def _problems(
         return None, [str(exc)]
     if prepare is not None:
         data = prepare(data)
-    errors = [f"{'/'.join(map(str, e.instance_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(data)]
+    errors = [f"{place(e)}: {e.message}" for e in validator.iter_errors(data)]
     if errors:
         return None, errors[:10]
     try:
