@@ -134,19 +134,23 @@ def engine_env(peer_url: str, **settings: object) -> dict[str, str]:
 
 
 @contextmanager
-def function(name: str, env: Mapping[str, str], *, source: Path | None = None) -> Iterator[Function]:
+def function(name: str, env: Mapping[str, str], *, source: Path | None = None, profile: Path | None = None) -> Iterator[Function]:
     """Start one function as the Dockerfile does and wait until GET /health/ready answers 200.
 
     It runs from the runtime venv (``runtime_env``: localfn installed without extras, as in
     the image), not the dev venv, whose test and CLI packages change what a function loads.
     ``name`` is the function's target (``summarize``); ``source`` defaults to its main.py.
     The environment is this process's without PYTHONPATH or any LOCALFN_* variable, plus ``env``.
+    With ``profile``, it runs under cProfile, which writes there when the function stops, in
+    functions-framework's ``--debug`` server (uvicorn in the one process: gunicorn's worker
+    would be a child that cProfile does not follow).
     """
     port = free_port()
     source = source or REPO / "functions" / name / "main.py"
     runtime = _runtime_bin()
+    launcher = [str(runtime / "python"), "-m", "cProfile", "-o", str(profile), "-m", "functions_framework", "--debug"]
     command = [
-        str(runtime / "functions-framework"),
+        *(launcher if profile else [str(runtime / "functions-framework")]),
         "--asgi",
         "--target",
         name,

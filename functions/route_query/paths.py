@@ -77,7 +77,8 @@ class Paths:
         result, reuse = await self._simple_answers.get_or_run(key, lambda: self._runtime.pool.chat(chat))
         cached = reuse is not Reuse.MISS
         if cached:
-            self._runtime.metrics.reused.labels("route-query", reuse.value).inc()
+            metrics = self._runtime.metrics
+            metrics.series(metrics.reused, "route-query", reuse.value).inc()
         usage = Usage.of(result)
         spend = Spend(local=Usage() if cached else usage, cloud=Usage(), cloud_only=usage)
         return Answer(reply_text(result), result.model, result.backend, "local", spend, cached=cached)

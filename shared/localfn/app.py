@@ -57,14 +57,16 @@ class FunctionApp:
         ``body`` is given when the caller had to read it already (``POST /events`` does, to route).
         """
 
+        event = is_cloudevent(request.headers)
+
         async def respond(runtime: Runtime) -> Response:
             limit = self.capability.body_limit(runtime.settings.max_body_bytes)
             if body is None:
-                return await self._respond(request.headers, await read_body(request, limit), runtime)
+                return await self._respond(request.headers, await read_body(request, limit), runtime, event=event)
             check_body(len(body), limit)
-            return await self._respond(request.headers, body, runtime)
+            return await self._respond(request.headers, body, runtime, event=event)
 
-        return await self._measured("cloudevent" if is_cloudevent(request.headers) else "json", respond)
+        return await self._measured("cloudevent" if event else "json", respond)
 
     async def _measured(self, mode: str, respond: Callable[[Runtime], Awaitable[Response]]) -> Response:
         """Every request of every route, counted (``localfn_requests``, latency, in flight) and bounded.
@@ -75,7 +77,8 @@ class FunctionApp:
         runtime = await self._holder.get()
         started = time.perf_counter()
         status = 500
-        gauge = runtime.metrics.in_flight.labels(self.name)
+        metrics = runtime.metrics
+        gauge = metrics.series(metrics.in_flight, self.name)
         gauge.inc()
         try:
             with runtime.held:
@@ -87,8 +90,8 @@ class FunctionApp:
             raise
         finally:
             gauge.dec()
-            runtime.metrics.requests.labels(self.name, str(status), mode).inc()
-            runtime.metrics.latency.labels(self.name).observe(time.perf_counter() - started)
+            metrics.series(metrics.requests, self.name, str(status), mode).inc()
+            metrics.series(metrics.latency, self.name).observe(time.perf_counter() - started)
 
     def _routes(self) -> list[Route]:
         def wrap(endpoint: Any) -> Any:
@@ -106,8 +109,8 @@ class FunctionApp:
     def _retry_after_s(self) -> int:
         return self._holder.settings.retry_after_s
 
-    async def _respond(self, headers: Mapping[str, str], body: bytes, runtime: Runtime) -> Response:
-        if is_cloudevent(headers):
+    async def _respond(self, headers: Mapping[str, str], body: bytes, runtime: Runtime, *, event: bool) -> Response:
+        if event:
             return await self._handle_event(parse_event(headers, body), runtime)
         data, _ = await self._process(self._parse_json(headers, body), runtime)
         return JSONResponse(data)
@@ -127,7 +130,7 @@ class FunctionApp:
         # time), no second model call, in the mode this delivery came in.
         stored, reuse = await runtime.replies.get_or_run(("event", self.name, event.source, event.id), reply)
         if reuse is not Reuse.MISS:
-            runtime.metrics.reused.labels(self.name, "redelivered").inc()
+            runtime.metrics.series(runtime.metrics.reused, self.name, "redelivered").inc()
         headers, body = to_http(stored, event.structured)
         return Response(body, headers=headers)
 
@@ -146,7 +149,7 @@ class FunctionApp:
             return await compute(), Reuse.MISS
         data, reuse = await runtime.results.get_or_run(capability.cache_key(request), compute)
         if reuse is not Reuse.MISS:
-            runtime.metrics.reused.labels(self.name, reuse.value).inc()
+            runtime.metrics.series(runtime.metrics.reused, self.name, reuse.value).inc()
         return data, reuse
 
     @staticmethod

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics import MetricWrapperBase
 
 __all__ = ["CONTENT_TYPE", "Metrics"]
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 # Model calls take from tens of milliseconds (cache, tiny models) to minutes (cold loads on CPU).
+_Metric = TypeVar("_Metric", bound=MetricWrapperBase)
+
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320)
 
 
@@ -17,6 +22,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._series: dict[tuple[MetricWrapperBase, tuple[str, ...]], MetricWrapperBase] = {}
         r = self.registry
         self.requests = Counter(
             "localfn_requests",
@@ -89,6 +95,18 @@ class Metrics:
             [],
             registry=r,
         )
+
+    def series(self, metric: _Metric, *labels: str) -> _Metric:
+        """``metric.labels(*labels)``, looked up once per label set.
+
+        prometheus-client checks the values and takes a lock on every ``labels()`` call (about
+        1 µs; a request makes nine), where a dict lookup is a tenth of that (bench: overhead).
+        """
+        key = (metric, labels)
+        child = self._series.get(key)
+        if child is None:
+            child = self._series[key] = metric.labels(*labels)
+        return child  # type: ignore[return-value]  # the dict holds what labels() returned for this metric
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -37,8 +37,11 @@ class TokenCounter:
         return estimate_tokens(text)
 
     async def fit(self, text: str, budget: int) -> tuple[str, int]:
-        """``text`` cut by ``localfn.sentences.cut`` until it fits ``budget``, with its count."""
-        text = cut(text)
+        """``text`` cut by ``localfn.sentences.cut`` until it fits ``budget``, with its count.
+
+        ``text`` is taken as already by that rule (a reply through ``sentences.reply_text``):
+        cutting it again would only repeat the work.
+        """
         count = await self.count(text)
         while count > budget and text:
             # Aim at the budget with this text's own characters per token; each cut shortens it.

@@ -5,12 +5,25 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
+import pydantic_core
 
 from localfn.errors import EngineBusy, EngineError, EngineRejected, EngineTimeout, EngineUnavailable
 
-__all__ = ["engine_errors", "error_text", "raise_for_status"]
+__all__ = ["JSON_HEADERS", "engine_errors", "error_text", "json_body", "raise_for_status"]
+
+JSON_HEADERS = {"content-type": "application/json"}
+
+
+def json_body(body: Any) -> bytes:
+    """A chat request's body (the large one: it holds the prompt) as JSON bytes, sent with ``JSON_HEADERS``.
+
+    pydantic-core's encoder, not httpx's ``json=`` (the standard library's): on a chat body
+    with a 2 KB prompt it takes 2 µs where ``json.dumps`` takes 14 (bench: overhead).
+    """
+    return pydantic_core.to_json(body)
 
 
 @asynccontextmanager

@@ -73,19 +73,21 @@ class EnginePool:
         candidates = self._candidates(request)
         # Demand goes to the engine first in the configured order, cooling down or not.
         wanted = min(candidates, key=self.engines.index)
-        with self._metrics.engine_demand.labels(wanted.name).track_inprogress():
+        m = self._metrics
+        with m.series(m.engine_demand, wanted.name).track_inprogress():
             return await self._chat(request, candidates)
 
     async def _chat(self, request: ChatRequest, candidates: list[Engine]) -> ChatResult:
         failures: list[EngineUnavailable] = []
+        m = self._metrics
         for engine in candidates:
             started = self._clock()
             try:
-                with self._metrics.engine_in_flight.labels(engine.name).track_inprogress():
+                with m.series(m.engine_in_flight, engine.name).track_inprogress():
                     result = await engine.chat(request)
             except NoCapacity as exc:
                 # A pod pool with no ready pod now: no cool-down, so its first pod gets traffic at once.
-                self._metrics.failovers.labels(engine.name, exc.slug).inc()
+                m.series(m.failovers, engine.name, exc.slug).inc()
                 failures.append(exc)
                 continue
             except EngineUnavailable as exc:
@@ -182,19 +184,20 @@ class EnginePool:
         return engine.vision_model is not None and self._vision.get((engine.name, engine.vision_model)) is None
 
     def _record_failure(self, engine: Engine, exc: EngineError, started: float, *, failover: bool = True) -> None:
-        self._metrics.engine_calls.labels(engine.name, engine.model, exc.slug).inc()
-        self._metrics.engine_latency.labels(engine.name).observe(self._clock() - started)
+        m = self._metrics
+        m.series(m.engine_calls, engine.name, engine.model, exc.slug).inc()
+        m.series(m.engine_latency, engine.name).observe(self._clock() - started)
         if failover:
             self.cool_down(engine.name)
-            self._metrics.failovers.labels(engine.name, exc.slug).inc()
+            m.series(m.failovers, engine.name, exc.slug).inc()
 
     def _record_success(self, engine: Engine, result: ChatResult) -> None:
         self._cooling_until.pop(engine.name, None)
         m = self._metrics
-        m.engine_calls.labels(engine.name, result.model, "ok").inc()
-        m.engine_latency.labels(engine.name).observe(result.seconds)
-        m.tokens.labels(engine.name, result.model, "prompt").inc(result.prompt_tokens)
-        m.tokens.labels(engine.name, result.model, "completion").inc(result.completion_tokens)
+        m.series(m.engine_calls, engine.name, result.model, "ok").inc()
+        m.series(m.engine_latency, engine.name).observe(result.seconds)
+        m.series(m.tokens, engine.name, result.model, "prompt").inc(result.prompt_tokens)
+        m.series(m.tokens, engine.name, result.model, "completion").inc(result.completion_tokens)
 
 
 def combined(failures: list[EngineUnavailable], *, what: str = "engine") -> EngineUnavailable:

@@ -243,7 +243,7 @@ class StateClient:
         reason = _reason(exc)
         now = self._clock()
         self._paused_until = now + PAUSE_S
-        self._metrics.state_errors.labels(op, reason).inc()
+        self._metrics.series(self._metrics.state_errors, op, reason).inc()
         if self._logged_at is not None and now - self._logged_at < LOG_EVERY_S:
             self._unlogged += 1
             return

@@ -1,0 +1,119 @@
+"""Where the overhead benchmark's two ways spend their time: cProfile of each over the same requests.
+
+    .venv/bin/python -m bench.perf.profile [--requests 2000] [--latency-ms 2]
+
+Each way of ``bench.perf.overhead`` (the bare forwarder, and summarize with the cache off)
+runs under cProfile (``harness.function(profile=...)``) against its own SlotPeer and answers
+``--requests`` requests one after another, with the same bodies the benchmark sends.
+Written to bench/results/overhead.profile.txt: per request, the microseconds of each package's
+own code (cProfile's tottime) side by side, then localfn's costliest functions. cProfile
+charges every call, so code of many small calls looks several times slower than it runs:
+compare the two columns with each other, not with the benchmark's milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import pstats
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.perf.harness import REPO, client, engine_env, function, slot_peer
+from bench.perf.overhead import FORWARDER, WAYS
+from bench.perf.workload import ollama_chat, summarize_request
+
+OUTPUT = REPO / "bench" / "results" / "overhead.profile.txt"
+PACKAGES = 30  # rows of the by-package table
+OWN = 30  # rows of localfn's own functions
+_SITE = re.compile(r"site-packages/([^/]+)")
+_STDLIB = re.compile(r"python3\.\d+/([^/]+?)(?:\.py)?(?:/|$)")
+
+
+def package(filename: str, function: str) -> str:
+    """What a profiled function belongs to: its installed package, ``std:<module>``, or the built-in's name."""
+    if filename == "~":
+        return f"builtin {function}"
+    found = _SITE.search(filename)
+    if found:
+        return found.group(1).removesuffix(".py")
+    found = _STDLIB.search(filename)
+    return f"std:{found.group(1)}" if found else filename.rsplit("/", 1)[-1]
+
+
+def by_package(stats: pstats.Stats, requests: int) -> Counter[str]:
+    """Microseconds of own time (tottime) per request, summed by ``package``."""
+    totals: Counter[str] = Counter()
+    for (filename, _, name), (_, _, tottime, _, _) in stats.stats.items():
+        totals[package(filename, name)] += tottime * 1e6 / requests
+    return totals
+
+
+def own_functions(stats: pstats.Stats, requests: int) -> list[tuple[float, float, str]]:
+    """localfn's functions: (µs of own time per request, calls per request, where), costliest first."""
+    rows = [
+        (tottime * 1e6 / requests, calls / requests, f"{filename.split('site-packages/')[-1]}:{line} {name}")
+        for (filename, line, name), (_, calls, tottime, _, _) in stats.stats.items()
+        if "/localfn/" in filename
+    ]
+    return sorted(rows, reverse=True)
+
+
+async def _drive(url: str, bodies: list[Any]) -> None:
+    async with client(1) as http:
+        for body in bodies:
+            response = await http.post(url, json=body)
+            if not response.is_success:
+                raise RuntimeError(f"POST {url} answered {response.status_code}: {response.text[:500]}")
+
+
+def profile(way: str, requests: int, latency_ms: float, output: Path) -> pstats.Stats:
+    """``requests`` sequential requests through ``way`` under cProfile (the first few warm it up, and count)."""
+    body: Callable[[int], Any] = summarize_request if way == "localfn" else lambda n: ollama_chat(n, model="bench:latest")
+    with slot_peer(slots=4, latency_ms=latency_ms) as peer:
+        if way == "localfn":
+            started = function("summarize", engine_env(peer, cache_ttl_s=0), profile=output)
+        else:
+            started = function("forwarder", {"ENGINE_URL": peer}, source=FORWARDER, profile=output)
+        with started as running:
+            asyncio.run(_drive(running.url, [body(n) for n in range(requests)]))
+    return pstats.Stats(str(output))
+
+
+def report(stats: dict[str, pstats.Stats], requests: int, latency_ms: float) -> str:
+    packages = {way: by_package(stats[way], requests) for way in WAYS}
+    names = sorted(set().union(*packages.values()), key=lambda name: -max(packages[way][name] for way in WAYS))
+    lines = [
+        f"# cProfile of bench.perf.overhead's two ways: {requests} sequential requests each, engine latency {latency_ms} ms",
+        "# (python -m bench.perf.profile). Microseconds of each package's own code per request;",
+        "# asyncio's line holds the event loop's idle wait for the engine.",
+        "",
+        f"{'package':48} {WAYS[0]:>10} {WAYS[1]:>10}",
+        *(f"{name[:48]:48} {packages[WAYS[0]][name]:10.1f} {packages[WAYS[1]][name]:10.1f}" for name in names[:PACKAGES]),
+        f"{'all, less the idle wait':48} "
+        + " ".join(f"{sum(packages[way].values()) - packages[way]['std:asyncio']:10.1f}" for way in WAYS),
+        "",
+        "# localfn's own functions: µs of own time per request, calls per request",
+        *(f"{us:8.1f} {calls:6.1f}  {where}" for us, calls, where in own_functions(stats["localfn"], requests)[:OWN]),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.perf.profile", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=2000, help="sequential requests per way (default 2000)")
+    parser.add_argument("--latency-ms", type=float, default=2.0, help="the engine's time per answer (default 2)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        stats = {way: profile(way, args.requests, args.latency_ms, Path(folder) / f"{way}.prof") for way in WAYS}
+        text = report(stats, args.requests, args.latency_ms)
+    OUTPUT.write_text(text)
+    print(text, end="")
+
+
+if __name__ == "__main__":
+    main()
