@@ -14,6 +14,7 @@ import functools
 import http.client
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -80,8 +81,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
+def _stop(process: subprocess.Popen[bytes], how: signal.Signals = signal.SIGTERM) -> None:
+    process.send_signal(how)
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
@@ -169,13 +170,16 @@ def function(name: str, env: Mapping[str, str], *, source: Path | None = None, p
     # (It is not on sys.path either way: functions-framework loads --source by path, and its
     # gunicorn does not add the cwd; checked with a probe function.)
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=runtime.parent, env=environment)
+    # Profiled, the debug server logs every request: kept off the runner's output.
+    quiet = subprocess.DEVNULL if profile else None
+    process = subprocess.Popen(command, cwd=runtime.parent, env=environment, stdout=quiet, stderr=quiet)
     try:
         url = f"http://127.0.0.1:{port}"
         ready_s = _wait_ok(f"{url}/health/ready", process, started)
         yield Function(name, url, process, ready_s)
     finally:
-        _stop(process)
+        # The debug server ends its loop on SIGINT, and cProfile then writes; on SIGTERM it wrote nothing.
+        _stop(process, signal.SIGINT if profile else signal.SIGTERM)
 
 
 @functools.cache

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from bench.perf.harness import REPO
 
-__all__ = ["Check", "Result", "print_table", "write"]
+__all__ = ["Check", "Result", "commit", "print_table", "write"]
 
 RESULTS = REPO / "bench" / "results"
 
@@ -60,7 +60,7 @@ def write(result: Result, *, command: str, machine: dict[str, Any], directory: P
         "benchmark": result.benchmark,
         "command": command,
         "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "commit": _commit(),
+        "commit": commit(),
         "machine": machine,
         "parameters": result.parameters,
         "checks": [asdict(check) for check in result.checks],
@@ -72,7 +72,7 @@ def write(result: Result, *, command: str, machine: dict[str, Any], directory: P
     return path
 
 
-def _commit() -> str | None:
+def commit() -> str | None:
     """The commit measured (with '+changes' when the tree differs from it)."""
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
