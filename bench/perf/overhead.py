@@ -30,6 +30,8 @@ import asyncio
 import statistics
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -64,8 +66,19 @@ FORWARDER = REPO / "bench" / "perf" / "hello" / "forwarder.py"
 
 Pair = tuple[float, float]  # (the way's seconds outside the engine, its direct partner's)
 
+# The request n each way is sent: the forwarder gets summarize's own /api/chat body.
+BODIES: dict[str, Callable[[int], Any]] = {"forwarder": lambda n: ollama_chat(n, model="bench:latest"), "localfn": summarize_request}
 
-async def _timed(http: httpx.AsyncClient, url: str, body: Any) -> float:
+
+def way_function(way: str, peer: str, *, profile: Path | None = None) -> AbstractContextManager[Function]:
+    """The function ``way`` goes through, on ``peer``: the bare forwarder, or summarize with the cache off."""
+    if way == "forwarder":
+        return function("forwarder", {"ENGINE_URL": peer}, source=FORWARDER, profile=profile)
+    return function("summarize", engine_env(peer, cache_ttl_s=0), profile=profile)
+
+
+async def timed(http: httpx.AsyncClient, url: str, body: Any) -> float:
+    """Seconds ``body`` took to POST to ``url``; an answer that is no success raises."""
     sent = time.perf_counter()
     response = await http.post(url, json=body)
     elapsed = time.perf_counter() - sent
@@ -92,9 +105,9 @@ async def paired(
         await asyncio.sleep(stagger_s * index / concurrency)
         for n, (first, second) in queue:
             if ALONGSIDE[concurrency]:
-                way, alone = await asyncio.gather(_timed(clients[0], urls[0], first), _timed(clients[1], urls[1], second))
+                way, alone = await asyncio.gather(timed(clients[0], urls[0], first), timed(clients[1], urls[1], second))
             else:
-                way, alone = await _timed(clients[0], urls[0], first), await _timed(clients[1], urls[1], second)
+                way, alone = await timed(clients[0], urls[0], first), await timed(clients[1], urls[1], second)
             latencies[n] = (way, alone)
 
     await asyncio.gather(*(worker(index) for index in range(concurrency)))
@@ -129,14 +142,12 @@ async def trial(
 ) -> tuple[dict[str, list[Pair]], dict[str, float]]:
     """One pass over the ways, starting with the ``first``-th: each way's pairs of seconds outside
     the engine, and each function's CPU milliseconds per request (warm-up included) while its way ran."""
-    chat = lambda n: ollama_chat(n, model="bench:latest")  # noqa: E731
-    bodies: dict[str, Callable[[int], Any]] = {"forwarder": chat, "localfn": summarize_request}
     order = WAYS[first % len(WAYS) :] + WAYS[: first % len(WAYS)]
     times: dict[str, list[Pair]] = {}
     cpu: dict[str, float] = {}
     for way in order:
         before = functions[way].cpu_s()
-        times[way] = await outside_engine(urls[way], peer, bodies[way], concurrency, requests, LATENCY_MS[concurrency] / 1000)
+        times[way] = await outside_engine(urls[way], peer, BODIES[way], concurrency, requests, LATENCY_MS[concurrency] / 1000)
         cpu[way] = (functions[way].cpu_s() - before) * 1000 / (requests + WARMUP_ROUNDS * concurrency)
     return times, cpu
 
@@ -178,8 +189,8 @@ def run(options: Options) -> Result:
     for concurrency in CONCURRENCY:
         with (
             slot_peer(slots=SLOTS, latency_ms=LATENCY_MS[concurrency]) as peer,
-            function("forwarder", {"ENGINE_URL": peer}, source=FORWARDER) as forwarder,
-            function("summarize", engine_env(peer, cache_ttl_s=0)) as localfn,
+            way_function("forwarder", peer) as forwarder,
+            way_function("localfn", peer) as localfn,
         ):
             urls = {"forwarder": forwarder.url, "localfn": localfn.url}
             functions = {"forwarder": forwarder, "localfn": localfn}

@@ -21,14 +21,12 @@ import pstats
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.perf.harness import REPO, client, engine_env, function, slot_peer
-from bench.perf.overhead import FORWARDER, WAYS
+from bench.perf.harness import REPO, client, slot_peer
+from bench.perf.overhead import BODIES, WAYS, timed, way_function
 from bench.perf.record import commit
-from bench.perf.workload import ollama_chat, summarize_request
 
 OUTPUT = REPO / "bench" / "results" / "overhead.profile.txt"
 PACKAGES = 30  # rows of the by-package table
@@ -88,21 +86,13 @@ def own_functions(costs: Costs) -> list[tuple[float, float, str]]:
 async def _drive(url: str, bodies: list[Any]) -> None:
     async with client(1) as http:
         for body in bodies:
-            response = await http.post(url, json=body)
-            if not response.is_success:
-                raise RuntimeError(f"POST {url} answered {response.status_code}: {response.text[:500]}")
+            await timed(http, url, body)
 
 
 def profile(way: str, requests: int, latency_ms: float, output: Path) -> pstats.Stats:
     """``requests`` sequential requests through ``way``, from a fresh start, under cProfile."""
-    body: Callable[[int], Any] = summarize_request if way == "localfn" else lambda n: ollama_chat(n, model="bench:latest")
-    with slot_peer(slots=4, latency_ms=latency_ms) as peer:
-        if way == "localfn":
-            started = function("summarize", engine_env(peer, cache_ttl_s=0), profile=output)
-        else:
-            started = function("forwarder", {"ENGINE_URL": peer}, source=FORWARDER, profile=output)
-        with started as running:
-            asyncio.run(_drive(running.url, [body(n) for n in range(requests)]))
+    with slot_peer(slots=4, latency_ms=latency_ms) as peer, way_function(way, peer, profile=output) as running:
+        asyncio.run(_drive(running.url, [BODIES[way](n) for n in range(requests)]))
     return pstats.Stats(str(output))
 
 

@@ -273,10 +273,10 @@ class _Checker:
         if kind is not None:
             return self.moment(value, kind, schema)
         context = f"{key} {schema.get('description', '')}"  # says which codes a property holds, if any
-        found = codes.lookup(value, context)
-        if found and (codes.hinted(context) or "pattern" in schema):
+        found, hinted = codes.lookup(value, context), codes.hinted(context)
+        if found and (hinted or "pattern" in schema):
             return self.code(value, found, context)
-        if codes.hinted(context) and codes.code_shaped(value) and not codes.written(value, self.evidence):
+        if hinted and codes.code_shaped(value) and not codes.written(value, self.evidence):
             return _Verdict(value, f"{value!r} is no code the message names")
         if isinstance(schema.get("enum"), list) and value in schema["enum"]:
             return self.enum(value, schema)
